@@ -1,0 +1,16 @@
+// Logging.h — the host's logging categories and the text/JSON log formats.
+#pragma once
+
+#include <QtCore/QLoggingCategory>
+
+Q_DECLARE_LOGGING_CATEGORY(lcHost)
+Q_DECLARE_LOGGING_CATEGORY(lcConfig)
+Q_DECLARE_LOGGING_CATEGORY(lcPlugins)
+Q_DECLARE_LOGGING_CATEGORY(lcHttp)
+Q_DECLARE_LOGGING_CATEGORY(lcAccess)
+Q_DECLARE_LOGGING_CATEGORY(lcWebSocket)
+
+namespace yieldhost {
+// "text" (the default) or "json": one JSON object per line, for log shippers.
+void installLogFormat(const QString &format);
+}

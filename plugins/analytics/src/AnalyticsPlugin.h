@@ -1,0 +1,24 @@
+// AnalyticsPlugin.h — the analytics plugin: platform aggregates for staff, computed on the read replica when one is configured.
+#pragma once
+
+#include "yieldhost/Plugin.h"
+#include "yieldhost/PluginContext.h"
+
+#include <QtCore/QObject>
+
+namespace yieldhost::analytics {
+
+class AnalyticsPlugin : public QObject, public yieldhost::Plugin
+{
+    Q_OBJECT
+    Q_PLUGIN_METADATA(IID YIELDHOST_PLUGIN_IID FILE "plugin.json")
+    Q_INTERFACES(yieldhost::Plugin)
+
+public:
+    yieldhost::Status initialize(yieldhost::PluginContext &context) override;
+
+private:
+    yieldhost::PluginContext *m_context = nullptr;
+};
+
+} // namespace yieldhost::analytics

@@ -1,0 +1,17 @@
+# yieldhost_add_plugin(<target> SOURCES ... [RESOURCES ...])
+# Builds a Yieldhost plugin module: a Qt plugin linked to the SDK, C++20, hidden visibility,
+# with plugin.json next to the sources (Q_PLUGIN_METADATA FILE "plugin.json").
+function(yieldhost_add_plugin target)
+  cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY" "SOURCES" ${ARGN})
+  add_library(${target} MODULE ${ARG_SOURCES})
+  set_target_properties(${target} PROPERTIES AUTOMOC ON CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON PREFIX "")
+  if(ARG_OUTPUT_DIRECTORY)
+    set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})
+  endif()
+  target_compile_features(${target} PRIVATE cxx_std_20)
+  if(TARGET yieldhost-sdk)
+    target_link_libraries(${target} PRIVATE yieldhost-sdk)
+  else()
+    target_link_libraries(${target} PRIVATE Yieldhost::Sdk)
+  endif()
+endfunction()

@@ -1,0 +1,48 @@
+// Events.h — the in-process event bus: plugins publish facts, others react, without linking to
+// each other. Delivery is asynchronous (queued to the subscriber's thread), so a publisher never
+// runs subscriber code inside its own call stack. Events that must survive a crash go through
+// the transactional outbox instead; this bus is for in-process fan-out.
+//   context.events().subscribe(u"wallets.updated"_s, this, [](const yieldhost::Event &e) {
+//       qCInfo(lc) << "wallet" << e.data.value("wallet_id");
+//   });
+//   context.events().publish(u"wallets.updated"_s, {{"wallet_id", id}});
+#pragma once
+
+#include "yieldhost/Global.h"
+
+#include <QtCore/QJsonObject>
+#include <QtCore/QObject>
+#include <QtCore/QString>
+
+#include <functional>
+#include <memory>
+
+namespace yieldhost {
+
+struct Event
+{
+    QString topic;
+    QJsonObject data;
+};
+
+class YIELDHOST_SDK_EXPORT EventBus
+{
+public:
+    using Subscriber = std::function<void(const Event &)>;
+
+    EventBus();
+    ~EventBus();
+    EventBus(const EventBus &) = delete;
+    EventBus &operator=(const EventBus &) = delete;
+
+    // Thread-safe. Every subscriber of `topic` (or of "*") gets the event on its context's thread.
+    void publish(const QString &topic, const QJsonObject &data);
+    // The subscription ends when `context` is destroyed.
+    void subscribe(const QString &topic, QObject *context, Subscriber subscriber);
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace yieldhost

@@ -1,0 +1,154 @@
+// Http.h — what a plugin sees of HTTP: requests, responses, RFC 9457 problems and handlers.
+//
+// A handler is a coroutine that receives its own copy of the request and returns a response.
+// The host has already routed it, checked its auth level, limited its size and parsed its JSON
+// body (malformed JSON never reaches a handler: the host answers 400).
+//   context.addRoute(yieldhost::HttpMethod::Get, u"/api/v1/hello/{name}"_s,
+//       [](yieldhost::HttpRequest req) -> QCoro::Task<yieldhost::HttpResponse> {
+//           co_return yieldhost::HttpResponse::json(200, QJsonObject{{"hello", req.pathParam(u"name"_s)}});
+//       }).auth(yieldhost::AuthLevel::Public).summary(u"Greets"_s);
+//
+// Handlers run on one of the host's HTTP threads, several requests at a time: keep shared plugin
+// state thread-safe (or in the database). If the client disconnects, the handler still runs to
+// completion and its response is dropped — it never touches freed connection memory because it
+// owns its request.
+#pragma once
+
+#include "yieldhost/Global.h"
+
+#include <QtCore/QByteArray>
+#include <QtCore/QHash>
+#include <QtCore/QJsonObject>
+#include <QtCore/QJsonValue>
+#include <QtCore/QList>
+#include <QtCore/QMap>
+#include <QtCore/QSharedDataPointer>
+#include <QtCore/QString>
+#include <QtCore/QStringList>
+#include <QtCore/QUrlQuery>
+#include <QtNetwork/QHostAddress>
+
+#include <QCoro/QCoroTask>
+
+#include <functional>
+#include <optional>
+
+namespace yieldhost {
+
+enum class HttpMethod { Get, Head, Post, Put, Patch, Delete, Options };
+YIELDHOST_SDK_EXPORT QByteArray methodName(HttpMethod method);
+YIELDHOST_SDK_EXPORT std::optional<HttpMethod> methodFromName(QByteArrayView name);
+
+// Who may call a route. User and Staff need an Authenticator service (the users plugin);
+// without one those routes answer 401.
+enum class AuthLevel { Public, User, Staff };
+
+struct AuthenticatedUser
+{
+    QString id;
+    QString email;
+    bool isStaff = false;
+    QJsonObject claims;
+};
+
+class HttpRequestData;
+class YIELDHOST_SDK_EXPORT HttpRequest
+{
+public:
+    HttpRequest();
+    HttpRequest(const HttpRequest &);
+    HttpRequest &operator=(const HttpRequest &);
+    ~HttpRequest();
+
+    HttpMethod method() const;
+    QString path() const;                    // decoded path, no query
+    const QUrlQuery &query() const;
+    QString queryItem(const QString &key) const;
+    QByteArray header(QByteArrayView name) const; // case-insensitive; empty when absent
+    const QList<QPair<QByteArray, QByteArray>> &headers() const; // names lower-cased
+    const QByteArray &body() const;
+    QJsonValue json() const;                 // parsed body of a JSON request, else undefined
+    QString pathParam(const QString &name) const;
+    QHostAddress peerAddress() const;
+    QString requestId() const;
+    const std::optional<AuthenticatedUser> &user() const;
+
+    // Host side: filled in before the handler runs.
+    void setMethod(HttpMethod method);
+    void setPath(const QString &path);
+    void setQuery(const QUrlQuery &query);
+    void addHeader(QByteArray lowerName, QByteArray value);
+    void setBody(QByteArray body);
+    void setJson(QJsonValue json);
+    void setPathParams(QHash<QString, QString> params);
+    void setPeerAddress(const QHostAddress &address);
+    void setRequestId(const QString &id);
+    void setUser(std::optional<AuthenticatedUser> user);
+
+private:
+    QSharedDataPointer<HttpRequestData> d;
+};
+
+class HttpResponseData;
+class YIELDHOST_SDK_EXPORT HttpResponse
+{
+public:
+    explicit HttpResponse(int status = 200);
+    HttpResponse(const HttpResponse &);
+    HttpResponse &operator=(const HttpResponse &);
+    ~HttpResponse();
+
+    static HttpResponse json(int status, const QJsonValue &body);
+    static HttpResponse text(int status, const QByteArray &body, const QByteArray &contentType = "text/plain; charset=utf-8");
+    static HttpResponse noContent();
+
+    int status() const;
+    const QByteArray &body() const;
+    QByteArray contentType() const;
+    const QList<QPair<QByteArray, QByteArray>> &headers() const; // extra headers, not Content-*
+
+    HttpResponse &setStatus(int status);
+    HttpResponse &setBody(QByteArray body, QByteArray contentType);
+    HttpResponse &addHeader(QByteArray name, QByteArray value);
+
+private:
+    QSharedDataPointer<HttpResponseData> d;
+};
+
+// An RFC 9457 problem. `type` is a slug under https://yieldhost.dev/problems/.
+struct YIELDHOST_SDK_EXPORT Problem
+{
+    int status = 400;
+    QString type;   // e.g. "insufficient-funds"
+    QString title;  // e.g. "Insufficient funds"
+    QString detail; // the sentence a user can act on
+    QMap<QString, QStringList> errors; // per field, only for validation problems
+    int retryAfterSeconds = -1;        // sets Retry-After when >= 0
+
+    HttpResponse toResponse() const;
+
+    static Problem badRequest(const QString &detail);
+    static Problem unauthorized(const QString &detail);
+    static Problem forbidden(const QString &detail);
+    static Problem notFound(const QString &detail);
+    static Problem conflict(const QString &type, const QString &title, const QString &detail);
+    static Problem validation(QMap<QString, QStringList> errors);
+    static Problem unavailable(const QString &detail, int retryAfterSeconds);
+};
+
+using HttpHandler = std::function<QCoro::Task<HttpResponse>(HttpRequest)>;
+
+// Returned by PluginContext::addRoute to describe the route further (builder style).
+class YIELDHOST_SDK_EXPORT RouteOptions
+{
+public:
+    virtual ~RouteOptions();
+    virtual RouteOptions &auth(AuthLevel level) = 0;   // default: AuthLevel::User
+    virtual RouteOptions &summary(const QString &text) = 0;
+    // An OpenAPI 3.1 operation object; merged under paths/<pattern>/<method>.
+    virtual RouteOptions &openapi(const QJsonObject &operation) = 0;
+    // Content types accepted besides JSON; a body of any other type is refused with 415.
+    virtual RouteOptions &accepts(const QByteArrayList &contentTypes) = 0;
+};
+
+} // namespace yieldhost

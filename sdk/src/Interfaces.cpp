@@ -1,0 +1,23 @@
+// Out-of-line destructors anchor the vtables of the SDK's interfaces in the shared library.
+#include "yieldhost/Clock.h"
+#include "yieldhost/Plugin.h"
+#include "yieldhost/PluginContext.h"
+#include "yieldhost/Services.h"
+#include "yieldhost/WebSocket.h"
+
+#include <QtCore/QJsonDocument>
+
+namespace yieldhost {
+
+Clock::~Clock() = default;
+Plugin::~Plugin() = default;
+PluginContext::~PluginContext() = default;
+Authenticator::~Authenticator() = default;
+WebSocketSession::~WebSocketSession() = default;
+
+void WebSocketSession::sendJson(const QJsonObject &message)
+{
+    sendText(QString::fromUtf8(QJsonDocument(message).toJson(QJsonDocument::Compact)));
+}
+
+} // namespace yieldhost

@@ -1,0 +1,76 @@
+#include "TestkitPlugin.h"
+
+#include <QCoro/QCoroTimer>
+
+#include <QtCore/QJsonDocument>
+#include <QtCore/QThread>
+#include <QtCore/QTimer>
+
+#include <stdexcept>
+
+using namespace yieldhost;
+
+namespace {
+
+QCoro::Task<> sleepFor(int ms)
+{
+    QTimer timer;
+    timer.setSingleShot(true);
+    timer.start(ms);
+    co_await timer;
+}
+
+} // namespace
+
+Status TestkitPlugin::initialize(PluginContext &context)
+{
+    context.addRoute(HttpMethod::Post, QStringLiteral("/test/echo"), [](HttpRequest req) -> QCoro::Task<HttpResponse> {
+        co_return HttpResponse::json(200, QJsonObject{{QStringLiteral("json"), req.json()},
+                                                      {QStringLiteral("bytes"), req.body().size()}});
+    }).auth(AuthLevel::Public).summary(QStringLiteral("Echoes a JSON body"));
+
+    context.addRoute(HttpMethod::Post, QStringLiteral("/test/upload"), [](HttpRequest req) -> QCoro::Task<HttpResponse> {
+        co_return HttpResponse::json(200, QJsonObject{{QStringLiteral("bytes"), req.body().size()}});
+    }).auth(AuthLevel::Public).accepts({"application/octet-stream"});
+
+    // Answers after ?ms= milliseconds, naming the request so tests can check ordering.
+    context.addRoute(HttpMethod::Get, QStringLiteral("/test/slow/{tag}"), [](HttpRequest req) -> QCoro::Task<HttpResponse> {
+        const int ms = std::clamp(req.queryItem(QStringLiteral("ms")).toInt(), 0, 30000);
+        co_await sleepFor(ms);
+        co_return HttpResponse::json(200, QJsonObject{{QStringLiteral("tag"), req.pathParam(QStringLiteral("tag"))}});
+    }).auth(AuthLevel::Public);
+
+    // Which thread does a handler resume on after awaiting a timer? It must be the one it began on.
+    context.addRoute(HttpMethod::Get, QStringLiteral("/test/thread"), [](HttpRequest) -> QCoro::Task<HttpResponse> {
+        QThread *before = QThread::currentThread();
+        co_await sleepFor(5);
+        QThread *after = QThread::currentThread();
+        co_return HttpResponse::json(200, QJsonObject{{QStringLiteral("same_thread"), before == after},
+                                                      {QStringLiteral("thread"), after->objectName()}});
+    }).auth(AuthLevel::Public);
+
+    context.addRoute(HttpMethod::Get, QStringLiteral("/test/throw"), [](HttpRequest) -> QCoro::Task<HttpResponse> {
+        throw std::runtime_error("deliberate failure");
+        co_return HttpResponse(200);
+    }).auth(AuthLevel::Public);
+
+    context.addRoute(HttpMethod::Get, QStringLiteral("/test/private"), [](HttpRequest) -> QCoro::Task<HttpResponse> {
+        co_return HttpResponse::json(200, QJsonObject{{QStringLiteral("secret"), true}});
+    }).auth(AuthLevel::User);
+
+    context.addWebSocket(QStringLiteral("/ws/test/echo"), [](WebSocketSession *session) {
+        QObject::connect(session, &WebSocketSession::textReceived, session, [session](const QString &message) {
+            session->sendText(message);
+        });
+    });
+    // Sends ?n= messages of ?size= bytes at once: a client that does not read trips the outgoing bound.
+    context.addWebSocket(QStringLiteral("/ws/test/flood"), [](WebSocketSession *session) {
+        QObject::connect(session, &WebSocketSession::textReceived, session, [session](const QString &message) {
+            const QJsonObject cmd = QJsonDocument::fromJson(message.toUtf8()).object();
+            const QString chunk(cmd.value(QLatin1String("size")).toInt(1024), u'x');
+            for (int i = 0; i < cmd.value(QLatin1String("n")).toInt(1); ++i)
+                session->sendText(chunk);
+        });
+    });
+    return {};
+}

@@ -1,0 +1,103 @@
+#include "HostProcess.h"
+
+#include <QtCore/QDeadlineTimer>
+#include <QtCore/QRegularExpression>
+
+#include <csignal>
+
+namespace yieldhost::test {
+
+HostProcess::HostProcess(QProcessEnvironment extra, QStringList arguments)
+    : m_process(std::make_unique<QProcess>())
+    , m_arguments(std::move(arguments))
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const QString &key : env.keys()) {
+        if (key.startsWith(QLatin1String("YIELDHOST_")) && key != QLatin1String("YIELDHOST_BINARY")
+            && key != QLatin1String("YIELDHOST_TEST_PLUGINS") && key != QLatin1String("YIELDHOST_FIXTURE_PLUGINS"))
+            env.remove(key);
+    }
+    env.insert(QStringLiteral("YIELDHOST_LISTEN"), QStringLiteral("127.0.0.1:0"));
+    env.insert(QStringLiteral("YIELDHOST_PLUGIN_PATH"), qEnvironmentVariable("YIELDHOST_TEST_PLUGINS"));
+    for (const QString &key : extra.keys())
+        env.insert(key, extra.value(key));
+    m_process->setProcessEnvironment(env);
+    m_process->setProcessChannelMode(QProcess::MergedChannels);
+}
+
+HostProcess::~HostProcess()
+{
+    if (m_process->state() != QProcess::NotRunning) {
+        m_process->kill();
+        m_process->waitForFinished(5000);
+    }
+}
+
+bool HostProcess::start(QString *error, int timeoutMs)
+{
+    const QString binary = qEnvironmentVariable("YIELDHOST_BINARY");
+    if (binary.isEmpty()) {
+        *error = QStringLiteral("YIELDHOST_BINARY is not set (run the test through ctest)");
+        return false;
+    }
+    m_process->start(binary, m_arguments);
+    if (!m_process->waitForStarted(timeoutMs)) {
+        *error = QStringLiteral("cannot start %1: %2").arg(binary, m_process->errorString());
+        return false;
+    }
+    static const QRegularExpression listening(QStringLiteral("listening on http://[^:]+:(\\d+)"));
+    QDeadlineTimer deadline(timeoutMs);
+    while (!deadline.hasExpired()) {
+        const auto match = listening.match(output());
+        if (match.hasMatch()) {
+            m_port = quint16(match.captured(1).toUInt());
+            return true;
+        }
+        if (m_process->state() == QProcess::NotRunning) {
+            *error = QStringLiteral("yieldhost exited with %1 before listening:\n%2").arg(m_process->exitCode()).arg(output());
+            return false;
+        }
+        m_process->waitForReadyRead(100);
+    }
+    *error = QStringLiteral("yieldhost did not print its URL within %1 ms:\n%2").arg(timeoutMs).arg(output());
+    return false;
+}
+
+QString HostProcess::output() const
+{
+    m_output += m_process->readAll();
+    return QString::fromUtf8(m_output);
+}
+
+QString HostProcess::baseUrl() const { return QStringLiteral("http://127.0.0.1:%1").arg(m_port); }
+
+void HostProcess::signalTerminate()
+{
+    if (m_process->state() != QProcess::NotRunning)
+        ::kill(pid_t(m_process->processId()), SIGTERM);
+}
+
+bool HostProcess::waitForExit(int timeoutMs)
+{
+    const bool done = m_process->state() == QProcess::NotRunning || m_process->waitForFinished(timeoutMs);
+    output();
+    return done;
+}
+
+int HostProcess::terminate(int timeoutMs)
+{
+    signalTerminate();
+    if (!waitForExit(timeoutMs)) {
+        m_process->kill();
+        m_process->waitForFinished(5000);
+        return -1;
+    }
+    return exitCode();
+}
+
+int HostProcess::exitCode() const
+{
+    return m_process->exitStatus() == QProcess::NormalExit ? m_process->exitCode() : -1;
+}
+
+} // namespace yieldhost::test

@@ -1,0 +1,41 @@
+// HostProcess.h — the real yieldhost binary, started for a test on a free loopback port.
+#pragma once
+
+#include <QtCore/QProcess>
+#include <QtCore/QProcessEnvironment>
+#include <QtCore/QString>
+#include <QtCore/QStringList>
+
+#include <memory>
+
+namespace yieldhost::test {
+
+class HostProcess
+{
+public:
+    // Extra environment on top of a clean YIELDHOST_* environment; the test plugins are on the
+    // plugin path. Listens on 127.0.0.1:0 unless YIELDHOST_LISTEN is given.
+    explicit HostProcess(QProcessEnvironment extra = {}, QStringList arguments = {QStringLiteral("serve")});
+    ~HostProcess();
+
+    bool start(QString *error, int timeoutMs = 20000);
+    // SIGTERM and wait; returns the exit code (or -1 if it had to be killed).
+    int terminate(int timeoutMs = 15000);
+    void signalTerminate(); // SIGTERM without waiting
+    bool waitForExit(int timeoutMs);
+    int exitCode() const;
+
+    QString host() const { return QStringLiteral("127.0.0.1"); }
+    quint16 port() const { return m_port; }
+    QString baseUrl() const;
+    QString output() const; // stdout + stderr so far
+    QProcess &process() { return *m_process; }
+
+private:
+    std::unique_ptr<QProcess> m_process;
+    QStringList m_arguments;
+    quint16 m_port = 0;
+    mutable QByteArray m_output;
+};
+
+} // namespace yieldhost::test

@@ -1,0 +1,172 @@
+// The plugin loader: metadata before code, SDK range, missing dependencies, cycles, failure
+// propagation, dependency order for start and reverse order for stop.
+#include "HostServices.h"
+#include "PluginManager.h"
+
+#include <QtCore/QTemporaryDir>
+#include <QtTest/QtTest>
+
+using namespace yieldhost;
+
+class TestPluginLoader : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    QString m_log;
+
+    struct Loaded
+    {
+        std::unique_ptr<HostServices> services;
+        std::unique_ptr<PluginManager> manager;
+        QString warnings;
+    };
+
+    static QString s_warnings;
+    static void captureWarnings(QtMsgType type, const QMessageLogContext &, const QString &message)
+    {
+        if (type == QtWarningMsg)
+            s_warnings += message + u'\n';
+    }
+
+    Loaded loadFixtures()
+    {
+        QString error;
+        auto config = Config::load(Config::builtInDefaults(), {}, {}, &error);
+        Loaded l;
+        l.services.reset(new HostServices{std::move(*config), {}, {}, {}, {}});
+        l.manager = std::make_unique<PluginManager>(*l.services);
+        s_warnings.clear();
+        const auto previous = qInstallMessageHandler(captureWarnings);
+        l.manager->discover({qEnvironmentVariable("YIELDHOST_FIXTURE_PLUGINS")});
+        l.manager->resolve();
+        l.manager->loadAndInitialize();
+        l.manager->start();
+        qInstallMessageHandler(previous);
+        l.warnings = s_warnings;
+        return l;
+    }
+
+    QStringList logLines() const
+    {
+        QFile f(m_log);
+        if (!f.open(QIODevice::ReadOnly))
+            return {};
+        return QString::fromUtf8(f.readAll()).split(u'\n', Qt::SkipEmptyParts);
+    }
+
+    static QString state(const Loaded &l, const QString &id)
+    {
+        const PluginSpec *s = l.manager->find(id);
+        return s ? stateName(s->state) : QStringLiteral("<missing>");
+    }
+    static QString error(const Loaded &l, const QString &id)
+    {
+        const PluginSpec *s = l.manager->find(id);
+        return s ? s->error : QString();
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(!qEnvironmentVariable("YIELDHOST_FIXTURE_PLUGINS").isEmpty());
+        m_log = m_dir.filePath(QStringLiteral("lifecycle.log"));
+        qputenv("YIELDHOST_FIXTURE_LOG", m_log.toLocal8Bit());
+    }
+    void init() { QFile::remove(m_log); }
+
+    void goodPluginsLoadAndRun()
+    {
+        const Loaded l = loadFixtures();
+        QCOMPARE(state(l, QStringLiteral("alpha")), QStringLiteral("running"));
+        QCOMPARE(state(l, QStringLiteral("beta")), QStringLiteral("running"));
+        QCOMPARE(state(l, QStringLiteral("gamma")), QStringLiteral("running"));
+        QVERIFY(l.services->router.match(HttpMethod::Get, QStringLiteral("/fixture/alpha")).route);
+    }
+
+    void dependenciesStartFirstAndStopLast()
+    {
+        Loaded l = loadFixtures();
+        l.manager->stop();
+        const QStringList lines = logLines();
+        auto at = [&](const char *what) { return lines.indexOf(QString::fromLatin1(what)); };
+        QVERIFY(at("init:alpha") >= 0);
+        QVERIFY(at("init:alpha") < at("init:beta"));
+        QVERIFY(at("init:beta") < at("init:gamma"));
+        QVERIFY(at("start:alpha") < at("start:beta"));
+        QVERIFY(at("init:gamma") < at("start:alpha")); // every plugin initializes before any starts
+        QVERIFY(at("stop:gamma") < at("stop:beta"));
+        QVERIFY(at("stop:beta") < at("stop:alpha"));
+    }
+
+    void wrongSdkVersionIsRefusedWithoutRunningItsCode()
+    {
+        const Loaded l = loadFixtures();
+        QCOMPARE(state(l, QStringLiteral("futuresdk")), QStringLiteral("failed"));
+        QVERIFY2(error(l, QStringLiteral("futuresdk")).contains(QLatin1String("built for SDK 2.0")), qPrintable(error(l, QStringLiteral("futuresdk"))));
+        QCOMPARE(state(l, QStringLiteral("newerminor")), QStringLiteral("failed")); // 1.9 > 1.0
+        QVERIFY(!logLines().contains(QStringLiteral("init:futuresdk")));
+        QVERIFY(!logLines().contains(QStringLiteral("init:newerminor")));
+        QVERIFY(l.warnings.contains(QLatin1String("plugin futuresdk refused: it was built for SDK 2.0")));
+    }
+
+    void missingDependencyIsRefusedByName()
+    {
+        const Loaded l = loadFixtures();
+        QCOMPARE(state(l, QStringLiteral("needsghost")), QStringLiteral("failed"));
+        QVERIFY(error(l, QStringLiteral("needsghost")).contains(QLatin1String("requires plugin \"ghost\", which is not installed")));
+        QVERIFY(!logLines().contains(QStringLiteral("init:needsghost")));
+    }
+
+    void cycleIsRefusedSpellingOutTheCycle()
+    {
+        const Loaded l = loadFixtures();
+        QCOMPARE(state(l, QStringLiteral("cycle-a")), QStringLiteral("failed"));
+        QCOMPARE(state(l, QStringLiteral("cycle-b")), QStringLiteral("failed"));
+        QVERIFY2(error(l, QStringLiteral("cycle-a")).contains(QLatin1String("cycle-a -> cycle-b -> cycle-a")), qPrintable(error(l, QStringLiteral("cycle-a"))));
+        QCOMPARE(state(l, QStringLiteral("oncycle")), QStringLiteral("failed"));
+        QVERIFY(error(l, QStringLiteral("oncycle")).contains(QLatin1String("dependency \"cycle-a\" failed")));
+        // One line per refusal.
+        QCOMPARE(l.warnings.count(QLatin1String("plugin cycle-a refused")), 1);
+        QCOMPARE(l.warnings.count(QLatin1String("plugin cycle-b refused")), 1);
+    }
+
+    void failedInitializeTakesDownOnlyItsDependents()
+    {
+        const Loaded l = loadFixtures();
+        QCOMPARE(state(l, QStringLiteral("failsinit")), QStringLiteral("failed"));
+        QVERIFY(error(l, QStringLiteral("failsinit")).contains(QLatin1String("the fixture refuses to initialize")));
+        QCOMPARE(state(l, QStringLiteral("onfailsinit")), QStringLiteral("failed"));
+        QVERIFY(error(l, QStringLiteral("onfailsinit")).contains(QLatin1String("cannot load because its dependency \"failsinit\" failed")));
+        QVERIFY(!logLines().contains(QStringLiteral("init:onfailsinit")));
+        QCOMPARE(state(l, QStringLiteral("alpha")), QStringLiteral("running"));
+    }
+
+    void orderIsDeterministicDependencyFirst()
+    {
+        const Loaded a = loadFixtures();
+        const Loaded b = loadFixtures();
+        QCOMPARE(a.manager->order(), b.manager->order());
+        QCOMPARE(a.manager->order(), (QStringList{QStringLiteral("alpha"), QStringLiteral("beta"), QStringLiteral("gamma")}));
+    }
+
+    void describeListsFailuresWithReasons()
+    {
+        const Loaded l = loadFixtures();
+        bool sawFailure = false;
+        for (const QJsonValue &v : l.manager->describe()) {
+            const QJsonObject o = v.toObject();
+            QVERIFY(o.contains(QLatin1String("id")) && o.contains(QLatin1String("state")) && o.contains(QLatin1String("sdk")));
+            if (o.value(QLatin1String("state")).toString() == QLatin1String("failed")) {
+                sawFailure = true;
+                QVERIFY(!o.value(QLatin1String("error")).toString().isEmpty());
+            }
+        }
+        QVERIFY(sawFailure);
+    }
+};
+
+QString TestPluginLoader::s_warnings;
+
+QTEST_GUILESS_MAIN(TestPluginLoader)
+#include "tst_pluginloader.moc"
