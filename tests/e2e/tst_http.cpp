@@ -1,0 +1,377 @@
+// End to end over real loopback HTTP against the real yieldhost binary: the public routes, the
+// problem+json errors, and each trap of QHttpServer 6.4 that our connection handling avoids.
+#include "HostProcess.h"
+#include "HttpClient.h"
+
+#include <QtCore/QJsonArray>
+#include <QtTest/QtTest>
+
+using namespace yieldhost::test;
+
+class TestHttp : public QObject
+{
+    Q_OBJECT
+
+    std::unique_ptr<HostProcess> m_host;
+
+    std::optional<HttpReply> get(const QByteArray &path) { return HttpClient::request(m_host->host(), m_host->port(), "GET", path); }
+    std::optional<HttpReply> post(const QByteArray &path, const QByteArray &body, const QByteArray &type = "application/json")
+    {
+        return HttpClient::request(m_host->host(), m_host->port(), "POST", path, body, type);
+    }
+    static void verifyProblem(const std::optional<HttpReply> &r, int status)
+    {
+        QVERIFY2(r, "no reply");
+        QCOMPARE(r->status, status);
+        QCOMPARE(r->header("content-type"), QByteArray("application/problem+json"));
+        const QJsonObject p = r->json();
+        QCOMPARE(p.value(QLatin1String("status")).toInt(), status);
+        QVERIFY(p.value(QLatin1String("type")).toString().startsWith(QLatin1String("https://yieldhost.dev/problems/")));
+        QVERIFY(!p.value(QLatin1String("title")).toString().isEmpty());
+        QVERIFY(!p.value(QLatin1String("detail")).toString().isEmpty());
+    }
+    std::unique_ptr<HttpClient> connect()
+    {
+        auto c = std::make_unique<HttpClient>(m_host->host(), m_host->port());
+        if (!c->open())
+            return nullptr;
+        return c;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("YIELDHOST_HTTP__HEADER_TIMEOUT_MS"), QStringLiteral("1500"));
+        env.insert(QStringLiteral("YIELDHOST_HTTP__IDLE_TIMEOUT_MS"), QStringLiteral("1500"));
+        m_host = std::make_unique<HostProcess>(env);
+        QString error;
+        QVERIFY2(m_host->start(&error), qPrintable(error));
+    }
+    void cleanupTestCase()
+    {
+        if (m_host)
+            QCOMPARE(m_host->terminate(), 0);
+    }
+
+    void healthzAnswersOk()
+    {
+        const auto r = get("/healthz");
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+        QCOMPARE(r->header("content-type"), QByteArray("application/json"));
+        QCOMPARE(r->json().value(QLatin1String("status")).toString(), QStringLiteral("ok"));
+        QVERIFY(!r->header("x-request-id").isEmpty());
+        QVERIFY(!r->header("date").isEmpty());
+    }
+
+    void pluginsListsAllSixDomainPluginsRunning()
+    {
+        const auto r = get("/api/v1/plugins");
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+        QHash<QString, QJsonObject> byId;
+        for (const QJsonValue &v : r->json().value(QLatin1String("results")).toArray())
+            byId.insert(v[QLatin1String("id")].toString(), v.toObject());
+        for (const char *id : {"users", "wallets", "investments", "analytics", "notifications", "integrations"}) {
+            const QJsonObject p = byId.value(QString::fromLatin1(id));
+            QVERIFY2(!p.isEmpty(), id);
+            QCOMPARE(p.value(QLatin1String("state")).toString(), QStringLiteral("running"));
+            QCOMPARE(p.value(QLatin1String("sdk")).toString(), QStringLiteral("1.0"));
+            QVERIFY(!p.value(QLatin1String("version")).toString().isEmpty());
+            QVERIFY(!p.value(QLatin1String("name")).toString().isEmpty());
+        }
+        QVERIFY(r->json().contains(QLatin1String("next")));
+    }
+
+    void openApiMergesEveryPluginsRoutes()
+    {
+        const auto r = get("/api/openapi.json");
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+        const QJsonObject doc = r->json();
+        QCOMPARE(doc.value(QLatin1String("openapi")).toString(), QStringLiteral("3.1.0"));
+        const QJsonObject paths = doc.value(QLatin1String("paths")).toObject();
+        QVERIFY(paths.contains(QLatin1String("/healthz")));
+        QVERIFY(paths.contains(QLatin1String("/api/v1/plugins")));
+        QVERIFY(paths[QLatin1String("/test/echo")].toObject().contains(QLatin1String("post")));
+        QCOMPARE(paths[QLatin1String("/test/slow/{tag}")][QLatin1String("get")][QLatin1String("parameters")][0][QLatin1String("name")].toString(),
+                 QStringLiteral("tag"));
+    }
+
+    void metricsCountRequestsByRouteAndStatus()
+    {
+        QVERIFY(get("/healthz"));
+        QVERIFY(get("/no/such/route"));
+        const auto r = get("/metrics");
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+        QVERIFY(r->header("content-type").startsWith("text/plain; version=0.0.4"));
+        QVERIFY2(r->body.contains("yieldhost_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}"), r->body.constData());
+        QVERIFY(r->body.contains("yieldhost_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"}"));
+        QVERIFY(r->body.contains("yieldhost_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"}"));
+        QVERIFY(r->body.contains("yieldhost_websocket_connections "));
+        QVERIFY(r->body.contains("yieldhost_plugins{state=\"running\"} 7"));
+    }
+
+    void accessLogHasALinePerRequest()
+    {
+        QVERIFY(get("/healthz?probe=access-log-check"));
+        QTRY_VERIFY_WITH_TIMEOUT(m_host->output().contains(QLatin1String("\"GET /healthz?probe=access-log-check HTTP/1.1\" 200")), 3000);
+    }
+
+    void unknownRouteIs404Problem() { verifyProblem(get("/api/v1/nothing-here"), 404); }
+
+    void wrongMethodIs405WithAllowHeader()
+    {
+        const auto r = HttpClient::request(m_host->host(), m_host->port(), "DELETE", "/healthz");
+        verifyProblem(r, 405);
+        QCOMPARE(r->header("allow"), QByteArray("GET, HEAD"));
+    }
+
+    void unsupportedMethodIs501Problem()
+    {
+        verifyProblem(HttpClient::request(m_host->host(), m_host->port(), "PROPFIND", "/healthz"), 501);
+    }
+
+    void malformedJsonIs400Problem()
+    {
+        const auto r = post("/test/echo", "{\"amount\": ");
+        verifyProblem(r, 400);
+        QVERIFY(r->json().value(QLatin1String("type")).toString().endsWith(QLatin1String("malformed-json")));
+    }
+
+    void validJsonReachesTheHandler()
+    {
+        const auto r = post("/test/echo", R"({"amount":"12.50"})");
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+        QCOMPARE(r->json()[QLatin1String("json")][QLatin1String("amount")].toString(), QStringLiteral("12.50"));
+    }
+
+    void wrongContentTypeIs415Problem() { verifyProblem(post("/test/echo", "amount=1", "application/x-www-form-urlencoded"), 415); }
+
+    void declaredRawContentTypeIsAccepted()
+    {
+        const auto r = post("/test/upload", QByteArray(1000, 'x'), "application/octet-stream");
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+        QCOMPARE(r->json().value(QLatin1String("bytes")).toInt(), 1000);
+    }
+
+    void headReplyHasNoBody()
+    {
+        auto c = connect();
+        QVERIFY(c);
+        c->send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        const auto head = c->read(5000, true);
+        QVERIFY(head);
+        QCOMPARE(head->status, 200);
+        QCOMPARE(head->header("content-length"), QByteArray("15"));
+        const auto next = c->read(); // would be garbage if HEAD had sent a body
+        QVERIFY(next);
+        QCOMPARE(next->body, QByteArray("{\"status\":\"ok\"}"));
+    }
+
+    void handlerExceptionIs500ProblemAndIsLogged()
+    {
+        verifyProblem(get("/test/throw"), 500);
+        QTRY_VERIFY_WITH_TIMEOUT(m_host->output().contains(QLatin1String("threw: deliberate failure")), 3000);
+        QCOMPARE(get("/healthz")->status, 200);
+    }
+
+    void userRouteWithoutCredentialsIs401()
+    {
+        const auto r = get("/test/private");
+        verifyProblem(r, 401);
+        QVERIFY(r->header("www-authenticate").startsWith("Bearer"));
+    }
+
+    // --- the traps of QHttpServer 6.4 ---
+
+    void declaredOversizedBodyIsRefusedBeforeItIsSent()
+    {
+        auto c = connect();
+        QVERIFY(c);
+        c->send("POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 67108864\r\n\r\n");
+        const auto r = c->read(3000); // no body byte sent: the answer comes from the headers alone
+        verifyProblem(r, 413);
+        QCOMPARE(r->header("connection"), QByteArray("close"));
+        QVERIFY(c->waitForClose());
+    }
+
+    void chunkedBodyOverTheLimitIs413()
+    {
+        auto c = connect();
+        QVERIFY(c);
+        c->send("POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+        const QByteArray chunk = QByteArray::number(64 * 1024, 16) + "\r\n" + QByteArray(64 * 1024, ' ') + "\r\n";
+        for (int i = 0; i < 20 && c->socket().state() == QAbstractSocket::ConnectedState; ++i)
+            c->send(chunk);
+        verifyProblem(c->read(5000), 413);
+    }
+
+    void chunkedBodyWithinTheLimitIsAccepted()
+    {
+        auto c = connect();
+        QVERIFY(c);
+        c->send("POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n");
+        const auto r = c->read();
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+        QCOMPARE(r->json()[QLatin1String("json")][QLatin1String("a")].toInt(), 1);
+    }
+
+    void oversizedHeaderIs431AndClosed()
+    {
+        auto c = connect();
+        QVERIFY(c);
+        c->send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + QByteArray(64 * 1024, 'a') + "\r\n\r\n");
+        verifyProblem(c->read(5000), 431);
+        QVERIFY(c->waitForClose());
+    }
+
+    void garbageIs400AndClosed()
+    {
+        auto c = connect();
+        QVERIFY(c);
+        c->send("THIS IS NOT HTTP\r\n\r\n");
+        verifyProblem(c->read(), 400);
+        QVERIFY(c->waitForClose());
+    }
+
+    void pipelinedRequestsAreAnsweredInOrder()
+    {
+        auto c = connect();
+        QVERIFY(c);
+        // The first is the slowest: a server answering as handlers finish would reply c, b, a.
+        c->send("GET /test/slow/a?ms=400 HTTP/1.1\r\nHost: x\r\n\r\n"
+                "GET /test/slow/b?ms=100 HTTP/1.1\r\nHost: x\r\n\r\n"
+                "GET /test/slow/c?ms=0 HTTP/1.1\r\nHost: x\r\n\r\n");
+        for (const char *tag : {"a", "b", "c"}) {
+            const auto r = c->read();
+            QVERIFY(r);
+            QCOMPARE(r->status, 200);
+            QCOMPARE(r->json().value(QLatin1String("tag")).toString(), QString::fromLatin1(tag));
+        }
+    }
+
+    void http10ConnectionIsClosedAfterTheReply()
+    {
+        auto c = connect();
+        QVERIFY(c);
+        c->send("GET /healthz HTTP/1.0\r\n\r\n");
+        const auto r = c->read();
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+        QCOMPARE(r->header("connection"), QByteArray("close"));
+        QVERIFY(c->waitForClose(2000));
+    }
+
+    void http10KeepAliveIsHonoured()
+    {
+        auto c = connect();
+        QVERIFY(c);
+        c->send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        const auto r = c->read();
+        QVERIFY(r);
+        QCOMPARE(r->header("connection"), QByteArray("keep-alive"));
+        c->send("GET /healthz HTTP/1.0\r\n\r\n");
+        QVERIFY(c->read());
+        QVERIFY(c->waitForClose(2000));
+    }
+
+    void connectionCloseIsHonoured()
+    {
+        auto c = connect();
+        QVERIFY(c);
+        c->send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        const auto r = c->read();
+        QVERIFY(r);
+        QCOMPARE(r->header("connection"), QByteArray("close"));
+        QVERIFY(c->waitForClose(2000));
+    }
+
+    void keepAliveServesManyRequestsOnOneConnection()
+    {
+        auto c = connect();
+        QVERIFY(c);
+        for (int i = 0; i < 50; ++i) {
+            c->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+            const auto r = c->read();
+            QVERIFY(r);
+            QCOMPARE(r->status, 200);
+        }
+        QCOMPARE(c->socket().state(), QAbstractSocket::ConnectedState);
+    }
+
+    void expect100ContinueGetsAnInterimReply()
+    {
+        auto c = connect();
+        QVERIFY(c);
+        c->send("POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7\r\nExpect: 100-continue\r\n\r\n");
+        QVERIFY(c->socket().waitForReadyRead(3000));
+        const QByteArray interim = c->socket().read(25);
+        QCOMPARE(interim, QByteArray("HTTP/1.1 100 Continue\r\n\r\n"));
+        c->send("{\"x\":1}");
+        const auto r = c->read();
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+    }
+
+    void idleConnectionIsClosed()
+    {
+        auto c = connect();
+        QVERIFY(c);
+        c->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        QVERIFY(c->read());
+        QVERIFY2(c->waitForClose(5000), "the idle timeout (1.5 s here) did not close the connection");
+    }
+
+    void slowHeadersAre408()
+    {
+        auto c = connect();
+        QVERIFY(c);
+        c->send("GET /healthz HTTP/1.1\r\nHost: x\r\n"); // never finished
+        verifyProblem(c->read(6000), 408);
+        QVERIFY(c->waitForClose());
+    }
+
+    void clientLeavingMidRequestOnlyDropsTheResponse()
+    {
+        // Under ASan this is the use-after-free of QHttpServer 6.4 with a pending QFuture route.
+        for (int i = 0; i < 20; ++i) {
+            auto c = connect();
+            QVERIFY(c);
+            c->send("GET /test/slow/gone?ms=150 HTTP/1.1\r\nHost: x\r\n\r\n");
+            c->socket().waitForBytesWritten(1000);
+            c->close();
+        }
+        QTest::qWait(400); // let every handler finish into a closed connection
+        QCOMPARE(m_host->process().state(), QProcess::Running);
+        const auto r = get("/healthz");
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+    }
+
+    void handlersResumeOnTheThreadTheyStartedOn()
+    {
+        for (int i = 0; i < 10; ++i) {
+            const auto r = get("/test/thread");
+            QVERIFY(r);
+            QCOMPARE(r->json().value(QLatin1String("same_thread")).toBool(), true);
+            QVERIFY(r->json().value(QLatin1String("thread")).toString().startsWith(QLatin1String("http-")));
+        }
+    }
+
+    void requestIdIsEchoedWhenGiven()
+    {
+        const auto r = HttpClient::request(m_host->host(), m_host->port(), "GET", "/healthz", {}, {}, {{"X-Request-Id", "trace-123"}});
+        QVERIFY(r);
+        QCOMPARE(r->header("x-request-id"), QByteArray("trace-123"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHttp)
+#include "tst_http.moc"
