@@ -1,18 +1,23 @@
-// Host.h — one running Yieldhost process: configuration, plugins, HTTP server, shutdown order.
+// Host.h — one running Yieldhost process: configuration, database, plugins, HTTP server, and
+// the order things start and stop in.
 #pragma once
 
 #include "HostServices.h"
 #include "Metrics.h"
+#include "Migrations.h"
 #include "PluginManager.h"
 #include "RequestDispatcher.h"
 #include "SystemRoutes.h"
 
 #include <QtCore/QObject>
+#include <QtCore/QTimer>
 
+#include <atomic>
 #include <memory>
 
 namespace yieldhost {
 
+class EmbeddedPostgres;
 class HttpServer;
 
 class Host : public QObject
@@ -22,12 +27,18 @@ public:
     explicit Host(Config config, QObject *parent = nullptr);
     ~Host() override;
 
+    // YIELDHOST_DATABASE_URL, or the embedded cluster in the data directory when there is none.
+    Status openDatabase();
     // Discover, resolve, load and initialize plugins (no network yet).
     void loadPlugins();
-    // Listen and start plugins; prints the URL on stdout.
+    // Applies the host's and every initialized plugin's migrations, in dependency order.
+    QCoro::Task<Migrations::Outcome> migrate(std::function<void(const QString &)> progress);
+    // Listen and start plugins; prints the URL on stdout. Migrations run in the background
+    // (retried while the database is unreachable); /readyz says when they are done.
     Status serve();
     // Graceful: stop accepting, drain, stop plugins; emits stopped().
-    void shutdown();
+    void shutdown(int exitCode = 0);
+    int exitCode() const { return m_exitCode; }
 
     PluginManager &plugins() { return m_plugins; }
     HostServices &services() { return m_services; }
@@ -36,13 +47,20 @@ Q_SIGNALS:
     void stopped();
 
 private:
+    QCoro::Task<> migrateInBackground();
+    QStringList migrationOrder() const;
+
     HostServices m_services;
     Metrics m_metrics;
     PluginManager m_plugins;
     RequestDispatcher m_dispatcher;
     PluginListSnapshot m_pluginList;
+    std::unique_ptr<EmbeddedPostgres> m_embedded;
     std::unique_ptr<HttpServer> m_http;
+    QList<Migration> m_migrations;
+    std::atomic<bool> m_migrated{false};
     bool m_stopping = false;
+    int m_exitCode = 0;
 };
 
 } // namespace yieldhost

@@ -13,6 +13,43 @@ HostPluginContext::HostPluginContext(HostServices &services, const QString &plug
 
 HostPluginContext::~HostPluginContext() = default;
 
+namespace {
+// What a plugin gets when the host runs without a database (e.g. `yieldhost plugins`, unit
+// tests): every call fails as "unavailable" instead of crashing.
+class NoDatabase final : public Database
+{
+public:
+    QCoro::Task<SqlResult> query(QString, QVariantList, DbTarget) override
+    {
+        SqlResult r;
+        r.setError(unavailable());
+        co_return r;
+    }
+    QCoro::Task<TransactionOutcome> transaction(std::function<Status(SqlTransaction &)>, TransactionOptions) override
+    {
+        TransactionOutcome o;
+        o.error = unavailable();
+        co_return o;
+    }
+    bool hasReplica() const override { return false; }
+
+private:
+    static DbError unavailable()
+    {
+        DbError e;
+        e.kind = DbError::Kind::Unavailable;
+        e.message = QStringLiteral("no database is configured in this process");
+        return e;
+    }
+};
+} // namespace
+
+Database &HostPluginContext::database()
+{
+    static NoDatabase none;
+    return m_services.database ? static_cast<Database &>(*m_services.database) : none;
+}
+
 RouteOptions &HostPluginContext::addRoute(HttpMethod method, const QString &pattern, HttpHandler handler)
 {
     QString error;

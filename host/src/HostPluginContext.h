@@ -22,6 +22,7 @@ public:
     QJsonValue hostConfig(const QString &key) const override { return m_services.config.value(key); }
     Clock &clock() override { return m_services.clock; }
     EventBus &events() override { return m_services.events; }
+    Database &database() override;
     RouteOptions &addRoute(HttpMethod method, const QString &pattern, HttpHandler handler) override;
     void addWebSocket(const QString &path, WebSocketHandler handler) override;
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "Config.h"
+#include "DbPool.h"
 #include "HostClock.h"
 #include "Router.h"
 
@@ -39,11 +40,14 @@ private:
 
 struct HostServices
 {
+    explicit HostServices(Config c) : config(std::move(c)) {}
+
     Config config;
     HostClock clock;
     EventBus events;
     Router router;
     ServiceRegistry services;
+    std::unique_ptr<DbPool> database; // set by the host before plugins load
 };
 
 } // namespace yieldhost

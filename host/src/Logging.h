@@ -9,6 +9,8 @@ Q_DECLARE_LOGGING_CATEGORY(lcPlugins)
 Q_DECLARE_LOGGING_CATEGORY(lcHttp)
 Q_DECLARE_LOGGING_CATEGORY(lcAccess)
 Q_DECLARE_LOGGING_CATEGORY(lcWebSocket)
+Q_DECLARE_LOGGING_CATEGORY(lcDb)
+Q_DECLARE_LOGGING_CATEGORY(lcMigrations)
 
 namespace yieldhost {
 // "text" (the default) or "json": one JSON object per line, for log shippers.

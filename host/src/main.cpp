@@ -83,13 +83,24 @@ int main(int argc, char *argv[])
         return fail(error);
     installLogFormat(config->string(QStringLiteral("log_format")));
 
-    if (command == QLatin1String("worker") || command == QLatin1String("beat") || command == QLatin1String("migrate"))
-        return fail(QStringLiteral("\"%1\" needs the PostgreSQL layer and job queue, which this build does not include yet").arg(command), 3);
+    if (command == QLatin1String("worker") || command == QLatin1String("beat"))
+        return fail(QStringLiteral("\"%1\" needs the job queue, which this build does not include yet").arg(command), 3);
 
     Host host(std::move(*config));
-    host.loadPlugins();
-    if (command == QLatin1String("plugins"))
+    if (command == QLatin1String("plugins")) {
+        host.loadPlugins();
         return listPlugins(host);
+    }
+    if (Status s = host.openDatabase(); !s)
+        return fail(s.error());
+    host.loadPlugins();
+    if (command == QLatin1String("migrate")) {
+        const Migrations::Outcome outcome = QCoro::waitFor(host.migrate([](const QString &line) {
+            std::printf("%s\n", qPrintable(line));
+            std::fflush(stdout);
+        }));
+        return outcome.status ? 0 : fail(outcome.status.error());
+    }
 
     SignalWatcher signals;
     QObject::connect(&signals, &SignalWatcher::terminationRequested, &host, [&host](int signalNumber) {
@@ -99,5 +110,6 @@ int main(int argc, char *argv[])
     QObject::connect(&host, &Host::stopped, &app, &QCoreApplication::quit);
     if (Status s = host.serve(); !s)
         return fail(s.error());
-    return app.exec();
+    const int code = app.exec();
+    return code != 0 ? code : host.exitCode();
 }

@@ -1,5 +1,9 @@
 #include "HostProcess.h"
 
+#include "HttpClient.h"
+
+#include <QtCore/QThread>
+
 #include <QtCore/QDeadlineTimer>
 #include <QtCore/QRegularExpression>
 
@@ -8,7 +12,8 @@
 namespace yieldhost::test {
 
 HostProcess::HostProcess(QProcessEnvironment extra, QStringList arguments)
-    : m_process(std::make_unique<QProcess>())
+    : m_dataDir(QStringLiteral("/tmp/yh-host-XXXXXX"))
+    , m_process(std::make_unique<QProcess>())
     , m_arguments(std::move(arguments))
 {
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -19,6 +24,7 @@ HostProcess::HostProcess(QProcessEnvironment extra, QStringList arguments)
     }
     env.insert(QStringLiteral("YIELDHOST_LISTEN"), QStringLiteral("127.0.0.1:0"));
     env.insert(QStringLiteral("YIELDHOST_PLUGIN_PATH"), qEnvironmentVariable("YIELDHOST_TEST_PLUGINS"));
+    env.insert(QStringLiteral("YIELDHOST_DATA_DIR"), m_dataDir.path());
     for (const QString &key : extra.keys())
         env.insert(key, extra.value(key));
     m_process->setProcessEnvironment(env);
@@ -98,6 +104,22 @@ int HostProcess::terminate(int timeoutMs)
 int HostProcess::exitCode() const
 {
     return m_process->exitStatus() == QProcess::NormalExit ? m_process->exitCode() : -1;
+}
+
+} // namespace yieldhost::test
+
+namespace yieldhost::test {
+
+bool HostProcess::waitReady(int timeoutMs)
+{
+    QDeadlineTimer deadline(timeoutMs);
+    while (!deadline.hasExpired() && m_process->state() == QProcess::Running) {
+        const auto r = HttpClient::request(host(), m_port, "GET", "/readyz");
+        if (r && r->status == 200)
+            return true;
+        QThread::msleep(100);
+    }
+    return false;
 }
 
 } // namespace yieldhost::test

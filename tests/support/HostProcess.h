@@ -5,6 +5,7 @@
 #include <QtCore/QProcessEnvironment>
 #include <QtCore/QString>
 #include <QtCore/QStringList>
+#include <QtCore/QTemporaryDir>
 
 #include <memory>
 
@@ -14,7 +15,8 @@ class HostProcess
 {
 public:
     // Extra environment on top of a clean YIELDHOST_* environment; the test plugins are on the
-    // plugin path. Listens on 127.0.0.1:0 unless YIELDHOST_LISTEN is given.
+    // plugin path. Listens on 127.0.0.1:0 unless YIELDHOST_LISTEN is given. Without
+    // YIELDHOST_DATABASE_URL the host runs its embedded cluster in a private temporary data dir.
     explicit HostProcess(QProcessEnvironment extra = {}, QStringList arguments = {QStringLiteral("serve")});
     ~HostProcess();
 
@@ -24,6 +26,8 @@ public:
     void signalTerminate(); // SIGTERM without waiting
     bool waitForExit(int timeoutMs);
     int exitCode() const;
+    // Polls /readyz until it answers 200 (migrations applied).
+    bool waitReady(int timeoutMs = 30000);
 
     QString host() const { return QStringLiteral("127.0.0.1"); }
     quint16 port() const { return m_port; }
@@ -32,6 +36,7 @@ public:
     QProcess &process() { return *m_process; }
 
 private:
+    QTemporaryDir m_dataDir;
     std::unique_ptr<QProcess> m_process;
     QStringList m_arguments;
     quint16 m_port = 0;

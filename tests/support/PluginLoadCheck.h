@@ -14,7 +14,7 @@ inline void checkPluginRuns(const QString &id)
     QString error;
     auto config = Config::load(Config::builtInDefaults(), {}, {}, &error);
     QVERIFY2(config, qPrintable(error));
-    HostServices services{std::move(*config), {}, {}, {}, {}};
+    HostServices services(std::move(*config));
     PluginManager manager(services);
     manager.discover({QStringLiteral(YIELDHOST_PLUGIN_DIR)});
     manager.resolve();

@@ -34,7 +34,7 @@ class TestPluginLoader : public QObject
         QString error;
         auto config = Config::load(Config::builtInDefaults(), {}, {}, &error);
         Loaded l;
-        l.services.reset(new HostServices{std::move(*config), {}, {}, {}, {}});
+        l.services = std::make_unique<HostServices>(std::move(*config));
         l.manager = std::make_unique<PluginManager>(*l.services);
         s_warnings.clear();
         const auto previous = qInstallMessageHandler(captureWarnings);

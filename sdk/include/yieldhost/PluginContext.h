@@ -11,6 +11,7 @@
 #pragma once
 
 #include "yieldhost/Clock.h"
+#include "yieldhost/Database.h"
 #include "yieldhost/Events.h"
 #include "yieldhost/Global.h"
 #include "yieldhost/Http.h"
@@ -39,6 +40,9 @@ public:
 
     virtual Clock &clock() = 0;
     virtual EventBus &events() = 0;
+    // The primary (and, for DbTarget::Replica, the read replica). Ship the schema as numbered
+    // migrations (yieldhost_add_plugin(... MIGRATIONS migrations)); the host applies them.
+    virtual Database &database() = 0;
 
     // Paths may hold parameters: "/api/v1/wallets/{id}". Registration happens in initialize().
     virtual RouteOptions &addRoute(HttpMethod method, const QString &pattern, HttpHandler handler) = 0;

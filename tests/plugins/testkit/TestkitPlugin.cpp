@@ -12,6 +12,11 @@ using namespace yieldhost;
 
 namespace {
 
+HttpResponse invalidId()
+{
+    return Problem::validation({{QStringLiteral("id"), {QStringLiteral("must be an integer")}}}).toResponse();
+}
+
 QCoro::Task<> sleepFor(int ms)
 {
     QTimer timer;
@@ -57,6 +62,26 @@ Status TestkitPlugin::initialize(PluginContext &context)
     context.addRoute(HttpMethod::Get, QStringLiteral("/test/private"), [](HttpRequest) -> QCoro::Task<HttpResponse> {
         co_return HttpResponse::json(200, QJsonObject{{QStringLiteral("secret"), true}});
     }).auth(AuthLevel::User);
+
+    // One small indexed query per request (the database benchmark route).
+    Database &db = context.database();
+    context.addRoute(HttpMethod::Get, QStringLiteral("/test/db/{id}"), [&db](HttpRequest req) -> QCoro::Task<HttpResponse> {
+        bool ok = false;
+        const int id = req.pathParam(QStringLiteral("id")).toInt(&ok);
+        if (!ok)
+            co_return invalidId();
+        // Parameters live in a variable: GCC 12 rejects a braced initializer list inside a
+        // co_await expression ("array used as initializer").
+        const QVariantList params{id};
+        const SqlResult r = co_await db.query(QStringLiteral("SELECT id, name, amount FROM testkit_item WHERE id = ?"), params);
+        if (r.error())
+            co_return problemFor(r.error()).toResponse();
+        if (r.isEmpty())
+            co_return Problem::notFound(QStringLiteral("No item %1.").arg(id)).toResponse();
+        co_return HttpResponse::json(200, QJsonObject{{QStringLiteral("id"), r.integer(0, QStringLiteral("id"))},
+                                                      {QStringLiteral("name"), r.string(0, QStringLiteral("name"))},
+                                                      {QStringLiteral("amount"), r.decimal(0, QStringLiteral("amount"))->toString()}});
+    }).auth(AuthLevel::Public);
 
     context.addWebSocket(QStringLiteral("/ws/test/echo"), [](WebSocketSession *session) {
         QObject::connect(session, &WebSocketSession::textReceived, session, [session](const QString &message) {

@@ -1,0 +1,362 @@
+#include "DbPool.h"
+
+#include "Logging.h"
+
+#include <QtConcurrent/QtConcurrentRun>
+#include <QtCore/QElapsedTimer>
+#include <QtCore/QHash>
+#include <QtCore/QSemaphore>
+#include <QtCore/QThread>
+#include <QtSql/QSqlDatabase>
+#include <QtSql/QSqlError>
+#include <QtSql/QSqlQuery>
+#include <QtSql/QSqlRecord>
+
+#include <QCoro/QCoroFuture>
+
+Q_LOGGING_CATEGORY(lcDb, "yieldhost.db")
+
+namespace yieldhost {
+
+namespace {
+
+std::atomic<int> s_poolIds{0};
+
+// A connection that was idle this long is checked with a round trip before use, so a server
+// restart costs one reconnect instead of one failed request per pooled connection.
+constexpr qint64 IdleCheckMs = 2000;
+constexpr int StatementCacheLimit = 256;
+
+DbError errorOf(const QSqlError &e)
+{
+    const QString state = e.nativeErrorCode();
+    const QString text = e.text();
+    if (state.isEmpty()) {
+        // libpq reports a lost connection without SQLSTATE.
+        DbError d;
+        d.kind = DbError::Kind::Unavailable;
+        d.message = text;
+        return d;
+    }
+    return DbError::fromSqlState(state, text);
+}
+
+} // namespace
+
+class DbConnection
+{
+public:
+    DbConnection(const DatabaseUrl &url, const QString &name) : m_url(url), m_name(name) {}
+    ~DbConnection()
+    {
+        m_statements.clear();
+        if (m_db.isValid())
+            m_db.close();
+        m_db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(m_name);
+    }
+
+    bool ensureOpen(DbError *error)
+    {
+        if (m_db.isValid() && m_db.isOpen() && !m_broken) {
+            if (m_idle.isValid() && m_idle.elapsed() > IdleCheckMs) {
+                QSqlQuery ping(m_db);
+                if (!ping.exec(QStringLiteral("SELECT 1")))
+                    m_broken = true;
+            }
+            if (!m_broken)
+                return true;
+        }
+        m_statements.clear();
+        if (!m_db.isValid()) {
+            m_db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), m_name);
+            m_db.setHostName(m_url.host);
+            m_db.setPort(m_url.port);
+            m_db.setUserName(m_url.user);
+            m_db.setPassword(m_url.password);
+            m_db.setDatabaseName(m_url.database);
+            m_db.setConnectOptions(QStringLiteral("connect_timeout=%1;application_name=yieldhost").arg(m_url.connectTimeoutSeconds));
+        }
+        m_db.close();
+        if (!m_db.open()) {
+            error->kind = DbError::Kind::Unavailable;
+            error->message = m_db.lastError().text();
+            return false;
+        }
+        if (m_broken)
+            qCInfo(lcDb) << "reconnected to" << m_url.redacted();
+        m_broken = false;
+        return true;
+    }
+
+    SqlResult exec(const QString &sql, const QVariantList &params)
+    {
+        SqlResult result;
+        // Statements with parameters are prepared once per connection and reused; those without
+        // run as plain text, because PostgreSQL cannot PREPARE utility statements (DDL, BEGIN).
+        QSqlQuery plain(m_db);
+        QSqlQuery *query = &plain;
+        bool executed = false;
+        if (params.isEmpty()) {
+            plain.setForwardOnly(true);
+            plain.setNumericalPrecisionPolicy(QSql::HighPrecision);
+            executed = plain.exec(sql);
+        } else {
+            query = statement(sql, &result);
+            if (!query)
+                return finish(result);
+            for (qsizetype i = 0; i < params.size(); ++i)
+                query->bindValue(int(i), params.at(i));
+            executed = query->exec();
+        }
+        if (!executed) {
+            result.setError(errorOf(query->lastError()));
+            return finish(result);
+        }
+        if (query->isSelect()) {
+            const QSqlRecord record = query->record();
+            QStringList columns;
+            for (int c = 0; c < record.count(); ++c)
+                columns.append(record.fieldName(c));
+            result.setColumns(columns);
+            while (query->next()) {
+                QVariantList row;
+                row.reserve(record.count());
+                for (int c = 0; c < record.count(); ++c)
+                    row.append(query->value(c));
+                result.appendRow(std::move(row));
+            }
+        }
+        result.setRowsAffected(query->numRowsAffected());
+        query->finish();
+        return finish(result);
+    }
+
+    QSqlDatabase &database() { return m_db; }
+    void touch() { m_idle.start(); }
+
+private:
+    QSqlQuery *statement(const QString &sql, SqlResult *result)
+    {
+        auto it = m_statements.find(sql);
+        if (it != m_statements.end())
+            return it->second.get();
+        if (m_statements.size() >= StatementCacheLimit)
+            m_statements.clear();
+        auto query = std::make_unique<QSqlQuery>(m_db);
+        query->setForwardOnly(true);
+        query->setNumericalPrecisionPolicy(QSql::HighPrecision); // NUMERIC as text, never double
+        if (!query->prepare(sql)) {
+            result->setError(errorOf(query->lastError()));
+            return nullptr;
+        }
+        return m_statements.emplace(sql, std::move(query)).first->second.get();
+    }
+
+    SqlResult finish(SqlResult &result)
+    {
+        if (result.error().kind == DbError::Kind::Unavailable) {
+            m_broken = true;
+            m_statements.clear();
+        }
+        touch();
+        return result;
+    }
+
+    DatabaseUrl m_url;
+    QString m_name;
+    QSqlDatabase m_db;
+    bool m_broken = false;
+    QElapsedTimer m_idle;
+    std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_statements;
+};
+
+namespace {
+
+// Each pool thread serves one pool for its whole life, so one slot per thread suffices.
+thread_local std::unique_ptr<DbConnection> t_connection;
+
+DbConnection &threadConnection(const DatabaseUrl &url, const QString &poolName)
+{
+    if (!t_connection)
+        t_connection = std::make_unique<DbConnection>(url, QStringLiteral("%1-%2").arg(poolName).arg(quintptr(QThread::currentThreadId())));
+    return *t_connection;
+}
+
+class ConnectionTransaction final : public SqlTransaction
+{
+public:
+    explicit ConnectionTransaction(DbConnection &connection) : m_connection(connection) {}
+    SqlResult exec(const QString &sql, const QVariantList &params) override
+    {
+        SqlResult r = m_connection.exec(sql, params);
+        if (r.error() && !m_error)
+            m_error = r.error();
+        return r;
+    }
+    const DbError &error() const { return m_error; }
+
+private:
+    DbConnection &m_connection;
+    DbError m_error;
+};
+
+bool isRetryable(const DbError &e)
+{
+    return e.kind == DbError::Kind::SerializationFailure || e.kind == DbError::Kind::Deadlock;
+}
+
+QString beginStatement(const TransactionOptions &options)
+{
+    QString sql = QStringLiteral("BEGIN ISOLATION LEVEL ");
+    switch (options.isolation) {
+    case TransactionOptions::Isolation::ReadCommitted: sql += QStringLiteral("READ COMMITTED"); break;
+    case TransactionOptions::Isolation::RepeatableRead: sql += QStringLiteral("REPEATABLE READ"); break;
+    case TransactionOptions::Isolation::Serializable: sql += QStringLiteral("SERIALIZABLE"); break;
+    }
+    if (options.readOnly)
+        sql += QStringLiteral(" READ ONLY");
+    return sql;
+}
+
+} // namespace
+
+DbPool::DbPool(Settings settings) : m_settings(std::move(settings)), m_id(++s_poolIds)
+{
+    auto makePool = [this](const QString &name) {
+        auto pool = std::make_unique<QThreadPool>();
+        pool->setMaxThreadCount(std::max(1, m_settings.poolSize));
+        pool->setExpiryTimeout(-1); // threads (and their connections) live as long as the pool
+        pool->setObjectName(name);
+        return pool;
+    };
+    m_primaryPool = makePool(QStringLiteral("db-primary"));
+    if (m_settings.replica)
+        m_replicaPool = makePool(QStringLiteral("db-replica"));
+}
+
+// Closes every thread's connection on its own thread while the threads still run normally,
+// rather than in thread_local destructors at thread exit, when Qt's per-thread data is already
+// being torn down. N tasks that wait for each other occupy all N threads, one each.
+static void closeConnections(QThreadPool &pool)
+{
+    const int threads = pool.maxThreadCount();
+    QSemaphore arrived;
+    for (int i = 0; i < threads; ++i) {
+        pool.start([&arrived, threads] {
+            arrived.release();
+            arrived.acquire(threads); // wait until every thread holds one of these tasks
+            arrived.release(threads);
+            t_connection.reset();
+        });
+    }
+    pool.waitForDone();
+}
+
+DbPool::~DbPool()
+{
+    closeConnections(*m_primaryPool);
+    if (m_replicaPool)
+        closeConnections(*m_replicaPool);
+    m_primaryPool.reset();
+    m_replicaPool.reset();
+}
+
+QThreadPool *DbPool::poolFor(DbTarget target) const
+{
+    return target == DbTarget::Replica && m_replicaPool ? m_replicaPool.get() : m_primaryPool.get();
+}
+
+QCoro::Task<SqlResult> DbPool::query(QString sql, QVariantList params, DbTarget target)
+{
+    const bool replica = target == DbTarget::Replica && m_replicaPool;
+    const DatabaseUrl url = replica ? *m_settings.replica : m_settings.primary;
+    const QString name = QStringLiteral("yh%1-%2").arg(m_id).arg(replica ? QLatin1String("replica") : QLatin1String("primary"));
+    ++m_busy;
+    QFuture<SqlResult> future = QtConcurrent::run(poolFor(target), [url, name, sql = std::move(sql), params = std::move(params)] {
+        DbConnection &connection = threadConnection(url, name);
+        DbError error;
+        if (!connection.ensureOpen(&error)) {
+            SqlResult r;
+            r.setError(error);
+            return r;
+        }
+        return connection.exec(sql, params);
+    });
+    SqlResult result = co_await future;
+    --m_busy;
+    if (result.error() && result.error().kind != DbError::Kind::UniqueViolation)
+        qCWarning(lcDb).noquote() << "query failed:" << result.error().sqlState << result.error().message.trimmed();
+    co_return result;
+}
+
+QCoro::Task<TransactionOutcome> DbPool::transaction(std::function<Status(SqlTransaction &)> work, TransactionOptions options)
+{
+    const DatabaseUrl url = m_settings.primary;
+    const QString name = QStringLiteral("yh%1-primary").arg(m_id);
+    ++m_busy;
+    QFuture<TransactionOutcome> future = QtConcurrent::run(m_primaryPool.get(), [url, name, work = std::move(work), options] {
+        DbConnection &connection = threadConnection(url, name);
+        TransactionOutcome outcome;
+        const int maxAttempts = std::max(1, options.maxAttempts);
+        for (outcome.attempts = 1; outcome.attempts <= maxAttempts; ++outcome.attempts) {
+            outcome.error = DbError();
+            outcome.failure.clear();
+            if (!connection.ensureOpen(&outcome.error))
+                return outcome;
+            const SqlResult begin = connection.exec(beginStatement(options), {});
+            if (begin.error()) {
+                outcome.error = begin.error();
+                return outcome;
+            }
+            ConnectionTransaction tx(connection);
+            Status status;
+            try {
+                status = work(tx);
+            } catch (const std::exception &e) {
+                status = Status::failure(QStringLiteral("the transaction function threw: %1").arg(QString::fromUtf8(e.what())));
+            } catch (...) {
+                status = Status::failure(QStringLiteral("the transaction function threw"));
+            }
+            if (status.ok() && !tx.error()) {
+                const SqlResult commit = connection.exec(QStringLiteral("COMMIT"), {});
+                if (!commit.error()) {
+                    outcome.committed = true;
+                    return outcome;
+                }
+                outcome.error = commit.error();
+            } else {
+                outcome.error = tx.error();
+                outcome.failure = status.ok() ? QStringLiteral("a statement failed") : status.error();
+                connection.exec(QStringLiteral("ROLLBACK"), {}); // harmless if the connection is gone
+            }
+            if (!isRetryable(outcome.error))
+                return outcome;
+        }
+        outcome.attempts = maxAttempts;
+        return outcome;
+    });
+    TransactionOutcome outcome = co_await future;
+    --m_busy;
+    if (outcome.error && !isRetryable(outcome.error) && outcome.error.kind != DbError::Kind::UniqueViolation)
+        qCWarning(lcDb).noquote() << "transaction failed:" << outcome.error.sqlState << outcome.error.message.trimmed();
+    co_return outcome;
+}
+
+QCoro::Task<Status> DbPool::withConnection(std::function<Status(QSqlDatabase &)> work)
+{
+    const DatabaseUrl url = m_settings.primary;
+    const QString name = QStringLiteral("yh%1-primary").arg(m_id);
+    QFuture<Status> future = QtConcurrent::run(m_primaryPool.get(), [url, name, work = std::move(work)] {
+        DbConnection &connection = threadConnection(url, name);
+        DbError error;
+        if (!connection.ensureOpen(&error))
+            return Status::failure(QStringLiteral("the database is unavailable: %1").arg(error.message.trimmed()));
+        Status s = work(connection.database());
+        connection.touch();
+        return s;
+    });
+    co_return co_await future;
+}
+
+} // namespace yieldhost

@@ -1,0 +1,59 @@
+// DbPool.h — the host's Database: SQL on a few DB threads, each owning one QPSQL connection.
+//
+// Work is queued to a QThreadPool whose threads never expire, so a thread-local connection
+// lives as long as its thread; callers await a QFuture (QCoro), which resumes them on their own
+// thread. A broken connection is reopened on the next use, so the pool recovers by itself when
+// the server comes back; while it is down, calls fail fast with DbError::Unavailable.
+// Prepared statements are cached per connection by SQL text.
+#pragma once
+
+#include "DatabaseUrl.h"
+
+#include "yieldhost/Database.h"
+
+#include <QtCore/QThreadPool>
+
+#include <atomic>
+#include <memory>
+
+class QSqlDatabase;
+
+namespace yieldhost {
+
+class DbConnection;
+
+class DbPool final : public Database
+{
+public:
+    struct Settings
+    {
+        DatabaseUrl primary;
+        std::optional<DatabaseUrl> replica;
+        int poolSize = 4;
+    };
+    explicit DbPool(Settings settings);
+    ~DbPool() override;
+
+    QCoro::Task<SqlResult> query(QString sql, QVariantList params = {}, DbTarget target = DbTarget::Primary) override;
+    QCoro::Task<TransactionOutcome> transaction(std::function<Status(SqlTransaction &)> work, TransactionOptions options = {}) override;
+    bool hasReplica() const override { return m_replicaPool != nullptr; }
+
+    // Runs `work` on a primary DB thread with that thread's open connection (or an Unavailable
+    // error). For host internals such as migrations that need session-level state.
+    QCoro::Task<Status> withConnection(std::function<Status(QSqlDatabase &)> work);
+
+    // Metrics.
+    int busyThreads() const { return m_busy.load(); }
+    int poolSize() const { return m_settings.poolSize; }
+
+private:
+    QThreadPool *poolFor(DbTarget target) const;
+
+    Settings m_settings;
+    std::unique_ptr<QThreadPool> m_primaryPool;
+    std::unique_ptr<QThreadPool> m_replicaPool;
+    std::atomic<int> m_busy{0};
+    int m_id;
+};
+
+} // namespace yieldhost

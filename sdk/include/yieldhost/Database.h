@@ -1,0 +1,135 @@
+// Database.h — PostgreSQL for plugins, without ever blocking an event loop.
+//
+// SQL runs on a small pool of DB threads, each owning its own connection; handlers await it.
+// Every value is bound ("?" placeholders); none is assembled into SQL text. Money is bound as a
+// Decimal's text and read back from NUMERIC as text (never through double).
+//
+//   SqlResult r = co_await ctx.database().query(u"SELECT balance FROM wallets_wallet WHERE id = ?"_s, {id});
+//   if (r.error()) co_return problemFor(r.error());
+//   const std::optional<Decimal> balance = r.decimal(0, u"balance"_s);
+//
+// A transaction is a function run on a DB thread between BEGIN and COMMIT. It may block (it is
+// on a DB thread) but must not touch event-loop objects. A failed Status, an exception or a
+// failed statement rolls back; serialization failures and deadlocks re-run the function:
+//
+//   TransactionOutcome t = co_await ctx.database().transaction([&](SqlTransaction &tx) -> Status {
+//       SqlResult debit = tx.exec(u"UPDATE ... WHERE id = ? AND balance >= ?"_s, {id, amount.toString()});
+//       if (debit.error()) return Status::failure(u"debit failed"_s);
+//       if (debit.rowsAffected() == 0) return Status::failure(u"insufficient funds"_s);
+//       return {};
+//   });
+// Variables captured by reference stay valid: the awaiting coroutine is suspended meanwhile.
+// With GCC 12, build a capturing lambda in a local variable and co_await the call on the next
+// line: GCC 12 double-frees the captures of a lambda written inside a co_await expression. For
+// the same compiler, keep braced lists ({a, b}) out of co_await expressions too.
+#pragma once
+
+#include "yieldhost/Decimal.h"
+#include "yieldhost/Global.h"
+#include "yieldhost/Http.h"
+#include "yieldhost/Status.h"
+
+#include <QtCore/QJsonObject>
+#include <QtCore/QSharedDataPointer>
+#include <QtCore/QStringList>
+#include <QtCore/QVariant>
+
+#include <QCoro/QCoroTask>
+
+#include <functional>
+#include <optional>
+
+namespace yieldhost {
+
+struct YIELDHOST_SDK_EXPORT DbError
+{
+    enum class Kind {
+        None,
+        Unavailable,          // cannot connect, connection lost, server shutting down
+        UniqueViolation,      // 23505
+        ForeignKeyViolation,  // 23503
+        CheckViolation,       // 23514, 23502
+        SerializationFailure, // 40001
+        Deadlock,             // 40P01
+        Query,                // anything else: a bug in the SQL or the schema
+    };
+    Kind kind = Kind::None;
+    QString sqlState;
+    QString message; // the server's words, for logs; never sent to clients
+
+    explicit operator bool() const { return kind != Kind::None; }
+    static DbError fromSqlState(const QString &sqlState, const QString &message);
+};
+
+class SqlResultData;
+class YIELDHOST_SDK_EXPORT SqlResult
+{
+public:
+    SqlResult();
+    SqlResult(const SqlResult &);
+    SqlResult &operator=(const SqlResult &);
+    ~SqlResult();
+
+    const DbError &error() const;
+    qsizetype size() const; // rows returned
+    bool isEmpty() const { return size() == 0; }
+    qint64 rowsAffected() const;
+    const QStringList &columns() const;
+
+    QVariant value(qsizetype row, const QString &column) const; // invalid QVariant when absent
+    QString string(qsizetype row, const QString &column) const;
+    qint64 integer(qsizetype row, const QString &column) const;
+    std::optional<Decimal> decimal(qsizetype row, const QString &column) const; // from NUMERIC text
+    bool isNull(qsizetype row, const QString &column) const;
+
+    // Host side.
+    void setError(DbError error);
+    void setColumns(QStringList columns);
+    void appendRow(QVariantList row);
+    void setRowsAffected(qint64 n);
+
+private:
+    QSharedDataPointer<SqlResultData> d;
+};
+
+// The connection a transaction function runs on.
+class YIELDHOST_SDK_EXPORT SqlTransaction
+{
+public:
+    virtual ~SqlTransaction();
+    virtual SqlResult exec(const QString &sql, const QVariantList &params = {}) = 0;
+};
+
+enum class DbTarget { Primary, Replica }; // Replica falls back to the primary when none is configured
+
+struct TransactionOptions
+{
+    enum class Isolation { ReadCommitted, RepeatableRead, Serializable };
+    Isolation isolation = Isolation::ReadCommitted;
+    int maxAttempts = 5; // for serialization failures and deadlocks
+    bool readOnly = false;
+};
+
+struct TransactionOutcome
+{
+    bool committed = false;
+    DbError error;   // the database error that ended the last attempt, if any
+    QString failure; // the Status sentence the function returned, if it failed
+    int attempts = 0;
+};
+
+class YIELDHOST_SDK_EXPORT Database
+{
+public:
+    virtual ~Database();
+    virtual QCoro::Task<SqlResult> query(QString sql, QVariantList params = {}, DbTarget target = DbTarget::Primary) = 0;
+    virtual QCoro::Task<TransactionOutcome> transaction(std::function<Status(SqlTransaction &)> work,
+                                                        TransactionOptions options = {}) = 0;
+    virtual bool hasReplica() const = 0;
+};
+
+// The client-facing problem for a database error: 503 + Retry-After when it is down, 409 for a
+// uniqueness conflict, 500 for anything else (a server bug; log the error's message).
+YIELDHOST_SDK_EXPORT Problem problemFor(const DbError &error);
+
+} // namespace yieldhost

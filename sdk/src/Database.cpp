@@ -1,0 +1,96 @@
+#include "yieldhost/Database.h"
+
+namespace yieldhost {
+
+DbError DbError::fromSqlState(const QString &sqlState, const QString &message)
+{
+    DbError e;
+    e.sqlState = sqlState;
+    e.message = message;
+    if (sqlState == QLatin1String("23505"))
+        e.kind = Kind::UniqueViolation;
+    else if (sqlState == QLatin1String("23503"))
+        e.kind = Kind::ForeignKeyViolation;
+    else if (sqlState == QLatin1String("23514") || sqlState == QLatin1String("23502"))
+        e.kind = Kind::CheckViolation;
+    else if (sqlState == QLatin1String("40001"))
+        e.kind = Kind::SerializationFailure;
+    else if (sqlState == QLatin1String("40P01"))
+        e.kind = Kind::Deadlock;
+    // 08: connection exception; 57P01-03: admin/crash shutdown, cannot connect now; 53300: too many connections.
+    else if (sqlState.startsWith(QLatin1String("08")) || sqlState == QLatin1String("57P01") || sqlState == QLatin1String("57P02")
+             || sqlState == QLatin1String("57P03") || sqlState == QLatin1String("53300"))
+        e.kind = Kind::Unavailable;
+    else
+        e.kind = Kind::Query;
+    return e;
+}
+
+class SqlResultData : public QSharedData
+{
+public:
+    DbError error;
+    QStringList columns;
+    QList<QVariantList> rows;
+    qint64 rowsAffected = 0;
+};
+
+SqlResult::SqlResult() : d(new SqlResultData) {}
+SqlResult::SqlResult(const SqlResult &) = default;
+SqlResult &SqlResult::operator=(const SqlResult &) = default;
+SqlResult::~SqlResult() = default;
+
+const DbError &SqlResult::error() const { return d->error; }
+qsizetype SqlResult::size() const { return d->rows.size(); }
+qint64 SqlResult::rowsAffected() const { return d->rowsAffected; }
+const QStringList &SqlResult::columns() const { return d->columns; }
+
+QVariant SqlResult::value(qsizetype row, const QString &column) const
+{
+    const qsizetype c = d->columns.indexOf(column);
+    if (c < 0 || row < 0 || row >= d->rows.size())
+        return {};
+    return d->rows.at(row).value(c);
+}
+
+QString SqlResult::string(qsizetype row, const QString &column) const { return value(row, column).toString(); }
+qint64 SqlResult::integer(qsizetype row, const QString &column) const { return value(row, column).toLongLong(); }
+bool SqlResult::isNull(qsizetype row, const QString &column) const { return value(row, column).isNull(); }
+
+std::optional<Decimal> SqlResult::decimal(qsizetype row, const QString &column) const
+{
+    const QVariant v = value(row, column);
+    if (v.isNull())
+        return std::nullopt;
+    return Decimal::fromString(v.toString());
+}
+
+void SqlResult::setError(DbError error) { d->error = std::move(error); }
+void SqlResult::setColumns(QStringList columns) { d->columns = std::move(columns); }
+void SqlResult::appendRow(QVariantList row) { d->rows.append(std::move(row)); }
+void SqlResult::setRowsAffected(qint64 n) { d->rowsAffected = n; }
+
+SqlTransaction::~SqlTransaction() = default;
+Database::~Database() = default;
+
+Problem problemFor(const DbError &error)
+{
+    switch (error.kind) {
+    case DbError::Kind::None:
+        break;
+    case DbError::Kind::Unavailable:
+        return Problem::unavailable(QStringLiteral("The database is unavailable; try again shortly."), 5);
+    case DbError::Kind::UniqueViolation:
+        return Problem::conflict(QStringLiteral("conflict"), QStringLiteral("Conflict"),
+                                 QStringLiteral("This would duplicate an existing record."));
+    case DbError::Kind::SerializationFailure:
+    case DbError::Kind::Deadlock:
+        return Problem::unavailable(QStringLiteral("The database was too busy to complete this; try again."), 1);
+    default:
+        break;
+    }
+    return Problem{500, QStringLiteral("internal"), QStringLiteral("Internal error"),
+                   QStringLiteral("The server failed to handle this request; it has been logged."), {}, -1};
+}
+
+} // namespace yieldhost

@@ -1,0 +1,2 @@
+-- demo account
+CREATE TABLE demo_account (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE);

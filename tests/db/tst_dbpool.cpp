@@ -1,0 +1,285 @@
+// The async database API against a real PostgreSQL: exact NUMERIC, bound parameters, a pool
+// shared by many coroutines, transactions that roll back or retry, and an outage survived.
+#include "DbPool.h"
+#include "PgFixture.h"
+
+#include <QCoro/QCoroTask>
+#include <QtCore/QRandomGenerator>
+#include <QtCore/QTimer>
+#include <QtTest/QtTest>
+
+using namespace yieldhost;
+using namespace yieldhost::test;
+
+class TestDbPool : public QObject
+{
+    Q_OBJECT
+
+    PgFixture m_pg;
+
+    std::unique_ptr<DbPool> freshPool(int size = 4, QString *url = nullptr)
+    {
+        QString error;
+        const QString u = m_pg.createDatabase(&error);
+        if (u.isEmpty())
+            qFatal("createDatabase: %s", qPrintable(error));
+        if (url)
+            *url = u;
+        DbPool::Settings s;
+        s.primary = *DatabaseUrl::parse(u, &error);
+        s.poolSize = size;
+        return std::make_unique<DbPool>(s);
+    }
+
+    static SqlResult run(DbPool &db, const QString &sql, const QVariantList &params = {})
+    {
+        return QCoro::waitFor(db.query(sql, params));
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QString error;
+        QVERIFY2(m_pg.start(&error), qPrintable(error));
+    }
+
+    void numericComesBackAsExactText()
+    {
+        auto db = freshPool();
+        QVERIFY(!run(*db, QStringLiteral("CREATE TABLE t (v numeric(38, 18))")).error());
+        const QString value = QStringLiteral("12345678901234567890.123456789012345678");
+        QVERIFY(!run(*db, QStringLiteral("INSERT INTO t VALUES (?)"), {value}).error());
+        const SqlResult r = run(*db, QStringLiteral("SELECT v FROM t"));
+        QVERIFY(!r.error());
+        QCOMPARE(r.string(0, QStringLiteral("v")), value);
+        QCOMPARE(r.decimal(0, QStringLiteral("v"))->toString(), value);
+    }
+
+    void decimalArithmeticAgreesWithPostgresNumeric()
+    {
+        auto db = freshPool();
+        QRandomGenerator rng(20261125);
+        auto randomDecimal = [&rng] {
+            const int scale = int(rng.bounded(9));
+            const qint64 coeff = qint64(rng.bounded(Q_INT64_C(2000000000000))) - Q_INT64_C(1000000000000);
+            QString digits = QString::number(std::llabs(coeff)).rightJustified(scale + 1, u'0');
+            if (scale > 0)
+                digits.insert(digits.size() - scale, u'.');
+            return *Decimal::fromString(QString((coeff < 0 ? QStringLiteral("-") : QString()) + digits));
+        };
+        for (int i = 0; i < 200; ++i) {
+            const Decimal a = randomDecimal();
+            const Decimal b = randomDecimal();
+            const SqlResult r = run(*db, QStringLiteral("SELECT (?::numeric + ?::numeric)::text AS s, (?::numeric * ?::numeric)::text AS p, "
+                                                        "round(?::numeric / NULLIF(?::numeric, 0), 6)::text AS q"),
+                                    {a.toString(), b.toString(), a.toString(), b.toString(), a.toString(), b.toString()});
+            QVERIFY2(!r.error(), qPrintable(r.error().message));
+            QCOMPARE(a.add(b)->toString(), r.string(0, QStringLiteral("s")));
+            QCOMPARE(a.mul(b)->toString(), r.string(0, QStringLiteral("p")));
+            if (!b.isZero()) {
+                // PostgreSQL rounds half away from zero; compare only where that agrees with half-even.
+                const Decimal q = *a.div(b, 6);
+                const Decimal wide = *a.div(b, 12);
+                const QString tail = wide.toString().right(6);
+                if (tail != QLatin1String("500000"))
+                    QCOMPARE(q.toString(), r.string(0, QStringLiteral("q")));
+            }
+        }
+    }
+
+    void parametersAreBoundNeverSpliced()
+    {
+        auto db = freshPool();
+        QVERIFY(!run(*db, QStringLiteral("CREATE TABLE t (name text)")).error());
+        const QString hostile = QStringLiteral("x'); DROP TABLE t; --");
+        QVERIFY(!run(*db, QStringLiteral("INSERT INTO t VALUES (?)"), {hostile}).error());
+        const SqlResult r = run(*db, QStringLiteral("SELECT name FROM t"));
+        QCOMPARE(r.size(), 1);
+        QCOMPARE(r.string(0, QStringLiteral("name")), hostile);
+    }
+
+    void uniqueViolationIsReportedAsSuch()
+    {
+        auto db = freshPool();
+        QVERIFY(!run(*db, QStringLiteral("CREATE TABLE t (email text UNIQUE)")).error());
+        QVERIFY(!run(*db, QStringLiteral("INSERT INTO t VALUES (?)"), {QStringLiteral("a@x")}).error());
+        const SqlResult r = run(*db, QStringLiteral("INSERT INTO t VALUES (?)"), {QStringLiteral("a@x")});
+        QCOMPARE(r.error().kind, DbError::Kind::UniqueViolation);
+        QCOMPARE(problemFor(r.error()).status, 409);
+    }
+
+    void syntaxErrorIsAQueryErrorNotACrash()
+    {
+        auto db = freshPool();
+        const SqlResult r = run(*db, QStringLiteral("SELEC nonsense"));
+        QCOMPARE(r.error().kind, DbError::Kind::Query);
+        QCOMPARE(r.error().sqlState, QStringLiteral("42601"));
+    }
+
+    void manyCoroutinesShareFewerConnections()
+    {
+        auto db = freshPool(3);
+        constexpr int n = 60;
+        std::vector<QCoro::Task<SqlResult>> tasks;
+        for (int i = 0; i < n; ++i)
+            tasks.push_back(db->query(QStringLiteral("SELECT pg_backend_pid() AS pid, ?::int AS i, pg_sleep(0.01)"), {i}));
+        QSet<qint64> pids;
+        for (int i = 0; i < n; ++i) {
+            const SqlResult r = QCoro::waitFor(tasks[i]);
+            QVERIFY2(!r.error(), qPrintable(r.error().message));
+            QCOMPARE(r.integer(0, QStringLiteral("i")), i);
+            pids.insert(r.integer(0, QStringLiteral("pid")));
+        }
+        QVERIFY2(pids.size() <= 3, qPrintable(QString::number(pids.size())));
+        QVERIFY(pids.size() >= 2); // they really ran in parallel threads
+    }
+
+    void theEventLoopKeepsRunningWhileQueriesWait()
+    {
+        auto db = freshPool();
+        int ticks = 0;
+        QTimer timer;
+        QObject::connect(&timer, &QTimer::timeout, [&ticks] { ++ticks; });
+        timer.start(10);
+        const SqlResult r = QCoro::waitFor(db->query(QStringLiteral("SELECT pg_sleep(0.5)")));
+        QVERIFY(!r.error());
+        QVERIFY2(ticks >= 10, qPrintable(QStringLiteral("only %1 timer ticks during a 500 ms query").arg(ticks)));
+    }
+
+    void transactionCommitsAllOrNothing()
+    {
+        auto db = freshPool();
+        QVERIFY(!run(*db, QStringLiteral("CREATE TABLE t (v int)")).error());
+        TransactionOutcome ok = QCoro::waitFor(db->transaction([](SqlTransaction &tx) -> Status {
+            tx.exec(QStringLiteral("INSERT INTO t VALUES (1)"));
+            tx.exec(QStringLiteral("INSERT INTO t VALUES (2)"));
+            return {};
+        }));
+        QVERIFY(ok.committed);
+        QCOMPARE(run(*db, QStringLiteral("SELECT count(*) AS n FROM t")).integer(0, QStringLiteral("n")), 2);
+    }
+
+    void failedStatusRollsBack()
+    {
+        auto db = freshPool();
+        QVERIFY(!run(*db, QStringLiteral("CREATE TABLE t (v int)")).error());
+        const TransactionOutcome o = QCoro::waitFor(db->transaction([](SqlTransaction &tx) -> Status {
+            tx.exec(QStringLiteral("INSERT INTO t VALUES (1)"));
+            return Status::failure(QStringLiteral("insufficient funds"));
+        }));
+        QVERIFY(!o.committed);
+        QCOMPARE(o.failure, QStringLiteral("insufficient funds"));
+        QCOMPARE(run(*db, QStringLiteral("SELECT count(*) AS n FROM t")).integer(0, QStringLiteral("n")), 0);
+    }
+
+    void failedStatementRollsBackEvenIfIgnored()
+    {
+        auto db = freshPool();
+        QVERIFY(!run(*db, QStringLiteral("CREATE TABLE t (v int NOT NULL)")).error());
+        const TransactionOutcome o = QCoro::waitFor(db->transaction([](SqlTransaction &tx) -> Status {
+            tx.exec(QStringLiteral("INSERT INTO t VALUES (1)"));
+            tx.exec(QStringLiteral("INSERT INTO t VALUES (NULL)")); // fails; the function ignores it
+            return {};
+        }));
+        QVERIFY(!o.committed);
+        QCOMPARE(o.error.kind, DbError::Kind::CheckViolation);
+        QCOMPARE(run(*db, QStringLiteral("SELECT count(*) AS n FROM t")).integer(0, QStringLiteral("n")), 0);
+    }
+
+    void exceptionRollsBack()
+    {
+        auto db = freshPool();
+        QVERIFY(!run(*db, QStringLiteral("CREATE TABLE t (v int)")).error());
+        const TransactionOutcome o = QCoro::waitFor(db->transaction([](SqlTransaction &tx) -> Status {
+            tx.exec(QStringLiteral("INSERT INTO t VALUES (1)"));
+            throw std::runtime_error("boom");
+        }));
+        QVERIFY(!o.committed);
+        QVERIFY(o.failure.contains(QLatin1String("boom")));
+        QCOMPARE(run(*db, QStringLiteral("SELECT count(*) AS n FROM t")).integer(0, QStringLiteral("n")), 0);
+        // The connection is usable afterwards (no transaction left open on it).
+        QVERIFY(QCoro::waitFor(db->transaction([](SqlTransaction &tx) -> Status {
+                    return tx.exec(QStringLiteral("INSERT INTO t VALUES (2)")).error() ? Status::failure(QStringLiteral("x")) : Status();
+                })).committed);
+    }
+
+    void serializationFailuresAreRetried()
+    {
+        auto db = freshPool(2);
+        QVERIFY(!run(*db, QStringLiteral("CREATE TABLE counter (n int)")).error());
+        QVERIFY(!run(*db, QStringLiteral("INSERT INTO counter VALUES (0)")).error());
+        TransactionOptions serializable;
+        serializable.isolation = TransactionOptions::Isolation::Serializable;
+        auto increment = [&db, serializable] {
+            return db->transaction([](SqlTransaction &tx) -> Status {
+                const SqlResult r = tx.exec(QStringLiteral("SELECT n FROM counter"));
+                if (r.error())
+                    return Status::failure(QStringLiteral("read failed"));
+                tx.exec(QStringLiteral("SELECT pg_sleep(0.2)")); // both read before either writes
+                tx.exec(QStringLiteral("UPDATE counter SET n = ?"), {r.integer(0, QStringLiteral("n")) + 1});
+                return {};
+            }, serializable);
+        };
+        auto a = increment();
+        auto b = increment();
+        const TransactionOutcome oa = QCoro::waitFor(a);
+        const TransactionOutcome ob = QCoro::waitFor(b);
+        QVERIFY(oa.committed && ob.committed);
+        QVERIFY2(oa.attempts + ob.attempts >= 3, "no serialization failure was retried");
+        QCOMPARE(run(*db, QStringLiteral("SELECT n FROM counter")).integer(0, QStringLiteral("n")), 2); // no lost update
+    }
+
+    void replicaQueriesGoToTheReplica()
+    {
+        QString error;
+        QString primaryUrl;
+        auto plain = freshPool(1, &primaryUrl);
+        const QString replicaUrl = m_pg.createDatabase(&error);
+        QVERIFY(!replicaUrl.isEmpty());
+        DbPool::Settings s;
+        s.primary = *DatabaseUrl::parse(primaryUrl, &error);
+        s.replica = *DatabaseUrl::parse(replicaUrl, &error);
+        DbPool db(s);
+        QVERIFY(db.hasReplica());
+        const SqlResult p = QCoro::waitFor(db.query(QStringLiteral("SELECT current_database() AS d")));
+        const SqlResult r = QCoro::waitFor(db.query(QStringLiteral("SELECT current_database() AS d"), {}, DbTarget::Replica));
+        QCOMPARE(p.string(0, QStringLiteral("d")), s.primary.database);
+        QCOMPARE(r.string(0, QStringLiteral("d")), s.replica->database);
+        // Without a replica, Replica means the primary.
+        QCOMPARE(QCoro::waitFor(plain->query(QStringLiteral("SELECT current_database() AS d"), {}, DbTarget::Replica)).string(0, QStringLiteral("d")),
+                 s.primary.database);
+    }
+
+    // Last: it stops the shared server.
+    void outageIsReportedThenRecoveredFrom()
+    {
+        auto db = freshPool(2);
+        QVERIFY(!run(*db, QStringLiteral("SELECT 1")).error());
+        m_pg.stopServer();
+        const SqlResult down = run(*db, QStringLiteral("SELECT 1"));
+        QCOMPARE(down.error().kind, DbError::Kind::Unavailable);
+        const Problem p = problemFor(down.error());
+        QCOMPARE(p.status, 503);
+        QVERIFY(p.retryAfterSeconds > 0);
+        const TransactionOutcome t = QCoro::waitFor(db->transaction([](SqlTransaction &tx) -> Status {
+            tx.exec(QStringLiteral("SELECT 1"));
+            return {};
+        }));
+        QVERIFY(!t.committed);
+        QCOMPARE(t.error.kind, DbError::Kind::Unavailable);
+
+        QString error;
+        QVERIFY2(m_pg.restartServer(&error), qPrintable(error));
+        // Reconnects by itself: within a couple of tries every pooled connection is back.
+        bool recovered = false;
+        for (int i = 0; i < 10 && !recovered; ++i) {
+            recovered = !run(*db, QStringLiteral("SELECT 1")).error() && !run(*db, QStringLiteral("SELECT 1")).error();
+            if (!recovered)
+                QTest::qWait(200);
+        }
+        QVERIFY(recovered);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestDbPool)
+#include "tst_dbpool.moc"
