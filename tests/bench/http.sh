@@ -45,20 +45,30 @@ nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 pids+=($!)
 
 # yieldhost: default thread count (one per core); the access log is switched off as nginx's is.
+# Its embedded PostgreSQL lives in a temporary data dir; the testkit plugin adds /test/db/{id},
+# one indexed primary-key lookup on a 10,000-row table per request.
 yh_port=$(free_port)
-QT_LOGGING_RULES="yieldhost.access.info=false" YIELDHOST_LISTEN=127.0.0.1:$yh_port \
-  "$build/bin/yieldhost" serve >"$work/yieldhost.log" 2>&1 &
+mkdir -p "$work/data" && chmod 755 "$work"
+QT_LOGGING_RULES="yieldhost.access.info=false" YIELDHOST_LISTEN=127.0.0.1:$yh_port YIELDHOST_DATA_DIR="$work/data" \
+  YIELDHOST_PLUGIN_PATH="$build/tests/plugins" "$build/bin/yieldhost" serve >"$work/yieldhost.log" 2>&1 &
 pids+=($!)
 
-for url in "http://127.0.0.1:$nginx_port/" "http://127.0.0.1:$yh_port/healthz"; do
+for url in "http://127.0.0.1:$nginx_port/" "http://127.0.0.1:$yh_port/readyz"; do
   for _ in $(seq 100); do curl -sf "$url" >/dev/null && break; sleep 0.1; done
+  for _ in $(seq 300); do curl -sf "$url" >/dev/null && break; sleep 0.1; done
   curl -sf "$url" >/dev/null || { echo "not answering: $url"; cat "$work/yieldhost.log"; exit 1; }
 done
 
-# Runs wrk; prints "<requests/s> <p99 ms>".
+cat >"$work/random-id.lua" <<'LUA'
+-- A different row per request: /test/db/<1..10000>
+math.randomseed(42)
+request = function() return wrk.format("GET", "/test/db/" .. math.random(1, 10000)) end
+LUA
+
+# Runs wrk; prints "<requests/s> <p99 ms>". A second argument is a wrk Lua script.
 measure() {
   local out
-  out=$(wrk -t$threads -c$connections -d"${duration}s" --latency "$1")
+  out=$(wrk -t$threads -c$connections -d"${duration}s" --latency ${2:+-s "$2"} "$1")
   local rps p99
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
@@ -71,8 +81,12 @@ measure() {
 wrk -t$threads -c$connections -d2s "http://127.0.0.1:$yh_port/healthz" >/dev/null # warm-up
 read -r nginx_rps nginx_p99 < <(measure "http://127.0.0.1:$nginx_port/")
 read -r yh_rps yh_p99 < <(measure "http://127.0.0.1:$yh_port/healthz")
+curl -sf "http://127.0.0.1:$yh_port/test/db/42" >/dev/null || { echo "/test/db/42 failed"; exit 1; }
+read -r db_rps db_p99 < <(measure "http://127.0.0.1:$yh_port" "$work/random-id.lua")
 
 printf '%-28s %12s %10s\n' "target ($connections conns, ${duration}s)" "requests/s" "p99 ms"
 printf '%-28s %12.0f %10.2f\n' "nginx fixed 200" "$nginx_rps" "$nginx_p99"
 printf '%-28s %12.0f %10.2f\n' "yieldhost /healthz" "$yh_rps" "$yh_p99"
-python3 -c "print(f'ratio yieldhost/nginx: {$yh_rps / $nginx_rps:.2f}x  (goal >= 0.5x)')"
+printf '%-28s %12.0f %10.2f\n' "yieldhost /test/db/{id} (SQL)" "$db_rps" "$db_p99"
+python3 -c "print(f'ratio /healthz/nginx: {$yh_rps / $nginx_rps:.2f}x  (goal >= 0.5x)')"
+python3 -c "print(f'ratio SQL route/nginx: {$db_rps / $nginx_rps:.2f}x  (goal >= 0.25x)')"
