@@ -2,7 +2,6 @@
 
 #include "Logging.h"
 
-#include <QtConcurrent/QtConcurrentRun>
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QHash>
 #include <QtCore/QSemaphore>
@@ -12,7 +11,7 @@
 #include <QtSql/QSqlQuery>
 #include <QtSql/QSqlRecord>
 
-#include <QCoro/QCoroFuture>
+#include "yieldhost/RunOn.h"
 
 Q_LOGGING_CATEGORY(lcDb, "yieldhost.db")
 
@@ -273,7 +272,7 @@ QCoro::Task<SqlResult> DbPool::query(QString sql, QVariantList params, DbTarget 
     const DatabaseUrl url = replica ? *m_settings.replica : m_settings.primary;
     const QString name = QStringLiteral("yh%1-%2").arg(m_id).arg(replica ? QLatin1String("replica") : QLatin1String("primary"));
     ++m_busy;
-    QFuture<SqlResult> future = QtConcurrent::run(poolFor(target), [url, name, sql = std::move(sql), params = std::move(params)] {
+    auto work = [url, name, sql = std::move(sql), params = std::move(params)] {
         DbConnection &connection = threadConnection(url, name);
         DbError error;
         if (!connection.ensureOpen(&error)) {
@@ -282,8 +281,8 @@ QCoro::Task<SqlResult> DbPool::query(QString sql, QVariantList params, DbTarget 
             return r;
         }
         return connection.exec(sql, params);
-    });
-    SqlResult result = co_await future;
+    };
+    SqlResult result = co_await runOn(poolFor(target), std::move(work));
     --m_busy;
     if (result.error() && result.error().kind != DbError::Kind::UniqueViolation)
         qCWarning(lcDb).noquote() << "query failed:" << result.error().sqlState << result.error().message.trimmed();
@@ -295,7 +294,7 @@ QCoro::Task<TransactionOutcome> DbPool::transaction(std::function<Status(SqlTran
     const DatabaseUrl url = m_settings.primary;
     const QString name = QStringLiteral("yh%1-primary").arg(m_id);
     ++m_busy;
-    QFuture<TransactionOutcome> future = QtConcurrent::run(m_primaryPool.get(), [url, name, work = std::move(work), options] {
+    auto job = [url, name, work = std::move(work), options] {
         DbConnection &connection = threadConnection(url, name);
         TransactionOutcome outcome;
         const int maxAttempts = std::max(1, options.maxAttempts);
@@ -335,8 +334,8 @@ QCoro::Task<TransactionOutcome> DbPool::transaction(std::function<Status(SqlTran
         }
         outcome.attempts = maxAttempts;
         return outcome;
-    });
-    TransactionOutcome outcome = co_await future;
+    };
+    TransactionOutcome outcome = co_await runOn(m_primaryPool.get(), std::move(job));
     --m_busy;
     if (outcome.error && !isRetryable(outcome.error) && outcome.error.kind != DbError::Kind::UniqueViolation)
         qCWarning(lcDb).noquote() << "transaction failed:" << outcome.error.sqlState << outcome.error.message.trimmed();
@@ -347,7 +346,7 @@ QCoro::Task<Status> DbPool::withConnection(std::function<Status(QSqlDatabase &)>
 {
     const DatabaseUrl url = m_settings.primary;
     const QString name = QStringLiteral("yh%1-primary").arg(m_id);
-    QFuture<Status> future = QtConcurrent::run(m_primaryPool.get(), [url, name, work = std::move(work)] {
+    auto job = [url, name, work = std::move(work)] {
         DbConnection &connection = threadConnection(url, name);
         DbError error;
         if (!connection.ensureOpen(&error))
@@ -355,8 +354,8 @@ QCoro::Task<Status> DbPool::withConnection(std::function<Status(QSqlDatabase &)>
         Status s = work(connection.database());
         connection.touch();
         return s;
-    });
-    co_return co_await future;
+    };
+    co_return co_await runOn(m_primaryPool.get(), std::move(job));
 }
 
 } // namespace yieldhost

@@ -86,6 +86,8 @@ QCoro::Task<RequestDispatcher::Result> RequestDispatcher::dispatch(HttpRequest r
         if (credentials.isEmpty())
             co_return unauthorized(QStringLiteral("Send an Authorization: Bearer <access token> header."));
         Authenticator::Outcome outcome = co_await authenticator->authenticate(credentials);
+        if (outcome.unavailable)
+            co_return Result{Problem::unavailable(QStringLiteral("Credentials cannot be checked right now; try again shortly."), 5).toResponse(), label};
         if (!outcome.user)
             co_return unauthorized(outcome.reason.isEmpty() ? QStringLiteral("The credentials are not valid.") : outcome.reason);
         if (route.m_auth == AuthLevel::Staff && !outcome.user->isStaff)

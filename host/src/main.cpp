@@ -4,11 +4,15 @@
 #include "Logging.h"
 #include "SignalWatcher.h"
 
+#include "yieldhost/Services.h"
+
 #include <QtCore/QCommandLineParser>
 #include <QtCore/QCoreApplication>
 #include <QtCore/QTextStream>
 
 #include <cstdio>
+#include <termios.h>
+#include <unistd.h>
 
 using namespace yieldhost;
 
@@ -18,6 +22,26 @@ int fail(const QString &line, int code = 1)
 {
     std::fprintf(stderr, "yieldhost: %s\n", qPrintable(line));
     return code;
+}
+
+// The password from stdin (first line), or typed at a terminal prompt without echo.
+QString readPassword(bool fromStdin)
+{
+    QTextStream in(stdin);
+    if (fromStdin || !::isatty(STDIN_FILENO))
+        return in.readLine();
+    termios saved{};
+    ::tcgetattr(STDIN_FILENO, &saved);
+    termios quiet = saved;
+    quiet.c_lflag &= ~tcflag_t(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::fprintf(stderr, "Password: ");
+    const QString first = in.readLine();
+    std::fprintf(stderr, "\nPassword (again): ");
+    const QString second = in.readLine();
+    std::fprintf(stderr, "\n");
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    return first == second ? first : QString();
 }
 
 int listPlugins(Host &host)
@@ -50,22 +74,26 @@ int main(int argc, char *argv[])
         "  worker    job worker\n"
         "  beat      periodic job scheduler\n"
         "  migrate   apply database migrations and exit\n"
-        "  plugins   list discovered plugins and whether they resolve"));
+        "  plugins   list discovered plugins and whether they resolve\n"
+        "  createuser --email E [--staff] [--password-stdin]   create an account"));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("all, serve, worker, beat, migrate or plugins"), QStringLiteral("[command]"));
     const QCommandLineOption configOption(QStringLiteral("config"), QStringLiteral("JSON configuration file."), QStringLiteral("file"));
     const QCommandLineOption listenOption(QStringLiteral("listen"), QStringLiteral("Listen address host:port (overrides config)."), QStringLiteral("address"));
     const QCommandLineOption pluginPathOption(QStringLiteral("plugin-path"), QStringLiteral("Extra ':'-separated plugin directories."), QStringLiteral("dirs"));
-    parser.addOptions({configOption, listenOption, pluginPathOption});
+    const QCommandLineOption emailOption(QStringLiteral("email"), QStringLiteral("createuser: the account's email."), QStringLiteral("email"));
+    const QCommandLineOption staffOption(QStringLiteral("staff"), QStringLiteral("createuser: make a staff account."));
+    const QCommandLineOption passwordStdinOption(QStringLiteral("password-stdin"), QStringLiteral("createuser: read the password from standard input."));
+    parser.addOptions({configOption, listenOption, pluginPathOption, emailOption, staffOption, passwordStdinOption});
     parser.process(app);
 
     const QStringList positional = parser.positionalArguments();
     if (positional.size() > 1)
         return fail(QStringLiteral("expected one command, got \"%1\"; see --help").arg(positional.join(u' ')), 2);
     const QString command = positional.value(0, QStringLiteral("all"));
-    static const QStringList commands{QStringLiteral("all"), QStringLiteral("serve"), QStringLiteral("worker"),
-                                      QStringLiteral("beat"), QStringLiteral("migrate"), QStringLiteral("plugins")};
+    static const QStringList commands{QStringLiteral("all"), QStringLiteral("serve"), QStringLiteral("worker"), QStringLiteral("beat"),
+                                      QStringLiteral("migrate"), QStringLiteral("plugins"), QStringLiteral("createuser")};
     if (!commands.contains(command))
         return fail(QStringLiteral("unknown command \"%1\"; expected one of %2").arg(command, commands.join(QStringLiteral(", "))), 2);
 
@@ -86,6 +114,19 @@ int main(int argc, char *argv[])
     if (command == QLatin1String("worker") || command == QLatin1String("beat"))
         return fail(QStringLiteral("\"%1\" needs the job queue, which this build does not include yet").arg(command), 3);
 
+    const bool serving = command == QLatin1String("all") || command == QLatin1String("serve");
+    if (serving && !config->boolean(QStringLiteral("sandbox")) && config->string(QStringLiteral("jwt_secret")).size() < 32)
+        return fail(QStringLiteral("YIELDHOST_JWT_SECRET must be set to a secret of at least 32 bytes outside sandbox mode (YIELDHOST_SANDBOX=0)"));
+
+    QString password;
+    if (command == QLatin1String("createuser")) {
+        if (!parser.isSet(emailOption))
+            return fail(QStringLiteral("createuser needs --email"), 2);
+        password = readPassword(parser.isSet(passwordStdinOption));
+        if (password.isEmpty())
+            return fail(QStringLiteral("no password given: use --password-stdin or type it at the prompt"), 2);
+    }
+
     Host host(std::move(*config));
     if (command == QLatin1String("plugins")) {
         host.loadPlugins();
@@ -100,6 +141,20 @@ int main(int argc, char *argv[])
             std::fflush(stdout);
         }));
         return outcome.status ? 0 : fail(outcome.status.error());
+    }
+    if (command == QLatin1String("createuser")) {
+        const Migrations::Outcome migrated = QCoro::waitFor(host.migrate({}));
+        if (!migrated.status)
+            return fail(migrated.status.error());
+        auto *accounts = static_cast<Accounts *>(host.services().services.find(Accounts::ServiceId));
+        if (!accounts)
+            return fail(QStringLiteral("no plugin provides accounts (is the users plugin on the plugin path?)"));
+        const QString email = parser.value(emailOption);
+        const Status created = QCoro::waitFor(accounts->createUser(email, password, parser.isSet(staffOption)));
+        if (!created)
+            return fail(created.error());
+        std::printf("created %s account %s\n", parser.isSet(staffOption) ? "staff" : "user", qPrintable(email));
+        return 0;
     }
 
     SignalWatcher signals;

@@ -13,6 +13,7 @@ Clock::~Clock() = default;
 Plugin::~Plugin() = default;
 PluginContext::~PluginContext() = default;
 Authenticator::~Authenticator() = default;
+Accounts::~Accounts() = default;
 WebSocketSession::~WebSocketSession() = default;
 
 void WebSocketSession::sendJson(const QJsonObject &message)

@@ -1,12 +1,95 @@
 #include "UsersPlugin.h"
 
+#include "AccountStore.h"
+#include "AuthRoutes.h"
+#include "Jwt.h"
+#include "LoginThrottle.h"
+#include "PasswordHasher.h"
+#include "RefreshTokens.h"
+#include "UserAuthenticator.h"
+
 namespace yieldhost::users {
+
+namespace {
+qint64 setting(const QJsonObject &config, const char *key, qint64 fallback)
+{
+    const QJsonValue v = config.value(QLatin1String(key));
+    if (v.isDouble())
+        return v.toInteger();
+    if (v.isString()) {
+        bool ok = false;
+        const qint64 n = v.toString().toLongLong(&ok);
+        if (ok)
+            return n;
+    }
+    return fallback;
+}
+} // namespace
+
+UsersPlugin::UsersPlugin() = default;
+UsersPlugin::~UsersPlugin() = default;
 
 yieldhost::Status UsersPlugin::initialize(yieldhost::PluginContext &context)
 {
     m_context = &context;
-    qCInfo(context.log()) << "users plugin ready";
+    const QJsonObject config = context.config();
+
+    QByteArray secret = context.hostConfig(QStringLiteral("jwt_secret")).toString().toUtf8();
+    const bool sandbox = context.hostConfig(QStringLiteral("sandbox")).toBool();
+    if (secret.isEmpty() || secret == DevelopmentSecret) {
+        if (!sandbox)
+            return Status::failure(QStringLiteral("YIELDHOST_JWT_SECRET must be set to a secret of at least 32 bytes outside sandbox mode"));
+        qCWarning(context.log()) << "no YIELDHOST_JWT_SECRET: signing tokens with the built-in development secret (sandbox mode only)";
+        secret = DevelopmentSecret;
+    } else if (secret.size() < 32 && !sandbox) {
+        return Status::failure(QStringLiteral("YIELDHOST_JWT_SECRET is shorter than 32 bytes"));
+    }
+
+    PasswordHasher::Parameters argon;
+    argon.timeCost = uint32_t(setting(config, "argon2_time_cost", argon.timeCost));
+    argon.memoryKiB = uint32_t(setting(config, "argon2_memory_kib", argon.memoryKiB));
+    argon.parallelism = uint32_t(setting(config, "argon2_parallelism", argon.parallelism));
+    LoginThrottle::Limits limits;
+    limits.perAccount = int(setting(config, "login_max_failures_per_account", limits.perAccount));
+    limits.perAddress = int(setting(config, "login_max_failures_per_address", limits.perAddress));
+    limits.windowSeconds = setting(config, "login_window_seconds", limits.windowSeconds);
+    AuthSettings auth;
+    auth.accessTtlSeconds = std::max<qint64>(1, setting(config, "access_ttl_seconds", auth.accessTtlSeconds));
+    const qint64 refreshTtl = std::max<qint64>(60, setting(config, "refresh_ttl_seconds", 7 * 24 * 3600));
+
+    m_jwt = std::make_unique<Jwt>(secret);
+    m_hasher = std::make_unique<PasswordHasher>(argon);
+    m_accounts = std::make_unique<AccountStore>(context.database());
+    m_refresh = std::make_unique<RefreshTokens>(context.database(), refreshTtl);
+    m_throttle = std::make_unique<LoginThrottle>(context.database(), limits);
+    m_authenticator = std::make_unique<UserAuthenticator>(*m_jwt, *m_accounts, context.clock());
+    m_routes = std::make_unique<AuthRoutes>(context, *m_jwt, *m_hasher, *m_accounts, *m_refresh, *m_throttle, auth);
+    m_routes->registerRoutes();
+
+    context.provide<Authenticator>(m_authenticator.get());
+    context.provide<Accounts>(static_cast<Accounts *>(this));
+    qCInfo(context.log()).noquote() << QStringLiteral("Argon2id t=%1 m=%2 KiB p=%3; access tokens live %4 s")
+                                           .arg(argon.timeCost).arg(argon.memoryKiB).arg(argon.parallelism).arg(auth.accessTtlSeconds);
     return {};
+}
+
+QCoro::Task<Status> UsersPlugin::createUser(QString email, QString password, bool staff)
+{
+    FieldErrors errors;
+    Registration r = validateRegistration(QJsonObject{{QStringLiteral("email"), email}, {QStringLiteral("password"), password}}, &errors);
+    if (!errors.isEmpty()) {
+        QStringList lines;
+        for (auto it = errors.cbegin(); it != errors.cend(); ++it)
+            lines.append(it.key() + u' ' + it->join(QStringLiteral(", ")));
+        co_return Status::failure(lines.join(QStringLiteral("; ")));
+    }
+    const QString hash = co_await m_hasher->hash(r.password);
+    const AccountStore::Created created = co_await m_accounts->create(std::move(r), hash, staff, m_context->clock().now());
+    if (created.error.kind == DbError::Kind::UniqueViolation)
+        co_return Status::failure(QStringLiteral("an account with email %1 already exists").arg(email));
+    if (created.error)
+        co_return Status::failure(QStringLiteral("the database refused the account: %1").arg(created.error.message.trimmed()));
+    co_return Status{};
 }
 
 } // namespace yieldhost::users

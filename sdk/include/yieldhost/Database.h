@@ -21,7 +21,8 @@
 // Variables captured by reference stay valid: the awaiting coroutine is suspended meanwhile.
 // With GCC 12, build a capturing lambda in a local variable and co_await the call on the next
 // line: GCC 12 double-frees the captures of a lambda written inside a co_await expression. For
-// the same compiler, keep braced lists ({a, b}) out of co_await expressions too.
+// the same compiler, keep braced lists ({a, b}) and ?: expressions yielding objects out of
+// co_await expressions too (see docs/database.md).
 #pragma once
 
 #include "yieldhost/Decimal.h"

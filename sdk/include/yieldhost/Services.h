@@ -9,6 +9,7 @@
 
 #include "yieldhost/Global.h"
 #include "yieldhost/Http.h"
+#include "yieldhost/Status.h"
 
 #include <QCoro/QCoroTask>
 
@@ -27,11 +28,23 @@ public:
     {
         std::optional<AuthenticatedUser> user; // set on success
         QString reason;                        // why not, for the 401 detail; never a secret
+        bool unavailable = false;              // could not check (database down): 503, not 401
     };
 
     virtual ~Authenticator();
-    // `credentials` is the raw Authorization header value or a bare token.
+    // `credentials` is an Authorization header value: "Bearer <token>" (or "JWT <token>").
+    // Callers holding a bare token (WebSocket ?token=) prefix it with "Bearer ".
     virtual QCoro::Task<Outcome> authenticate(QByteArray credentials) = 0;
+};
+
+// Account administration, provided by the users plugin; the host's `createuser` command uses it.
+class YIELDHOST_SDK_EXPORT Accounts
+{
+public:
+    static constexpr const char *ServiceId = "dev.yieldhost.Accounts/1";
+    virtual ~Accounts();
+    // Creates an active account; fails with a sentence (taken email, weak password, ...).
+    virtual QCoro::Task<Status> createUser(QString email, QString password, bool staff) = 0;
 };
 
 } // namespace yieldhost

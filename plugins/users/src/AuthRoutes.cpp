@@ -1,0 +1,227 @@
+#include "AuthRoutes.h"
+
+#include <QtCore/QUuid>
+
+namespace yieldhost::users {
+
+namespace {
+
+HttpResponse problem(const Problem &p) { return p.toResponse(); }
+
+HttpResponse notAnObject()
+{
+    return problem(Problem::badRequest(QStringLiteral("The body must be a JSON object.")));
+}
+
+HttpResponse invalidCredentials()
+{
+    // Identical for an unknown email and a wrong password.
+    HttpResponse r = Problem{401, QStringLiteral("invalid-credentials"), QStringLiteral("Invalid credentials"),
+                             QStringLiteral("The email or password is not correct."), {}, -1}
+                         .toResponse();
+    r.addHeader("WWW-Authenticate", "Bearer realm=\"yieldhost\"");
+    return r;
+}
+
+HttpResponse invalidRefresh()
+{
+    return Problem{401, QStringLiteral("invalid-refresh-token"), QStringLiteral("Invalid refresh token"),
+                   QStringLiteral("The refresh token is unknown, expired or revoked; log in again."), {}, -1}
+        .toResponse();
+}
+
+HttpResponse validationFailed(const FieldErrors &errors) { return Problem::validation(errors).toResponse(); }
+
+HttpResponse emailTaken()
+{
+    return Problem::conflict(QStringLiteral("email-taken"), QStringLiteral("Email already registered"),
+                             QStringLiteral("An account with this email already exists."))
+        .toResponse();
+}
+
+HttpResponse throttled(qint64 seconds)
+{
+    return Problem{429, QStringLiteral("too-many-attempts"), QStringLiteral("Too many attempts"),
+                   QStringLiteral("Too many failed logins; try again in %1 seconds.").arg(seconds), {}, int(seconds)}
+        .toResponse();
+}
+
+HttpResponse fromDb(const DbError &e) { return problemFor(e).toResponse(); }
+
+} // namespace
+
+AuthRoutes::AuthRoutes(PluginContext &context, const Jwt &jwt, PasswordHasher &hasher, AccountStore &accounts, RefreshTokens &refresh,
+                       LoginThrottle &throttle, AuthSettings settings)
+    : m_context(context)
+    , m_jwt(jwt)
+    , m_hasher(hasher)
+    , m_accounts(accounts)
+    , m_refresh(refresh)
+    , m_throttle(throttle)
+    , m_settings(settings)
+{
+}
+
+void AuthRoutes::registerRoutes()
+{
+    m_context.addRoute(HttpMethod::Post, QStringLiteral("/api/v1/auth/register"), [this](HttpRequest r) { return registerAccount(std::move(r)); })
+        .auth(AuthLevel::Public).summary(QStringLiteral("Create an account"));
+    m_context.addRoute(HttpMethod::Post, QStringLiteral("/api/v1/auth/token"), [this](HttpRequest r) { return token(std::move(r)); })
+        .auth(AuthLevel::Public).summary(QStringLiteral("Log in: access and refresh tokens"));
+    m_context.addRoute(HttpMethod::Post, QStringLiteral("/api/v1/auth/token/refresh"), [this](HttpRequest r) { return refresh(std::move(r)); })
+        .auth(AuthLevel::Public).summary(QStringLiteral("Rotate a refresh token for a new pair"));
+    m_context.addRoute(HttpMethod::Post, QStringLiteral("/api/v1/auth/logout"), [this](HttpRequest r) { return logout(std::move(r)); })
+        .auth(AuthLevel::User).summary(QStringLiteral("Revoke a refresh token"));
+    m_context.addRoute(HttpMethod::Get, QStringLiteral("/api/v1/users/me"), [this](HttpRequest r) { return me(std::move(r)); })
+        .auth(AuthLevel::User).summary(QStringLiteral("The caller's account"));
+    m_context.addRoute(HttpMethod::Patch, QStringLiteral("/api/v1/users/me"), [this](HttpRequest r) { return updateMe(std::move(r)); })
+        .auth(AuthLevel::User).summary(QStringLiteral("Update names or base currency"));
+}
+
+QByteArray AuthRoutes::accessToken(const QString &userId, const QString &email) const
+{
+    const qint64 now = m_context.clock().now().toSecsSinceEpoch();
+    return m_jwt.sign(QJsonObject{{QStringLiteral("sub"), userId},
+                                  {QStringLiteral("email"), email},
+                                  {QStringLiteral("iat"), now},
+                                  {QStringLiteral("exp"), now + m_settings.accessTtlSeconds},
+                                  {QStringLiteral("jti"), QUuid::createUuid().toString(QUuid::WithoutBraces)},
+                                  {QStringLiteral("typ"), QStringLiteral("access")},
+                                  {QStringLiteral("iss"), QStringLiteral("yieldhost")}});
+}
+
+QJsonObject AuthRoutes::tokenPair(const Account &account, const QString &refreshToken) const
+{
+    return QJsonObject{{QStringLiteral("access"), QString::fromLatin1(accessToken(account.id, account.email))},
+                       {QStringLiteral("refresh"), refreshToken},
+                       {QStringLiteral("token_type"), QStringLiteral("Bearer")},
+                       {QStringLiteral("expires_in"), m_settings.accessTtlSeconds}};
+}
+
+QCoro::Task<HttpResponse> AuthRoutes::registerAccount(HttpRequest request)
+{
+    if (!request.json().isObject())
+        co_return notAnObject();
+    FieldErrors errors;
+    Registration registration = validateRegistration(request.json().toObject(), &errors);
+    if (!errors.isEmpty())
+        co_return validationFailed(errors);
+    const QString hash = co_await m_hasher.hash(registration.password);
+    const AccountStore::Created created = co_await m_accounts.create(std::move(registration), hash, false, m_context.clock().now());
+    if (created.error.kind == DbError::Kind::UniqueViolation)
+        co_return emailTaken();
+    if (created.error || !created.account)
+        co_return fromDb(created.error);
+    co_return HttpResponse::json(201, created.account->toJson());
+}
+
+QCoro::Task<HttpResponse> AuthRoutes::token(HttpRequest request)
+{
+    if (!request.json().isObject())
+        co_return notAnObject();
+    const QJsonObject body = request.json().toObject();
+    FieldErrors errors;
+    if (!body.value(QLatin1String("email")).isString())
+        errors[QStringLiteral("email")].append(QStringLiteral("is required"));
+    if (!body.value(QLatin1String("password")).isString())
+        errors[QStringLiteral("password")].append(QStringLiteral("is required"));
+    if (!errors.isEmpty())
+        co_return validationFailed(errors);
+    const QString email = body.value(QLatin1String("email")).toString().trimmed();
+    const QString password = body.value(QLatin1String("password")).toString();
+    const QString accountKey = email.toLower();
+    const QString address = request.peerAddress().toString();
+    const QDateTime now = m_context.clock().now();
+
+    const std::optional<qint64> wait = co_await m_throttle.retryAfter(accountKey, address, now);
+    if (!wait)
+        co_return fromDb(DbError{DbError::Kind::Unavailable, {}, {}});
+    if (*wait > 0)
+        co_return throttled(*wait);
+
+    const AccountStore::Found found = co_await m_accounts.byEmail(email);
+    if (found.error)
+        co_return fromDb(found.error);
+    const bool usable = found.account && found.account->isActive;
+    // Always one Argon2 verification, against a dummy hash when there is no such account. (The
+    // hash is chosen on its own line: GCC 12 destroys a ?: temporary in a co_await twice.)
+    QString stored;
+    if (usable)
+        stored = found.account->passwordHash;
+    const bool ok = co_await m_hasher.verify(stored, password);
+    if (!ok) {
+        co_await m_throttle.recordFailure(accountKey, address, now);
+        co_return invalidCredentials();
+    }
+    co_await m_throttle.clearAccount(accountKey);
+    const RefreshTokens::Issued issued = co_await m_refresh.issue(found.account->id, now);
+    if (issued.error)
+        co_return fromDb(issued.error);
+    co_return HttpResponse::json(200, tokenPair(*found.account, issued.token));
+}
+
+QCoro::Task<HttpResponse> AuthRoutes::refresh(HttpRequest request)
+{
+    if (!request.json().isObject())
+        co_return notAnObject();
+    const QJsonValue token = request.json().toObject().value(QLatin1String("refresh"));
+    if (!token.isString() || token.toString().isEmpty()) {
+        FieldErrors errors;
+        errors[QStringLiteral("refresh")].append(QStringLiteral("is required"));
+        co_return validationFailed(errors);
+    }
+    const RefreshTokens::Rotation rotation = co_await m_refresh.rotate(token.toString(), m_context.clock().now());
+    if (rotation.next.error)
+        co_return fromDb(rotation.next.error);
+    if (rotation.verdict == RefreshTokens::Verdict::Reused) {
+        qCWarning(m_context.log()) << "a rotated refresh token was presented again; its family is revoked";
+        co_return invalidRefresh();
+    }
+    if (rotation.verdict != RefreshTokens::Verdict::Rotated)
+        co_return invalidRefresh();
+    const AccountStore::Found found = co_await m_accounts.byId(rotation.next.userId);
+    if (!found.account)
+        co_return found.error ? fromDb(found.error) : invalidRefresh();
+    co_return HttpResponse::json(200, tokenPair(*found.account, rotation.next.token));
+}
+
+QCoro::Task<HttpResponse> AuthRoutes::logout(HttpRequest request)
+{
+    if (!request.json().isObject())
+        co_return notAnObject();
+    const QJsonValue token = request.json().toObject().value(QLatin1String("refresh"));
+    if (!token.isString() || token.toString().isEmpty()) {
+        FieldErrors errors;
+        errors[QStringLiteral("refresh")].append(QStringLiteral("is required"));
+        co_return validationFailed(errors);
+    }
+    const std::optional<bool> revoked = co_await m_refresh.revoke(token.toString(), request.user()->id, m_context.clock().now());
+    if (!revoked)
+        co_return fromDb(DbError{DbError::Kind::Unavailable, {}, {}});
+    // Idempotent: an already revoked (or foreign) token leaves nothing to do; say nothing more.
+    co_return HttpResponse::noContent();
+}
+
+QCoro::Task<HttpResponse> AuthRoutes::me(HttpRequest request)
+{
+    const AccountStore::Found found = co_await m_accounts.byId(request.user()->id);
+    if (!found.account)
+        co_return found.error ? fromDb(found.error) : problem(Problem::notFound(QStringLiteral("The account no longer exists.")));
+    co_return HttpResponse::json(200, found.account->toJson());
+}
+
+QCoro::Task<HttpResponse> AuthRoutes::updateMe(HttpRequest request)
+{
+    if (!request.json().isObject())
+        co_return notAnObject();
+    FieldErrors errors;
+    ProfileChanges changes = validateProfile(request.json().toObject(), &errors);
+    if (!errors.isEmpty())
+        co_return validationFailed(errors);
+    const AccountStore::Found found = co_await m_accounts.update(request.user()->id, std::move(changes));
+    if (!found.account)
+        co_return found.error ? fromDb(found.error) : problem(Problem::notFound(QStringLiteral("The account no longer exists.")));
+    co_return HttpResponse::json(200, found.account->toJson());
+}
+
+} // namespace yieldhost::users

@@ -1,0 +1,41 @@
+#include "UserAuthenticator.h"
+
+namespace yieldhost::users {
+
+QCoro::Task<Authenticator::Outcome> UserAuthenticator::authenticate(QByteArray credentials)
+{
+    Outcome outcome;
+    QByteArray token = credentials.trimmed();
+    // "Bearer <jwt>"; "JWT <jwt>" is the django-graphql-jwt habit. A bare token (WebSocket
+    // ?token=) is prefixed with "Bearer " by its caller, so a header without a scheme is refused.
+    const qsizetype space = token.indexOf(' ');
+    const QByteArray scheme = space < 0 ? QByteArray() : token.left(space).toLower();
+    if (scheme != "bearer" && scheme != "jwt") {
+        outcome.reason = QStringLiteral("Use an Authorization: Bearer <access token> header.");
+        co_return outcome;
+    }
+    token = token.mid(space + 1).trimmed();
+    QString why;
+    const auto claims = m_jwt.verify(token, m_clock.now(), &why);
+    if (!claims) {
+        outcome.reason = why;
+        co_return outcome;
+    }
+    if (claims->value(QLatin1String("typ")).toString() != QLatin1String("access")) {
+        outcome.reason = QStringLiteral("This is not an access token.");
+        co_return outcome;
+    }
+    const AccountStore::Found found = co_await m_accounts.byId(claims->value(QLatin1String("sub")).toString());
+    if (found.error.kind == DbError::Kind::Unavailable) {
+        outcome.unavailable = true;
+        co_return outcome;
+    }
+    if (!found.account || !found.account->isActive) {
+        outcome.reason = QStringLiteral("The account does not exist or is disabled.");
+        co_return outcome;
+    }
+    outcome.user = AuthenticatedUser{found.account->id, found.account->email, found.account->isStaff, *claims};
+    co_return outcome;
+}
+
+} // namespace yieldhost::users

@@ -1,0 +1,885 @@
+// The users plugin end to end over real HTTP against the real binary on real PostgreSQL:
+// registration and its validation, the JWT access token (checked by an independent verifier and
+// attacked: tampered, alg none, another key, HS512, expired, a refresh token in its place),
+// refresh rotation with family revocation, logout, login throttling, isolation between users,
+// PATCH /users/me, the createuser command and the refusal to run outside sandbox without a secret.
+#include "HostProcess.h"
+#include "HttpClient.h"
+#include "PgFixture.h"
+
+#include <QtCore/QDateTime>
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QMessageAuthenticationCode>
+#include <QtCore/QRegularExpression>
+#include <QtTest/QtTest>
+
+#include <algorithm>
+
+using namespace yieldhost::test;
+
+namespace {
+
+const QByteArray kSecret = QByteArrayLiteral("test-secret-0123456789abcdef0123456789");
+const QString kPassword = QStringLiteral("correct horse battery staple");
+
+struct Tokens
+{
+    QByteArray access;
+    QByteArray refresh;
+};
+
+using Headers = QList<QPair<QByteArray, QByteArray>>;
+
+QByteArray compact(const QJsonObject &o) { return QJsonDocument(o).toJson(QJsonDocument::Compact); }
+QByteArray b64url(const QByteArray &data) { return data.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals); }
+QByteArray unb64url(const QByteArray &data) { return QByteArray::fromBase64(data, QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals); }
+QByteArray hmac(QCryptographicHash::Algorithm algorithm, const QByteArray &message, const QByteArray &key)
+{
+    return b64url(QMessageAuthenticationCode::hash(message, key, algorithm));
+}
+// A token's three segments (header, payload, signature) as sent.
+QByteArrayList segments(const QByteArray &token) { return token.split('.'); }
+QJsonObject jwtPayload(const QByteArray &token) { return QJsonDocument::fromJson(unb64url(segments(token).value(1))).object(); }
+QJsonObject jwtHeader(const QByteArray &token) { return QJsonDocument::fromJson(unb64url(segments(token).value(0))).object(); }
+QByteArray jwtSegment(const QJsonObject &o) { return b64url(compact(o)); }
+QJsonObject header(const char *alg)
+{
+    return QJsonObject{{QStringLiteral("alg"), QString::fromLatin1(alg)}, {QStringLiteral("typ"), QStringLiteral("JWT")}};
+}
+Headers bearer(const QByteArray &token) { return {{QByteArrayLiteral("Authorization"), QByteArray(QByteArrayLiteral("Bearer ") + token)}}; }
+
+} // namespace
+
+// Runs a checking helper and leaves the test function if it failed.
+#define CHECK(expr)                                                                                                                        \
+    do {                                                                                                                                   \
+        expr;                                                                                                                              \
+        if (QTest::currentTestFailed())                                                                                                    \
+            return;                                                                                                                        \
+    } while (false)
+
+class TestUsers : public QObject
+{
+    Q_OBJECT
+
+    PgFixture m_pg;
+    QString m_dbUrl;
+    std::unique_ptr<HostProcess> m_host;
+    int m_seq = 0;
+
+    // --- helpers ---
+
+    QProcessEnvironment hostEnv() const
+    {
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("YIELDHOST_DATABASE_URL"), m_dbUrl);
+        env.insert(QStringLiteral("YIELDHOST_JWT_SECRET"), QString::fromLatin1(kSecret));
+        return env;
+    }
+    QString uniqueEmail(const char *prefix) { return QStringLiteral("%1-%2@example.com").arg(QLatin1String(prefix)).arg(++m_seq); }
+
+    static std::optional<HttpReply> call(HostProcess &host, const QByteArray &method, const QByteArray &path, const QByteArray &body = {},
+                                         const QByteArray &token = {}, const QByteArray &contentType = "application/json")
+    {
+        return HttpClient::request(host.host(), host.port(), method, path, body, contentType, token.isEmpty() ? Headers{} : bearer(token));
+    }
+    std::optional<HttpReply> call(const QByteArray &method, const QByteArray &path, const QByteArray &body = {}, const QByteArray &token = {})
+    {
+        return call(*m_host, method, path, body, token);
+    }
+    std::optional<HttpReply> post(const QByteArray &path, const QJsonObject &body, const QByteArray &token = {})
+    {
+        return call("POST", path, compact(body), token);
+    }
+    std::optional<HttpReply> me(const QByteArray &token, HostProcess *host = nullptr)
+    {
+        return call(host ? *host : *m_host, "GET", "/api/v1/users/me", {}, token);
+    }
+    std::optional<HttpReply> meWith(const QByteArray &authorization)
+    {
+        return HttpClient::request(m_host->host(), m_host->port(), "GET", "/api/v1/users/me", {}, {},
+                                   {{QByteArrayLiteral("Authorization"), authorization}});
+    }
+    std::optional<HttpReply> patchMe(const QJsonObject &body, const QByteArray &token)
+    {
+        return call("PATCH", "/api/v1/users/me", compact(body), token);
+    }
+    std::optional<HttpReply> refresh(const QByteArray &refreshToken, HostProcess *host = nullptr)
+    {
+        return call(host ? *host : *m_host, "POST", "/api/v1/auth/token/refresh",
+                    compact(QJsonObject{{QStringLiteral("refresh"), QString::fromLatin1(refreshToken)}}));
+    }
+    std::optional<HttpReply> loginReply(const QString &email, const QString &password, HostProcess *host = nullptr)
+    {
+        return call(host ? *host : *m_host, "POST", "/api/v1/auth/token",
+                    compact(QJsonObject{{QStringLiteral("email"), email}, {QStringLiteral("password"), password}}));
+    }
+
+    static QString describe(const std::optional<HttpReply> &r)
+    {
+        return r ? QStringLiteral("%1 %2").arg(r->status).arg(QString::fromUtf8(r->body.left(600))) : QStringLiteral("no reply");
+    }
+
+    bool registerUser(const QString &email, QJsonObject *user = nullptr, QJsonObject extra = {})
+    {
+        extra.insert(QStringLiteral("email"), email);
+        if (!extra.contains(QLatin1String("password")))
+            extra.insert(QStringLiteral("password"), kPassword);
+        const auto r = post("/api/v1/auth/register", extra);
+        if (!r || r->status != 201) {
+            qWarning("register %s: %s", qPrintable(email), qPrintable(describe(r)));
+            return false;
+        }
+        if (user)
+            *user = r->json();
+        return true;
+    }
+    // Tokens from a 200 token/refresh reply, checking its shape.
+    static bool tokensFrom(const std::optional<HttpReply> &r, Tokens *t, int expiresIn = 900)
+    {
+        if (!r || r->status != 200) {
+            qWarning("token reply: %s", qPrintable(describe(r)));
+            return false;
+        }
+        const QJsonObject o = r->json();
+        t->access = o.value(QLatin1String("access")).toString().toLatin1();
+        t->refresh = o.value(QLatin1String("refresh")).toString().toLatin1();
+        const bool ok = !t->access.isEmpty() && !t->refresh.isEmpty() && t->access != t->refresh
+            && o.value(QLatin1String("token_type")).toString() == QLatin1String("Bearer") && o.value(QLatin1String("expires_in")).isDouble()
+            && (expiresIn < 0 || o.value(QLatin1String("expires_in")).toInt() == expiresIn)
+            && r->header("content-type").startsWith("application/json");
+        if (!ok)
+            qWarning("unexpected token reply: %s", qPrintable(describe(r)));
+        return ok;
+    }
+    bool login(const QString &email, Tokens *t, const QString &password = kPassword, HostProcess *host = nullptr)
+    {
+        return tokensFrom(loginReply(email, password, host), t, host ? -1 : 900);
+    }
+    bool newUser(const char *prefix, Tokens *t, QJsonObject *user = nullptr)
+    {
+        const QString email = uniqueEmail(prefix);
+        return registerUser(email, user) && login(email, t);
+    }
+
+    static void verifyProblem(const std::optional<HttpReply> &r, int status)
+    {
+        QVERIFY2(r, "no reply");
+        QVERIFY2(r->status == status, qPrintable(QStringLiteral("expected %1, got %2").arg(status).arg(describe(r))));
+        QCOMPARE(r->header("content-type"), QByteArray("application/problem+json"));
+        const QJsonObject p = r->json();
+        QCOMPARE(p.value(QLatin1String("status")).toInt(), status);
+        QVERIFY(p.value(QLatin1String("type")).toString().startsWith(QLatin1String("https://yieldhost.dev/problems/")));
+        QVERIFY(!p.value(QLatin1String("title")).toString().isEmpty());
+        QVERIFY(!p.value(QLatin1String("detail")).toString().isEmpty());
+    }
+    // A 422 whose `errors` has exactly these fields, each with at least one message.
+    static void verifyFieldErrors(const std::optional<HttpReply> &r, QStringList fields)
+    {
+        verifyProblem(r, 422);
+        if (QTest::currentTestFailed())
+            return;
+        const QJsonObject errors = r->json().value(QLatin1String("errors")).toObject();
+        QStringList keys = errors.keys();
+        std::sort(keys.begin(), keys.end());
+        std::sort(fields.begin(), fields.end());
+        QVERIFY2(keys == fields, qPrintable(describe(r)));
+        for (const QString &f : fields) {
+            const QJsonArray messages = errors.value(f).toArray();
+            QVERIFY2(!messages.isEmpty(), qPrintable(f));
+            for (const QJsonValue &m : messages)
+                QVERIFY(m.isString() && !m.toString().isEmpty());
+        }
+    }
+    static void verifyUser(const QJsonObject &u)
+    {
+        QStringList keys = u.keys();
+        std::sort(keys.begin(), keys.end());
+        QCOMPARE(keys, QStringList({QStringLiteral("base_currency"), QStringLiteral("date_joined"), QStringLiteral("email"), QStringLiteral("first_name"),
+                                    QStringLiteral("id"), QStringLiteral("is_staff"), QStringLiteral("last_name")}));
+        QVERIFY(u.value(QLatin1String("id")).isString() && !u.value(QLatin1String("id")).toString().isEmpty());
+        QVERIFY(u.value(QLatin1String("email")).isString());
+        QVERIFY(u.value(QLatin1String("first_name")).isString());
+        QVERIFY(u.value(QLatin1String("last_name")).isString());
+        QVERIFY(u.value(QLatin1String("base_currency")).isString());
+        QVERIFY(u.value(QLatin1String("is_staff")).isBool());
+        const QString joined = u.value(QLatin1String("date_joined")).toString();
+        static const QRegularExpression rfc3339Utc(QStringLiteral("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$"));
+        QVERIFY2(rfc3339Utc.match(joined).hasMatch(), qPrintable(joined));
+        const QDateTime when = QDateTime::fromString(joined, Qt::ISODateWithMs);
+        QVERIFY2(when.isValid(), qPrintable(joined));
+        QVERIFY2(qAbs(when.secsTo(QDateTime::currentDateTimeUtc())) < 600, qPrintable(joined));
+    }
+    static void verifyUnauthorized(const std::optional<HttpReply> &r)
+    {
+        verifyProblem(r, 401);
+    }
+
+    // Runs the independent verifier; returns its exit code, stdout in *out.
+    static int pythonVerify(const QByteArray &token, const QByteArray &secret, QByteArray *out, QByteArray *err = nullptr)
+    {
+        const QString script = QFINDTESTDATA("jwt_verify.py");
+        if (script.isEmpty())
+            return -2;
+        QProcess p;
+        p.start(QStringLiteral("python3"), {script, QString::fromLatin1(token), QString::fromLatin1(secret)});
+        if (!p.waitForFinished(30000))
+            return -1;
+        *out = p.readAllStandardOutput();
+        if (err)
+            *err = p.readAllStandardError();
+        return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QString error;
+        QVERIFY2(m_pg.start(&error), qPrintable(error));
+        m_dbUrl = m_pg.createDatabase(&error);
+        QVERIFY2(!m_dbUrl.isEmpty(), qPrintable(error));
+        m_host = std::make_unique<HostProcess>(hostEnv());
+        QVERIFY2(m_host->start(&error, 60000), qPrintable(error));
+        QVERIFY2(m_host->waitReady(60000), qPrintable(m_host->output().right(2000)));
+    }
+    void cleanupTestCase()
+    {
+        if (m_host && m_host->process().state() == QProcess::Running) {
+            const int code = m_host->terminate();
+            QVERIFY2(code == 0, qPrintable(m_host->output().right(3000)));
+        }
+    }
+
+    // --- register ---
+
+    void registerReturns201WithExactlyTheUserFields()
+    {
+        const QString email = uniqueEmail("reg");
+        const auto r = post("/api/v1/auth/register",
+                            {{QStringLiteral("email"), email},
+                             {QStringLiteral("password"), kPassword},
+                             {QStringLiteral("first_name"), QStringLiteral("Ada")},
+                             {QStringLiteral("last_name"), QStringLiteral("Lovelace")},
+                             {QStringLiteral("base_currency"), QStringLiteral("EUR")}});
+        QVERIFY(r);
+        QVERIFY2(r->status == 201, qPrintable(describe(r)));
+        QVERIFY(r->header("content-type").startsWith("application/json"));
+        const QJsonObject u = r->json();
+        CHECK(verifyUser(u));
+        QCOMPARE(u.value(QLatin1String("email")).toString(), email);
+        QCOMPARE(u.value(QLatin1String("first_name")).toString(), QStringLiteral("Ada"));
+        QCOMPARE(u.value(QLatin1String("last_name")).toString(), QStringLiteral("Lovelace"));
+        QCOMPARE(u.value(QLatin1String("base_currency")).toString(), QStringLiteral("EUR"));
+        QCOMPARE(u.value(QLatin1String("is_staff")).toBool(), false);
+        QVERIFY(!r->body.contains(kPassword.toUtf8()));
+    }
+
+    void registerDefaultsBaseCurrencyToUsd()
+    {
+        QJsonObject u;
+        QVERIFY(registerUser(uniqueEmail("default-ccy"), &u));
+        CHECK(verifyUser(u));
+        QCOMPARE(u.value(QLatin1String("base_currency")).toString(), QStringLiteral("USD"));
+        QCOMPARE(u.value(QLatin1String("is_staff")).toBool(), false);
+    }
+
+    void registerAcceptsEverySupportedBaseCurrency()
+    {
+        for (const char *code : {"USD", "EUR", "GBP", "BTC", "ETH", "USDT"}) {
+            QJsonObject u;
+            QVERIFY2(registerUser(uniqueEmail("ccy"), &u, {{QStringLiteral("base_currency"), QString::fromLatin1(code)}}), code);
+            QCOMPARE(u.value(QLatin1String("base_currency")).toString(), QString::fromLatin1(code));
+        }
+    }
+
+    void registerAcceptsAPasswordOfExactlyTenCharacters()
+    {
+        const QString email = uniqueEmail("ten");
+        QVERIFY(registerUser(email, nullptr, {{QStringLiteral("password"), QStringLiteral("0123456789")}}));
+        Tokens t;
+        QVERIFY(login(email, &t, QStringLiteral("0123456789")));
+    }
+
+    void registerRefusesAPasswordShorterThanTenCharactersWith422()
+    {
+        CHECK(verifyFieldErrors(post("/api/v1/auth/register",
+                                     {{QStringLiteral("email"), uniqueEmail("short")}, {QStringLiteral("password"), QStringLiteral("012345678")}}),
+                                {QStringLiteral("password")}));
+        // Characters, not bytes: nine two-byte characters are still nine.
+        CHECK(verifyFieldErrors(post("/api/v1/auth/register",
+                                     {{QStringLiteral("email"), uniqueEmail("short")}, {QStringLiteral("password"), QString(9, QChar(u'\u00e9'))}}),
+                                {QStringLiteral("password")}));
+    }
+
+    void registerRefusesAnInvalidEmailWith422()
+    {
+        for (const char *bad : {"not-an-email", "", "a@", "@example.com", "two words@example.com"}) {
+            CHECK(verifyFieldErrors(
+                post("/api/v1/auth/register", {{QStringLiteral("email"), QString::fromLatin1(bad)}, {QStringLiteral("password"), kPassword}}),
+                {QStringLiteral("email")}));
+        }
+    }
+
+    void registerReportsEveryInvalidFieldIn422()
+    {
+        const auto r = post("/api/v1/auth/register", {{QStringLiteral("email"), QStringLiteral("not-an-email")},
+                                                      {QStringLiteral("password"), QStringLiteral("short")},
+                                                      {QStringLiteral("base_currency"), QStringLiteral("XYZ")},
+                                                      {QStringLiteral("first_name"), 42},
+                                                      {QStringLiteral("last_name"), QString(151, u'x')}});
+        CHECK(verifyFieldErrors(r, {QStringLiteral("email"), QStringLiteral("password"), QStringLiteral("base_currency"), QStringLiteral("first_name"),
+                                    QStringLiteral("last_name")}));
+    }
+
+    void registerWithoutEmailAndPasswordIs422()
+    {
+        CHECK(verifyFieldErrors(post("/api/v1/auth/register", QJsonObject{}), {QStringLiteral("email"), QStringLiteral("password")}));
+    }
+
+    void registerWithAWrongJsonTypeIs422ForThatField()
+    {
+        CHECK(verifyFieldErrors(call("POST", "/api/v1/auth/register",
+                                     QByteArray("{\"email\":\"" + uniqueEmail("type").toUtf8() + "\",\"password\":12345678901}")),
+                                {QStringLiteral("password")}));
+        CHECK(verifyFieldErrors(call("POST", "/api/v1/auth/register", QByteArray("{\"email\":[\"a@example.com\"],\"password\":\"0123456789ab\"}")),
+                                {QStringLiteral("email")}));
+        CHECK(verifyFieldErrors(call("POST", "/api/v1/auth/register",
+                                     QByteArray("{\"email\":\"" + uniqueEmail("type").toUtf8() + "\",\"password\":\"0123456789ab\",\"base_currency\":1}")),
+                                {QStringLiteral("base_currency")}));
+    }
+
+    void registerAcceptsNamesUpTo150Characters()
+    {
+        QJsonObject u;
+        QVERIFY(registerUser(uniqueEmail("names"), &u,
+                             {{QStringLiteral("first_name"), QString(150, u'a')}, {QStringLiteral("last_name"), QString(150, QChar(u'\u00e9'))}}));
+        QCOMPARE(u.value(QLatin1String("first_name")).toString(), QString(150, u'a'));
+        QCOMPARE(u.value(QLatin1String("last_name")).toString(), QString(150, QChar(u'\u00e9')));
+    }
+
+    void registerWithATakenEmailIs409IgnoringCase()
+    {
+        QVERIFY(registerUser(QStringLiteral("alice@example.com")));
+        CHECK(verifyProblem(post("/api/v1/auth/register", {{QStringLiteral("email"), QStringLiteral("Alice@Example.com")}, {QStringLiteral("password"), kPassword}}),
+                            409));
+        CHECK(verifyProblem(post("/api/v1/auth/register", {{QStringLiteral("email"), QStringLiteral("alice@example.com")}, {QStringLiteral("password"), kPassword}}),
+                            409));
+    }
+
+    void registerWithMalformedJsonIs400()
+    {
+        CHECK(verifyProblem(call("POST", "/api/v1/auth/register", "{\"email\": \"x@example.com\", \"password\": "), 400));
+        CHECK(verifyProblem(call("POST", "/api/v1/auth/register", "{email: x}"), 400));
+    }
+
+    void registerWithANonObjectBodyIs400()
+    {
+        for (const char *body : {"[\"x@example.com\", \"0123456789ab\"]", "\"x@example.com\"", "42", "null", "true"})
+            CHECK(verifyProblem(call("POST", "/api/v1/auth/register", QByteArray(body)), 400));
+    }
+
+    void registerWithAFormBodyIs415()
+    {
+        CHECK(verifyProblem(call(*m_host, "POST", "/api/v1/auth/register", "email=x%40example.com&password=0123456789ab", {},
+                                 "application/x-www-form-urlencoded"),
+                            415));
+    }
+
+    void registerWithATwoMegabyteBodyIs413()
+    {
+        const QByteArray body = "{\"email\":\"" + uniqueEmail("huge").toUtf8() + "\",\"password\":\"" + QByteArray(2 * 1024 * 1024, 'a') + "\"}";
+        CHECK(verifyProblem(call("POST", "/api/v1/auth/register", body), 413));
+        QCOMPARE(m_host->process().state(), QProcess::Running);
+    }
+
+    // --- token ---
+
+    void loginReturnsABearerPairThatOpensUsersMe()
+    {
+        QJsonObject u;
+        const QString email = uniqueEmail("login");
+        QVERIFY(registerUser(email, &u));
+        Tokens t;
+        QVERIFY(login(email, &t));
+        const auto r = me(t.access);
+        QVERIFY(r);
+        QVERIFY2(r->status == 200, qPrintable(describe(r)));
+        CHECK(verifyUser(r->json()));
+        QCOMPARE(r->json(), u);
+    }
+
+    void accessTokenVerifiesWithAnIndependentHs256Verifier()
+    {
+        QJsonObject u;
+        const QString email = uniqueEmail("jwt");
+        QVERIFY(registerUser(email, &u));
+        Tokens t;
+        QVERIFY(login(email, &t));
+        QCOMPARE(segments(t.access).size(), 3);
+        QByteArray out, err;
+        const int code = pythonVerify(t.access, kSecret, &out, &err);
+        QVERIFY2(code == 0, qPrintable(QStringLiteral("jwt_verify.py exited %1: %2").arg(code).arg(QString::fromUtf8(err))));
+        QJsonParseError parseError;
+        const QJsonObject claims = QJsonDocument::fromJson(out, &parseError).object();
+        QVERIFY2(parseError.error == QJsonParseError::NoError, out.constData());
+        QCOMPARE(claims.value(QLatin1String("sub")).toString(), u.value(QLatin1String("id")).toString());
+        QCOMPARE(claims.value(QLatin1String("email")).toString(), email);
+        QCOMPARE(claims.value(QLatin1String("typ")).toString(), QStringLiteral("access"));
+        QCOMPARE(claims.value(QLatin1String("iss")).toString(), QStringLiteral("yieldhost"));
+        QVERIFY(claims.value(QLatin1String("iat")).isDouble() && claims.value(QLatin1String("exp")).isDouble());
+        QCOMPARE(claims.value(QLatin1String("exp")).toInteger() - claims.value(QLatin1String("iat")).toInteger(), qint64(900));
+        QVERIFY(qAbs(claims.value(QLatin1String("iat")).toInteger() - QDateTime::currentSecsSinceEpoch()) < 600);
+        QVERIFY(claims.value(QLatin1String("jti")).isString() && !claims.value(QLatin1String("jti")).toString().isEmpty());
+        QCOMPARE(jwtHeader(t.access).value(QLatin1String("alg")).toString(), QStringLiteral("HS256"));
+
+        // The verifier is not a rubber stamp: the wrong secret fails it.
+        QCOMPARE(pythonVerify(t.access, "another-secret-0123456789abcdef0123456789", &out), 1);
+
+        // Two logins: two distinct jti.
+        Tokens again;
+        QVERIFY(login(email, &again));
+        QVERIFY(jwtPayload(again.access).value(QLatin1String("jti")).toString() != claims.value(QLatin1String("jti")).toString());
+    }
+
+    void unknownEmailAndWrongPasswordGetTheSame401()
+    {
+        const QString email = uniqueEmail("same401");
+        QVERIFY(registerUser(email));
+        const auto wrongPassword = loginReply(email, QStringLiteral("not the right password"));
+        const auto unknownEmail = loginReply(uniqueEmail("nobody"), QStringLiteral("not the right password"));
+        CHECK(verifyProblem(wrongPassword, 401));
+        CHECK(verifyProblem(unknownEmail, 401));
+        QCOMPARE(wrongPassword->body, unknownEmail->body);
+        QCOMPARE(wrongPassword->header("content-type"), unknownEmail->header("content-type"));
+        QCOMPARE(wrongPassword->header("www-authenticate"), unknownEmail->header("www-authenticate"));
+    }
+
+    void repeatedFailedLoginsAreThrottledWith429()
+    {
+        const QString email = uniqueEmail("throttle");
+        QVERIFY(registerUser(email));
+        for (int i = 0; i < 5; ++i)
+            CHECK(verifyProblem(loginReply(email, QStringLiteral("wrong password %1").arg(i)), 401));
+        // The sixth attempt is refused even with the right password.
+        const auto throttled = loginReply(email, kPassword);
+        CHECK(verifyProblem(throttled, 429));
+        bool isNumber = false;
+        const int retryAfter = throttled->header("retry-after").toInt(&isNumber);
+        QVERIFY2(isNumber && retryAfter > 0 && retryAfter <= 15 * 60, throttled->header("retry-after").constData());
+        QVERIFY(!throttled->json().contains(QLatin1String("access")));
+
+        // Only that email: another account on the same address still logs in.
+        const QString other = uniqueEmail("not-throttled");
+        QVERIFY(registerUser(other));
+        Tokens t;
+        QVERIFY(login(other, &t));
+
+        // The failures live in PostgreSQL: a second host on the same database refuses too.
+        HostProcess second(hostEnv());
+        QString error;
+        QVERIFY2(second.start(&error, 60000), qPrintable(error));
+        QVERIFY2(second.waitReady(60000), qPrintable(second.output().right(2000)));
+        CHECK(verifyProblem(loginReply(email, kPassword, &second), 429));
+        QVERIFY(!loginReply(email, kPassword, &second)->header("retry-after").isEmpty());
+        QCOMPARE(second.terminate(), 0);
+    }
+
+    // --- the access token on the wire ---
+
+    void usersMeWithoutAuthorizationIs401WithWwwAuthenticate()
+    {
+        const auto r = call("GET", "/api/v1/users/me");
+        CHECK(verifyUnauthorized(r));
+        QVERIFY2(r->header("www-authenticate").startsWith("Bearer"), r->header("www-authenticate").constData());
+    }
+
+    void malformedAuthorizationIs401()
+    {
+        Tokens t;
+        const QString email = uniqueEmail("malformed");
+        QVERIFY(registerUser(email));
+        QVERIFY(login(email, &t));
+        const QList<QByteArray> values = {
+            "Bearer",
+            "Basic abc",
+            "Basic " + QByteArray(email.toUtf8() + ':' + kPassword.toUtf8()).toBase64(),
+            "Bearer not-a-token",
+            "Bearer a.b.c",
+            "Bearer " + t.refresh + "x",
+            "Token " + t.access,
+            t.access, // no scheme at all
+        };
+        for (const QByteArray &value : values) {
+            const auto r = meWith(value);
+            CHECK(verifyUnauthorized(r));
+        }
+        QCOMPARE(me(t.access)->status, 200); // the token itself was fine all along
+    }
+
+    void tamperedSignatureIs401()
+    {
+        Tokens t;
+        QVERIFY(newUser("tamper", &t));
+        QCOMPARE(me(t.access)->status, 200);
+        QByteArrayList parts = segments(t.access);
+        QCOMPARE(parts.size(), 3);
+        QByteArray &sig = parts[2];
+        QVERIFY(sig.size() > 10);
+        sig[5] = sig[5] == 'A' ? 'B' : 'A'; // a middle character: the decoded bytes change for sure
+        CHECK(verifyUnauthorized(me(parts.join('.'))));
+
+        // A payload edited under the original signature: someone else's sub.
+        QJsonObject payload = jwtPayload(t.access);
+        payload.insert(QStringLiteral("sub"), QStringLiteral("00000000-0000-0000-0000-000000000000"));
+        const QByteArrayList original = segments(t.access);
+        CHECK(verifyUnauthorized(me(QByteArray(original[0] + '.' + jwtSegment(payload) + '.' + original[2]))));
+        // Signature dropped.
+        CHECK(verifyUnauthorized(me(QByteArray(original[0] + '.' + original[1] + '.'))));
+    }
+
+    void algNoneTokenIs401()
+    {
+        Tokens t;
+        QVERIFY(newUser("alg-none", &t));
+        const QByteArrayList parts = segments(t.access);
+        QCOMPARE(parts.size(), 3);
+        for (const char *alg : {"none", "None", "NONE"}) {
+            const QByteArray h = jwtSegment(header(alg));
+            CHECK(verifyUnauthorized(me(QByteArray(h + '.' + parts[1] + '.'))));
+            CHECK(verifyUnauthorized(me(QByteArray(h + '.' + parts[1] + '.' + parts[2]))));
+        }
+    }
+
+    void tokenSignedWithAnotherKeyIs401()
+    {
+        Tokens t;
+        QVERIFY(newUser("other-key", &t));
+        const QByteArrayList parts = segments(t.access);
+        QCOMPARE(parts.size(), 3);
+        const QByteArray signingInput = parts[0] + '.' + parts[1];
+        // Our signing reproduces the host's signature with the right key, so the forgery below
+        // differs from a real token only by its key.
+        QCOMPARE(hmac(QCryptographicHash::Sha256, signingInput, kSecret), parts[2]);
+        const QByteArray forged = signingInput + '.' + hmac(QCryptographicHash::Sha256, signingInput, "attacker-secret-0123456789abcdef012345");
+        CHECK(verifyUnauthorized(me(forged)));
+        const QByteArray emptyKey = signingInput + '.' + hmac(QCryptographicHash::Sha256, signingInput, QByteArray());
+        CHECK(verifyUnauthorized(me(emptyKey)));
+    }
+
+    void hs512TokenSignedWithTheRightSecretIs401()
+    {
+        Tokens t;
+        QVERIFY(newUser("hs512", &t));
+        const QByteArrayList parts = segments(t.access);
+        QCOMPARE(parts.size(), 3);
+        for (const auto &[alg, hash] : {std::pair{"HS512", QCryptographicHash::Sha512}, std::pair{"HS384", QCryptographicHash::Sha384}}) {
+            const QByteArray signingInput = jwtSegment(header(alg)) + '.' + parts[1];
+            CHECK(verifyUnauthorized(me(QByteArray(signingInput + '.' + hmac(hash, signingInput, kSecret)))));
+        }
+    }
+
+    void tokenPastItsExpiryIs401()
+    {
+        Tokens t;
+        QVERIFY(newUser("expired-claim", &t));
+        QJsonObject payload = jwtPayload(t.access);
+        const qint64 now = QDateTime::currentSecsSinceEpoch();
+        payload.insert(QStringLiteral("iat"), now - 7200);
+        payload.insert(QStringLiteral("exp"), now - 3600);
+        const QByteArray signingInput = segments(t.access)[0] + '.' + jwtSegment(payload);
+        CHECK(verifyUnauthorized(me(QByteArray(signingInput + '.' + hmac(QCryptographicHash::Sha256, signingInput, kSecret)))));
+    }
+
+    void accessTokenExpiresAfterTheConfiguredLifetime()
+    {
+        QProcessEnvironment env = hostEnv();
+        env.insert(QStringLiteral("YIELDHOST_USERS__ACCESS_TTL_SECONDS"), QStringLiteral("2"));
+        HostProcess shortLived(env);
+        QString error;
+        QVERIFY2(shortLived.start(&error, 60000), qPrintable(error));
+        QVERIFY2(shortLived.waitReady(60000), qPrintable(shortLived.output().right(2000)));
+
+        const QString email = uniqueEmail("ttl");
+        QVERIFY(registerUser(email));
+        Tokens t;
+        QVERIFY(login(email, &t, kPassword, &shortLived));
+        const QJsonObject claims = jwtPayload(t.access);
+        QCOMPARE(claims.value(QLatin1String("exp")).toInteger() - claims.value(QLatin1String("iat")).toInteger(), qint64(2));
+        QCOMPARE(me(t.access, &shortLived)->status, 200);
+        QTest::qWait(3000);
+        CHECK(verifyUnauthorized(me(t.access, &shortLived)));
+        CHECK(verifyUnauthorized(me(t.access))); // the main host agrees: same secret, exp has passed
+
+        // The refresh token outlives the access token.
+        Tokens renewed;
+        QVERIFY(tokensFrom(refresh(t.refresh, &shortLived), &renewed, -1));
+        QCOMPARE(me(renewed.access, &shortLived)->status, 200);
+        QCOMPARE(shortLived.terminate(), 0);
+    }
+
+    void refreshTokenUsedAsAccessTokenIs401()
+    {
+        Tokens t;
+        QVERIFY(newUser("refresh-as-access", &t));
+        CHECK(verifyUnauthorized(me(t.refresh)));
+        CHECK(verifyUnauthorized(call("POST", "/api/v1/auth/logout", compact({{QStringLiteral("refresh"), QString::fromLatin1(t.refresh)}}), t.refresh)));
+        // and it was not consumed by that misuse
+        Tokens renewed;
+        QVERIFY(tokensFrom(refresh(t.refresh), &renewed));
+    }
+
+    void accessTokenUsedAsRefreshTokenIs401()
+    {
+        Tokens t;
+        QVERIFY(newUser("access-as-refresh", &t));
+        CHECK(verifyUnauthorized(refresh(t.access)));
+    }
+
+    // --- refresh and logout ---
+
+    void refreshRotatesThePair()
+    {
+        QJsonObject u;
+        Tokens first;
+        QVERIFY(newUser("rotate", &first, &u));
+        Tokens second;
+        QVERIFY(tokensFrom(refresh(first.refresh), &second));
+        QVERIFY(second.refresh != first.refresh);
+        QVERIFY(second.access != first.access);
+        const auto r = me(second.access);
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+        QCOMPARE(r->json().value(QLatin1String("id")).toString(), u.value(QLatin1String("id")).toString());
+        QByteArray out;
+        QCOMPARE(pythonVerify(second.access, kSecret, &out), 0);
+        Tokens third;
+        QVERIFY(tokensFrom(refresh(second.refresh), &third));
+    }
+
+    void reusedRefreshTokenIs401AndRevokesItsFamily()
+    {
+        const QString email = uniqueEmail("reuse");
+        QVERIFY(registerUser(email));
+        Tokens otherSession;
+        QVERIFY(login(email, &otherSession));
+        Tokens first, second;
+        QVERIFY(login(email, &first));
+        QVERIFY(tokensFrom(refresh(first.refresh), &second));
+
+        CHECK(verifyUnauthorized(refresh(first.refresh)));  // replayed
+        CHECK(verifyUnauthorized(refresh(second.refresh))); // its successor is revoked with it
+        CHECK(verifyUnauthorized(refresh(first.refresh)));  // and it stays dead
+
+        // Another login of the same user is another family.
+        Tokens renewed;
+        QVERIFY(tokensFrom(refresh(otherSession.refresh), &renewed));
+    }
+
+    void unknownRefreshTokenIs401()
+    {
+        CHECK(verifyUnauthorized(refresh("no-such-refresh-token")));
+        Tokens t;
+        QVERIFY(newUser("unknown-refresh", &t));
+        QByteArray altered = t.refresh;
+        altered[altered.size() / 2] = altered[altered.size() / 2] == 'A' ? 'B' : 'A';
+        CHECK(verifyUnauthorized(refresh(altered)));
+    }
+
+    void logoutRevokesThatRefreshToken()
+    {
+        const QString email = uniqueEmail("logout");
+        QVERIFY(registerUser(email));
+        Tokens a, b;
+        QVERIFY(login(email, &a));
+        QVERIFY(login(email, &b));
+        const auto r = call("POST", "/api/v1/auth/logout", compact({{QStringLiteral("refresh"), QString::fromLatin1(a.refresh)}}), a.access);
+        QVERIFY(r);
+        QVERIFY2(r->status == 204, qPrintable(describe(r)));
+        QVERIFY(r->body.isEmpty());
+        CHECK(verifyUnauthorized(refresh(a.refresh)));
+        // The other session is untouched.
+        Tokens renewed;
+        QVERIFY(tokensFrom(refresh(b.refresh), &renewed));
+    }
+
+    void logoutWithoutAnAccessTokenIs401()
+    {
+        Tokens t;
+        QVERIFY(newUser("logout-anon", &t));
+        const auto r = call("POST", "/api/v1/auth/logout", compact({{QStringLiteral("refresh"), QString::fromLatin1(t.refresh)}}));
+        CHECK(verifyUnauthorized(r));
+        QVERIFY(r->header("www-authenticate").startsWith("Bearer"));
+        Tokens renewed;
+        QVERIFY(tokensFrom(refresh(t.refresh), &renewed)); // nothing was revoked
+    }
+
+    // --- users/me ---
+
+    void usersMeShowsOnlyTheCallersAccount()
+    {
+        QJsonObject ua, ub;
+        Tokens a, b;
+        QVERIFY(newUser("isolation-a", &a, &ua));
+        QVERIFY(newUser("isolation-b", &b, &ub));
+        QVERIFY(ua.value(QLatin1String("id")).toString() != ub.value(QLatin1String("id")).toString());
+        const auto ra = me(a.access);
+        const auto rb = me(b.access);
+        QVERIFY(ra && rb);
+        QCOMPARE(ra->status, 200);
+        QCOMPARE(rb->status, 200);
+        QCOMPARE(ra->json(), ua);
+        QCOMPARE(rb->json(), ub);
+    }
+
+    void patchByOneUserLeavesAnotherUnchanged()
+    {
+        QJsonObject ua, ub;
+        Tokens a, b;
+        QVERIFY(newUser("patch-a", &a, &ua));
+        QVERIFY(newUser("patch-b", &b, &ub));
+        const auto r = patchMe({{QStringLiteral("first_name"), QStringLiteral("Mallory")}, {QStringLiteral("base_currency"), QStringLiteral("BTC")}}, a.access);
+        QVERIFY(r);
+        QVERIFY2(r->status == 200, qPrintable(describe(r)));
+        QCOMPARE(r->json().value(QLatin1String("id")).toString(), ua.value(QLatin1String("id")).toString());
+        const auto rb = me(b.access);
+        QVERIFY(rb);
+        QCOMPARE(rb->json(), ub);
+    }
+
+    void patchUpdatesTheGivenFieldsOnly()
+    {
+        QJsonObject u;
+        const QString email = uniqueEmail("patch");
+        QVERIFY(registerUser(email, &u, {{QStringLiteral("first_name"), QStringLiteral("Grace")}, {QStringLiteral("last_name"), QStringLiteral("Hopper")}}));
+        Tokens t;
+        QVERIFY(login(email, &t));
+
+        const auto r = patchMe({{QStringLiteral("first_name"), QStringLiteral("Amazing")}, {QStringLiteral("base_currency"), QStringLiteral("GBP")}}, t.access);
+        QVERIFY(r);
+        QVERIFY2(r->status == 200, qPrintable(describe(r)));
+        const QJsonObject patched = r->json();
+        CHECK(verifyUser(patched));
+        QCOMPARE(patched.value(QLatin1String("first_name")).toString(), QStringLiteral("Amazing"));
+        QCOMPARE(patched.value(QLatin1String("base_currency")).toString(), QStringLiteral("GBP"));
+        QCOMPARE(patched.value(QLatin1String("last_name")).toString(), QStringLiteral("Hopper"));
+        for (const char *same : {"id", "email", "is_staff", "date_joined"})
+            QCOMPARE(patched.value(QLatin1String(same)), u.value(QLatin1String(same)));
+        QCOMPARE(me(t.access)->json(), patched);
+
+        const auto last = patchMe({{QStringLiteral("last_name"), QString(150, u'z')}}, t.access);
+        QVERIFY(last);
+        QCOMPARE(last->status, 200);
+        QCOMPARE(last->json().value(QLatin1String("last_name")).toString(), QString(150, u'z'));
+        QCOMPARE(last->json().value(QLatin1String("first_name")).toString(), QStringLiteral("Amazing"));
+    }
+
+    void patchWithInvalidValuesIs422AndChangesNothing()
+    {
+        QJsonObject u;
+        Tokens t;
+        QVERIFY(newUser("patch-invalid", &t, &u));
+        CHECK(verifyFieldErrors(patchMe({{QStringLiteral("base_currency"), QStringLiteral("XYZ")}}, t.access), {QStringLiteral("base_currency")}));
+        CHECK(verifyFieldErrors(patchMe({{QStringLiteral("first_name"), QString(151, u'x')}}, t.access), {QStringLiteral("first_name")}));
+        CHECK(verifyFieldErrors(patchMe({{QStringLiteral("last_name"), 7}}, t.access), {QStringLiteral("last_name")}));
+        CHECK(verifyFieldErrors(patchMe({{QStringLiteral("first_name"), QStringLiteral("Changed")}, {QStringLiteral("base_currency"), QJsonValue()}}, t.access),
+                                {QStringLiteral("base_currency")}));
+        CHECK(verifyFieldErrors(patchMe({{QStringLiteral("first_name"), QStringLiteral("Changed")}, {QStringLiteral("base_currency"), QStringLiteral("XYZ")}}, t.access),
+                                {QStringLiteral("base_currency")}));
+        QCOMPARE(me(t.access)->json(), u); // not even the valid half was applied
+    }
+
+    void patchWithMalformedOrNonObjectJsonIs400()
+    {
+        Tokens t;
+        QVERIFY(newUser("patch-400", &t));
+        CHECK(verifyProblem(call("PATCH", "/api/v1/users/me", "{\"first_name\": ", t.access), 400));
+        CHECK(verifyProblem(call("PATCH", "/api/v1/users/me", "[\"first_name\"]", t.access), 400));
+    }
+
+    void patchCannotMakeAUserStaff()
+    {
+        QJsonObject u;
+        Tokens t;
+        QVERIFY(newUser("patch-staff", &t, &u));
+        const auto r = patchMe({{QStringLiteral("is_staff"), true}}, t.access);
+        QVERIFY(r);
+        QVERIFY2(r->status == 200 || r->status == 422, qPrintable(describe(r)));
+        if (r->status == 200)
+            QCOMPARE(r->json().value(QLatin1String("is_staff")).toBool(), false);
+        else
+            CHECK(verifyProblem(r, 422));
+        const auto after = me(t.access);
+        QVERIFY(after);
+        QCOMPARE(after->json().value(QLatin1String("is_staff")), QJsonValue(false));
+        QCOMPARE(after->json().value(QLatin1String("id")), u.value(QLatin1String("id")));
+        QCOMPARE(after->json().value(QLatin1String("email")), u.value(QLatin1String("email")));
+    }
+
+    void patchWithoutATokenIs401()
+    {
+        const auto r = call("PATCH", "/api/v1/users/me", compact({{QStringLiteral("first_name"), QStringLiteral("Anon")}}));
+        CHECK(verifyUnauthorized(r));
+        QVERIFY(r->header("www-authenticate").startsWith("Bearer"));
+    }
+
+    // --- the CLI and start-up ---
+
+    void createuserCommandMakesAStaffAccount()
+    {
+        const QString binary = qEnvironmentVariable("YIELDHOST_BINARY");
+        QVERIFY2(!binary.isEmpty(), "YIELDHOST_BINARY is not set (run the test through ctest)");
+        const QString email = uniqueEmail("staff");
+        const QString password = QStringLiteral("staff password 0123");
+        const QStringList args{QStringLiteral("createuser"), QStringLiteral("--email"), email, QStringLiteral("--staff"), QStringLiteral("--password-stdin")};
+        HostProcess cli(hostEnv(), args);
+        cli.process().start(binary, args);
+        QVERIFY(cli.process().waitForStarted(10000));
+        cli.process().write(password.toUtf8() + '\n');
+        cli.process().closeWriteChannel();
+        QVERIFY2(cli.waitForExit(60000), qPrintable(cli.output().right(2000)));
+        QVERIFY2(cli.exitCode() == 0, qPrintable(cli.output().right(2000)));
+        QVERIFY2(!cli.output().contains(password), "the password was echoed");
+
+        Tokens t;
+        QVERIFY(login(email, &t, password));
+        const auto r = me(t.access);
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+        CHECK(verifyUser(r->json()));
+        QCOMPARE(r->json().value(QLatin1String("is_staff")), QJsonValue(true));
+        QCOMPARE(r->json().value(QLatin1String("email")).toString(), email);
+    }
+
+    void nonSandboxHostWithoutAJwtSecretRefusesToStart()
+    {
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("YIELDHOST_DATABASE_URL"), m_dbUrl);
+        env.insert(QStringLiteral("YIELDHOST_SANDBOX"), QStringLiteral("0"));
+        HostProcess host(env);
+        QString error;
+        host.start(&error, 30000); // fails (it exits before listening) or, at worst, is followed by the exit
+        QVERIFY2(host.waitForExit(30000), qPrintable(host.output().right(2000)));
+        QCOMPARE(host.exitCode(), 1);
+        QVERIFY2(host.output().contains(QLatin1String("YIELDHOST_JWT_SECRET")), qPrintable(host.output().right(2000)));
+    }
+
+    void nonSandboxHostWithAJwtSecretStarts()
+    {
+        QProcessEnvironment env = hostEnv();
+        env.insert(QStringLiteral("YIELDHOST_SANDBOX"), QStringLiteral("0"));
+        HostProcess host(env);
+        QString error;
+        QVERIFY2(host.start(&error, 60000), qPrintable(error));
+        QVERIFY2(host.waitReady(60000), qPrintable(host.output().right(2000)));
+        const QString email = uniqueEmail("production");
+        QVERIFY(registerUser(email));
+        Tokens t;
+        QVERIFY(login(email, &t, kPassword, &host));
+        QCOMPARE(me(t.access, &host)->status, 200);
+        QCOMPARE(host.terminate(), 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestUsers)
+#include "tst_users.moc"
