@@ -1,15 +1,15 @@
 #include "DbPool.h"
 
 #include "Logging.h"
+#include "PgExec.h"
 
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QHash>
 #include <QtCore/QSemaphore>
 #include <QtCore/QThread>
 #include <QtSql/QSqlDatabase>
+#include <QtSql/QSqlDriver>
 #include <QtSql/QSqlError>
-#include <QtSql/QSqlQuery>
-#include <QtSql/QSqlRecord>
 
 #include "yieldhost/RunOn.h"
 
@@ -24,21 +24,6 @@ std::atomic<int> s_poolIds{0};
 // A connection that was idle this long is checked with a round trip before use, so a server
 // restart costs one reconnect instead of one failed request per pooled connection.
 constexpr qint64 IdleCheckMs = 2000;
-constexpr int StatementCacheLimit = 256;
-
-DbError errorOf(const QSqlError &e)
-{
-    const QString state = e.nativeErrorCode();
-    const QString text = e.text();
-    if (state.isEmpty()) {
-        // libpq reports a lost connection without SQLSTATE.
-        DbError d;
-        d.kind = DbError::Kind::Unavailable;
-        d.message = text;
-        return d;
-    }
-    return DbError::fromSqlState(state, text);
-}
 
 } // namespace
 
@@ -48,7 +33,7 @@ public:
     DbConnection(const DatabaseUrl &url, const QString &name) : m_url(url), m_name(name) {}
     ~DbConnection()
     {
-        m_statements.clear();
+        m_exec.reset();
         if (m_db.isValid())
             m_db.close();
         m_db = QSqlDatabase();
@@ -57,16 +42,13 @@ public:
 
     bool ensureOpen(DbError *error)
     {
-        if (m_db.isValid() && m_db.isOpen() && !m_broken) {
-            if (m_idle.isValid() && m_idle.elapsed() > IdleCheckMs) {
-                QSqlQuery ping(m_db);
-                if (!ping.exec(QStringLiteral("SELECT 1")))
-                    m_broken = true;
-            }
+        if (m_exec && !m_broken) {
+            if (m_idle.isValid() && m_idle.elapsed() > IdleCheckMs && m_exec->exec(QStringLiteral("SELECT 1"), {}).error())
+                m_broken = true;
             if (!m_broken)
                 return true;
         }
-        m_statements.clear();
+        m_exec.reset();
         if (!m_db.isValid()) {
             m_db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), m_name);
             m_db.setHostName(m_url.host);
@@ -82,6 +64,16 @@ public:
             error->message = m_db.lastError().text();
             return false;
         }
+        const QVariant handle = m_db.driver()->handle();
+        PGconn *connection = handle.isValid() ? *static_cast<PGconn *const *>(handle.constData()) : nullptr;
+        if (!connection) {
+            error->kind = DbError::Kind::Unavailable;
+            error->message = QStringLiteral("the QPSQL driver did not expose its libpq connection");
+            return false;
+        }
+        m_exec.emplace(connection);
+        // Timestamps travel as UTC text both ways.
+        m_exec->exec(QStringLiteral("SET TIME ZONE 'UTC'"), {});
         if (m_broken)
             qCInfo(lcDb) << "reconnected to" << m_url.redacted();
         m_broken = false;
@@ -90,84 +82,23 @@ public:
 
     SqlResult exec(const QString &sql, const QVariantList &params)
     {
-        SqlResult result;
-        // Statements with parameters are prepared once per connection and reused; those without
-        // run as plain text, because PostgreSQL cannot PREPARE utility statements (DDL, BEGIN).
-        QSqlQuery plain(m_db);
-        QSqlQuery *query = &plain;
-        bool executed = false;
-        if (params.isEmpty()) {
-            plain.setForwardOnly(true);
-            plain.setNumericalPrecisionPolicy(QSql::HighPrecision);
-            executed = plain.exec(sql);
-        } else {
-            query = statement(sql, &result);
-            if (!query)
-                return finish(result);
-            for (qsizetype i = 0; i < params.size(); ++i)
-                query->bindValue(int(i), params.at(i));
-            executed = query->exec();
-        }
-        if (!executed) {
-            result.setError(errorOf(query->lastError()));
-            return finish(result);
-        }
-        if (query->isSelect()) {
-            const QSqlRecord record = query->record();
-            QStringList columns;
-            for (int c = 0; c < record.count(); ++c)
-                columns.append(record.fieldName(c));
-            result.setColumns(columns);
-            while (query->next()) {
-                QVariantList row;
-                row.reserve(record.count());
-                for (int c = 0; c < record.count(); ++c)
-                    row.append(query->value(c));
-                result.appendRow(std::move(row));
-            }
-        }
-        result.setRowsAffected(query->numRowsAffected());
-        query->finish();
-        return finish(result);
+        SqlResult result = m_exec->exec(sql, params);
+        if (result.error().kind == DbError::Kind::Unavailable)
+            m_broken = true;
+        touch();
+        return result;
     }
 
     QSqlDatabase &database() { return m_db; }
     void touch() { m_idle.start(); }
 
 private:
-    QSqlQuery *statement(const QString &sql, SqlResult *result)
-    {
-        auto it = m_statements.find(sql);
-        if (it != m_statements.end())
-            return it->second.get();
-        if (m_statements.size() >= StatementCacheLimit)
-            m_statements.clear();
-        auto query = std::make_unique<QSqlQuery>(m_db);
-        query->setForwardOnly(true);
-        query->setNumericalPrecisionPolicy(QSql::HighPrecision); // NUMERIC as text, never double
-        if (!query->prepare(sql)) {
-            result->setError(errorOf(query->lastError()));
-            return nullptr;
-        }
-        return m_statements.emplace(sql, std::move(query)).first->second.get();
-    }
-
-    SqlResult finish(SqlResult &result)
-    {
-        if (result.error().kind == DbError::Kind::Unavailable) {
-            m_broken = true;
-            m_statements.clear();
-        }
-        touch();
-        return result;
-    }
-
     DatabaseUrl m_url;
     QString m_name;
     QSqlDatabase m_db;
+    std::optional<PgExec> m_exec; // on the libpq connection of m_db
     bool m_broken = false;
     QElapsedTimer m_idle;
-    std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_statements;
 };
 
 namespace {
