@@ -30,6 +30,11 @@ bool PgFixture::start(QString *error)
         return false;
     }
     m_port = freePort();
+    return startServer(error);
+}
+
+bool PgFixture::startServer(QString *error)
+{
     EmbeddedPostgres::Options options;
     options.dataDirectory = m_dir.path();
     options.tcpPort = m_port;
@@ -68,18 +73,6 @@ QString PgFixture::createDatabase(QString *error)
 
 void PgFixture::stopServer() { m_server->stop(); }
 
-bool PgFixture::restartServer(QString *error)
-{
-    EmbeddedPostgres::Options options;
-    options.dataDirectory = m_dir.path();
-    options.tcpPort = m_port;
-    options.fastUnsafe = true;
-    options.database = QStringLiteral("postgres");
-    m_server = std::make_unique<EmbeddedPostgres>(options);
-    const Status s = m_server->start();
-    if (!s)
-        *error = s.error();
-    return s.ok();
-}
+bool PgFixture::restartServer(QString *error) { return startServer(error); }
 
 } // namespace yieldhost::test

@@ -30,6 +30,8 @@ public:
     bool restartServer(QString *error);
 
 private:
+    bool startServer(QString *error); // same data dir, same port
+
     QTemporaryDir m_dir;
     quint16 m_port = 0;
     std::unique_ptr<EmbeddedPostgres> m_server;

@@ -48,6 +48,21 @@ HttpResponse throttled(qint64 seconds)
 
 HttpResponse fromDb(const DbError &e) { return problemFor(e).toResponse(); }
 
+// The "refresh" field of a refresh or logout body, or the reply refusing the body.
+std::optional<HttpResponse> refreshTokenOf(const HttpRequest &request, QString *token)
+{
+    if (!request.json().isObject())
+        return notAnObject();
+    const QJsonValue value = request.json().toObject().value(QLatin1String("refresh"));
+    if (!value.isString() || value.toString().isEmpty()) {
+        FieldErrors errors;
+        errors[QStringLiteral("refresh")].append(QStringLiteral("is required"));
+        return validationFailed(errors);
+    }
+    *token = value.toString();
+    return std::nullopt;
+}
+
 } // namespace
 
 AuthRoutes::AuthRoutes(PluginContext &context, const Jwt &jwt, PasswordHasher &hasher, AccountStore &accounts, RefreshTokens &refresh,
@@ -162,15 +177,10 @@ QCoro::Task<HttpResponse> AuthRoutes::token(HttpRequest request)
 
 QCoro::Task<HttpResponse> AuthRoutes::refresh(HttpRequest request)
 {
-    if (!request.json().isObject())
-        co_return notAnObject();
-    const QJsonValue token = request.json().toObject().value(QLatin1String("refresh"));
-    if (!token.isString() || token.toString().isEmpty()) {
-        FieldErrors errors;
-        errors[QStringLiteral("refresh")].append(QStringLiteral("is required"));
-        co_return validationFailed(errors);
-    }
-    const RefreshTokens::Rotation rotation = co_await m_refresh.rotate(token.toString(), m_context.clock().now());
+    QString token;
+    if (std::optional<HttpResponse> refused = refreshTokenOf(request, &token))
+        co_return *refused;
+    const RefreshTokens::Rotation rotation = co_await m_refresh.rotate(token, m_context.clock().now());
     if (rotation.next.error)
         co_return fromDb(rotation.next.error);
     if (rotation.verdict == RefreshTokens::Verdict::Reused) {
@@ -187,15 +197,10 @@ QCoro::Task<HttpResponse> AuthRoutes::refresh(HttpRequest request)
 
 QCoro::Task<HttpResponse> AuthRoutes::logout(HttpRequest request)
 {
-    if (!request.json().isObject())
-        co_return notAnObject();
-    const QJsonValue token = request.json().toObject().value(QLatin1String("refresh"));
-    if (!token.isString() || token.toString().isEmpty()) {
-        FieldErrors errors;
-        errors[QStringLiteral("refresh")].append(QStringLiteral("is required"));
-        co_return validationFailed(errors);
-    }
-    const std::optional<bool> revoked = co_await m_refresh.revoke(token.toString(), request.user()->id, m_context.clock().now());
+    QString token;
+    if (std::optional<HttpResponse> refused = refreshTokenOf(request, &token))
+        co_return *refused;
+    const std::optional<bool> revoked = co_await m_refresh.revoke(token, request.user()->id, m_context.clock().now());
     if (!revoked)
         co_return fromDb(DbError{DbError::Kind::Unavailable, {}, {}});
     // Idempotent: an already revoked (or foreign) token leaves nothing to do; say nothing more.
