@@ -2,6 +2,7 @@
 // problem+json errors, and each trap of QHttpServer 6.4 that our connection handling avoids.
 #include "HostProcess.h"
 #include "HttpClient.h"
+#include "ProblemCheck.h"
 
 #include <QtCore/QJsonArray>
 #include <QtTest/QtTest>
@@ -18,17 +19,6 @@ class TestHttp : public QObject
     std::optional<HttpReply> post(const QByteArray &path, const QByteArray &body, const QByteArray &type = "application/json")
     {
         return HttpClient::request(m_host->host(), m_host->port(), "POST", path, body, type);
-    }
-    static void verifyProblem(const std::optional<HttpReply> &r, int status)
-    {
-        QVERIFY2(r, "no reply");
-        QCOMPARE(r->status, status);
-        QCOMPARE(r->header("content-type"), QByteArray("application/problem+json"));
-        const QJsonObject p = r->json();
-        QCOMPARE(p.value(QLatin1String("status")).toInt(), status);
-        QVERIFY(p.value(QLatin1String("type")).toString().startsWith(QLatin1String("https://yieldhost.dev/problems/")));
-        QVERIFY(!p.value(QLatin1String("title")).toString().isEmpty());
-        QVERIFY(!p.value(QLatin1String("detail")).toString().isEmpty());
     }
     std::unique_ptr<HttpClient> connect()
     {

@@ -5,6 +5,7 @@
 // PATCH /users/me, the createuser command and the refusal to run outside sandbox without a secret.
 #include "HostProcess.h"
 #include "HttpClient.h"
+#include "ProblemCheck.h"
 #include "PgFixture.h"
 
 #include <QtCore/QDateTime>
@@ -116,10 +117,6 @@ class TestUsers : public QObject
                     compact(QJsonObject{{QStringLiteral("email"), email}, {QStringLiteral("password"), password}}));
     }
 
-    static QString describe(const std::optional<HttpReply> &r)
-    {
-        return r ? QStringLiteral("%1 %2").arg(r->status).arg(QString::fromUtf8(r->body.left(600))) : QStringLiteral("no reply");
-    }
 
     bool registerUser(const QString &email, QJsonObject *user = nullptr, QJsonObject extra = {})
     {
@@ -163,17 +160,6 @@ class TestUsers : public QObject
         return registerUser(email, user) && login(email, t);
     }
 
-    static void verifyProblem(const std::optional<HttpReply> &r, int status)
-    {
-        QVERIFY2(r, "no reply");
-        QVERIFY2(r->status == status, qPrintable(QStringLiteral("expected %1, got %2").arg(status).arg(describe(r))));
-        QCOMPARE(r->header("content-type"), QByteArray("application/problem+json"));
-        const QJsonObject p = r->json();
-        QCOMPARE(p.value(QLatin1String("status")).toInt(), status);
-        QVERIFY(p.value(QLatin1String("type")).toString().startsWith(QLatin1String("https://yieldhost.dev/problems/")));
-        QVERIFY(!p.value(QLatin1String("title")).toString().isEmpty());
-        QVERIFY(!p.value(QLatin1String("detail")).toString().isEmpty());
-    }
     // A 422 whose `errors` has exactly these fields, each with at least one message.
     static void verifyFieldErrors(const std::optional<HttpReply> &r, QStringList fields)
     {
