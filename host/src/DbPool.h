@@ -45,6 +45,7 @@ public:
     // Metrics.
     int busyThreads() const { return m_busy.load(); }
     int poolSize() const { return m_settings.poolSize; }
+    const DatabaseUrl &primaryUrl() const { return m_settings.primary; }
 
 private:
     QThreadPool *poolFor(DbTarget target) const;

@@ -2,14 +2,21 @@
 
 #include "EmbeddedPostgres.h"
 #include "HttpServer.h"
+#include "JobBeat.h"
+#include "JobMetrics.h"
+#include "JobRoutes.h"
 #include "Logging.h"
+#include "RunningJob.h"
 
+#include <QtCore/QCoreApplication>
 #include <QtCore/QDir>
 #include <QtCore/QJsonObject>
 #include <QtCore/QThread>
 #include <QtCore/QTimer>
 
 #include <QCoro/QCoroTimer>
+
+#include <QtNetwork/QHostInfo>
 
 #include <cstdio>
 
@@ -22,6 +29,8 @@ Host::Host(Config config, QObject *parent)
     , m_dispatcher(m_services)
 {
     registerSystemRoutes(m_services, m_metrics, m_pluginList);
+    registerJobRoutes(m_services);
+    registerCleanupTask();
 
     QString error;
     m_services.router.add(QStringLiteral("host"), HttpMethod::Get, QStringLiteral("/readyz"), [this](HttpRequest) -> QCoro::Task<HttpResponse> {
@@ -59,6 +68,9 @@ Host::Host(Config config, QObject *parent)
 Host::~Host()
 {
     m_http.reset();
+    m_beat.reset();
+    m_worker.reset();
+    m_jobMetrics.reset();
     m_plugins.stop();
     m_services.database.reset(); // close connections before the embedded server goes away
     m_embedded.reset();
@@ -145,8 +157,10 @@ QCoro::Task<> Host::migrateInBackground()
         const Migrations::Outcome outcome = co_await migrate(log);
         if (!self)
             co_return;
-        if (outcome.status)
+        if (outcome.status) {
+            startJobs();
             co_return;
+        }
         if (!outcome.retryable) {
             qCCritical(lcMigrations).noquote() << "stopping:" << outcome.status.error();
             shutdown(1);
@@ -160,27 +174,36 @@ QCoro::Task<> Host::migrateInBackground()
     }
 }
 
-Status Host::serve()
+Status Host::serve(Roles roles, std::optional<JobWorker::Settings> workerSettings)
 {
-    const HttpSettings settings = HttpSettings::fromConfig(m_services.config);
-    int threads = int(m_services.config.integer(QStringLiteral("http.threads")));
-    if (threads <= 0)
-        threads = std::max(1, QThread::idealThreadCount());
-    m_http = std::make_unique<HttpServer>(settings, m_dispatcher, m_services.router, m_metrics);
-    connect(m_http.get(), &HttpServer::stopped, this, [this] {
-        m_plugins.stop();
-        m_pluginList.publish(m_plugins.describe());
-        qCInfo(lcHost) << "stopped";
-        Q_EMIT stopped();
-    });
+    m_roles = roles;
+    m_workerSettings = std::move(workerSettings);
+    if (m_roles.worker && !m_workerSettings) {
+        QString error;
+        m_workerSettings = JobWorker::Settings::fromConfig(m_services.config, m_services.jobs, {}, 0, &error);
+        if (!m_workerSettings)
+            return Status::failure(error);
+    }
     m_plugins.start();
     m_pluginList.publish(m_plugins.describe());
-    if (Status s = m_http->listen(m_services.config.string(QStringLiteral("listen")), threads); !s)
-        return s;
+    if (m_roles.http) {
+        const HttpSettings settings = HttpSettings::fromConfig(m_services.config);
+        int threads = int(m_services.config.integer(QStringLiteral("http.threads")));
+        if (threads <= 0)
+            threads = std::max(1, QThread::idealThreadCount());
+        m_http = std::make_unique<HttpServer>(settings, m_dispatcher, m_services.router, m_metrics);
+        connect(m_http.get(), &HttpServer::stopped, this, [this] { finishShutdown(); });
+        if (Status s = m_http->listen(m_services.config.string(QStringLiteral("listen")), threads); !s)
+            return s;
+    }
 
     if (m_services.config.boolean(QStringLiteral("db.auto_migrate")))
         migrateInBackground();
+    else
+        startJobs();
 
+    if (!m_http)
+        return {};
     const QHostAddress address = m_http->address();
     const QString shown = (address == QHostAddress::AnyIPv4 || address == QHostAddress::AnyIPv6)
                               ? QStringLiteral("127.0.0.1")
@@ -195,6 +218,138 @@ Status Host::serve()
     return {};
 }
 
+QCoro::Task<> Host::startJobs()
+{
+    if (!m_services.database || m_stopping)
+        co_return;
+    QPointer<Host> self(this);
+    if (m_roles.http && !m_jobMetrics) // after migrations: it reads the jobs table
+        m_jobMetrics = std::make_unique<JobMetrics>(*m_services.database, m_services.jobs, m_metrics,
+                                                    int(std::max<qint64>(100, m_services.config.integer(QStringLiteral("jobs.metrics_refresh_ms")))));
+    if (m_roles.worker && !m_worker) {
+        m_worker = std::make_unique<JobWorker>(*m_workerSettings, *m_services.database, m_services.jobs);
+        for (int attempt = 1; self && !m_stopping; ++attempt) {
+            const Status started = co_await m_worker->start();
+            if (!self)
+                co_return;
+            if (started)
+                break;
+            qCWarning(lcJobs).noquote() << started.error() << QStringLiteral("— retrying in 5 s (attempt %1)").arg(attempt);
+            QTimer timer;
+            timer.setSingleShot(true);
+            timer.start(5000);
+            co_await timer;
+        }
+        if (!self || m_stopping)
+            co_return;
+        if (!m_roles.http) {
+            std::printf("Yieldhost worker %s started on queues %s\n", qPrintable(m_worker->id()),
+                        qPrintable(m_workerSettings->queues.keys().join(u',')));
+            std::fflush(stdout);
+        }
+    }
+    if (m_roles.beat && !m_beat) {
+        const int tickMs = int(std::max<qint64>(50, m_services.config.integer(QStringLiteral("jobs.beat_interval_ms"))));
+        m_beat = std::make_unique<JobBeat>(tickMs, *m_services.database, m_services.jobs);
+        m_beat->start();
+        if (!m_roles.http && !m_roles.worker) {
+            std::printf("Yieldhost beat started with %d schedules\n", int(m_services.jobs.schedules().size()));
+            std::fflush(stdout);
+        }
+    }
+}
+
+QCoro::Task<> Host::finishShutdown()
+{
+    QPointer<Host> self(this);
+    if (m_beat)
+        m_beat->stop();
+    if (m_worker)
+        co_await m_worker->stop();
+    if (!self)
+        co_return;
+    m_plugins.stop();
+    m_pluginList.publish(m_plugins.describe());
+    qCInfo(lcHost) << "stopped";
+    Q_EMIT stopped();
+}
+
+void Host::registerCleanupTask()
+{
+    TaskOptions options;
+    options.queue = QStringLiteral("maintenance"); // never behind (or in front of) business queues
+    options.maxAttempts = 3;
+    options.timeoutSeconds = 3600;
+    m_services.jobs.registerTask(QStringLiteral("host"), QStringLiteral("host.cleanup"), options, [this](JobContext &job) -> QCoro::Task<Status> {
+        if (!m_services.database)
+            co_return Status::failure(QStringLiteral("no database is configured"));
+        const int days = int(std::max<qint64>(1, m_services.config.integer(QStringLiteral("jobs.retention_days"))));
+        const JobStore store(*m_services.database, m_services.jobs);
+        const SqlResult purged = co_await store.purgeFinished(days);
+        if (purged.error())
+            co_return Status::failure(QStringLiteral("purging finished jobs: %1").arg(purged.error().message));
+        job.progress(QStringLiteral("purged %1 finished jobs older than %2 days").arg(purged.rowsAffected()).arg(days));
+        for (const CleanupSpec &step : m_services.jobs.cleanups()) {
+            job.progress(QStringLiteral("%1: %2").arg(step.plugin, step.description));
+            const Status done = co_await step.step(job);
+            if (!done)
+                co_return Status::failure(QStringLiteral("%1: %2").arg(step.description, done.error()));
+        }
+        co_return Status{};
+    });
+    m_services.jobs.addSchedule(QStringLiteral("host"), QStringLiteral("host.cleanup"), QStringLiteral("0 3 * * *"), {});
+}
+
+QCoro::Task<Status> Host::runTask(QString name, QJsonObject args, std::function<void(const QString &)> progress)
+{
+    const std::optional<TaskSpec> spec = m_services.jobs.task(name);
+    if (!spec) {
+        QStringList names;
+        for (const TaskSpec &t : m_services.jobs.tasks())
+            names.append(t.name);
+        co_return Status::failure(QStringLiteral("unknown task \"%1\"; registered tasks: %2").arg(name, names.join(QStringLiteral(", "))));
+    }
+    if (!m_services.database)
+        co_return Status::failure(QStringLiteral("no database is configured"));
+    const JobStore store(*m_services.database, m_services.jobs);
+    WorkerInfo info;
+    info.host = QHostInfo::localHostName();
+    info.pid = QCoreApplication::applicationPid();
+    info.id = QStringLiteral("run-task:%1:%2").arg(info.host).arg(info.pid);
+    info.concurrency = 1;
+    const DbError registered = co_await store.heartbeat(info);
+    if (registered)
+        co_return Status::failure(QStringLiteral("cannot record the run: %1").arg(registered.message));
+    DbError error;
+    const std::optional<ClaimedJob> job = co_await store.startForeground(name, spec->options.queue, args, spec->options.timeoutSeconds, info.id, &error);
+    if (!job)
+        co_return Status::failure(QStringLiteral("cannot record the run: %1").arg(error.message));
+    progress(QStringLiteral("running %1 as job %2").arg(name).arg(job->id));
+    // The run keeps its worker row fresh so no worker rescues it meanwhile.
+    QTimer heartbeat;
+    heartbeat.setInterval(int(std::max<qint64>(50, m_services.config.integer(QStringLiteral("jobs.heartbeat_interval_ms")))));
+    connect(&heartbeat, &QTimer::timeout, this, [store, info] { store.heartbeat(info); });
+    heartbeat.start();
+    auto sink = [progress](const ClaimedJob &, const QString &message) { progress(message); };
+    RunningJob context(*job, sink);
+    Status status;
+    try {
+        QCoro::Task<Status> task = spec->handler(context);
+        status = co_await std::move(task);
+    } catch (const std::exception &e) {
+        status = Status::failure(QStringLiteral("the task threw: %1").arg(QString::fromUtf8(e.what())));
+    }
+    heartbeat.stop();
+    if (status) {
+        const QList<qint64> ids{job->id};
+        co_await store.complete(ids, info.id);
+    } else {
+        co_await store.fail(job->id, info.id, status.error(), 0);
+    }
+    co_await store.unregister(info.id);
+    co_return status;
+}
+
 void Host::shutdown(int exitCode)
 {
     if (m_stopping)
@@ -203,9 +358,9 @@ void Host::shutdown(int exitCode)
     m_exitCode = exitCode;
     qCInfo(lcHost) << "shutting down: draining connections";
     if (m_http)
-        m_http->shutdown();
+        m_http->shutdown(); // then finishShutdown()
     else
-        Q_EMIT stopped();
+        finishShutdown();
 }
 
 } // namespace yieldhost

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "HostServices.h"
+#include "JobWorker.h"
 #include "Metrics.h"
 #include "Migrations.h"
 #include "PluginManager.h"
@@ -19,6 +20,16 @@ namespace yieldhost {
 
 class EmbeddedPostgres;
 class HttpServer;
+class JobBeat;
+class JobMetrics;
+
+// What one process does; `yieldhost all` (the default) does everything.
+struct Roles
+{
+    bool http = true;
+    bool worker = true;
+    bool beat = true;
+};
 
 class Host : public QObject
 {
@@ -33,9 +44,12 @@ public:
     void loadPlugins();
     // Applies the host's and every initialized plugin's migrations, in dependency order.
     QCoro::Task<Migrations::Outcome> migrate(std::function<void(const QString &)> progress);
-    // Listen and start plugins; prints the URL on stdout. Migrations run in the background
-    // (retried while the database is unreachable); /readyz says when they are done.
-    Status serve();
+    // Start plugins and the given roles. With HTTP, prints the URL on stdout; the worker and the
+    // beat start once migrations are applied. Migrations run in the background (retried while
+    // the database is unreachable); /readyz says when they are done.
+    Status serve(Roles roles = {}, std::optional<JobWorker::Settings> workerSettings = std::nullopt);
+    // `yieldhost run-task`: runs one task now in this process, recorded as a job.
+    QCoro::Task<Status> runTask(QString name, QJsonObject args, std::function<void(const QString &)> progress);
     // Graceful: stop accepting, drain, stop plugins; emits stopped().
     void shutdown(int exitCode = 0);
     int exitCode() const { return m_exitCode; }
@@ -48,6 +62,9 @@ Q_SIGNALS:
 
 private:
     QCoro::Task<> migrateInBackground();
+    QCoro::Task<> startJobs();
+    QCoro::Task<> finishShutdown();
+    void registerCleanupTask();
     QStringList migrationOrder() const;
 
     HostServices m_services;
@@ -57,6 +74,11 @@ private:
     PluginListSnapshot m_pluginList;
     std::unique_ptr<EmbeddedPostgres> m_embedded;
     std::unique_ptr<HttpServer> m_http;
+    Roles m_roles;
+    std::optional<JobWorker::Settings> m_workerSettings;
+    std::unique_ptr<JobWorker> m_worker;
+    std::unique_ptr<JobBeat> m_beat;
+    std::unique_ptr<JobMetrics> m_jobMetrics;
     QList<Migration> m_migrations;
     std::atomic<bool> m_migrated{false};
     bool m_stopping = false;

@@ -1,5 +1,7 @@
 #include "HostPluginContext.h"
 
+#include "JobStore.h"
+
 namespace yieldhost {
 
 HostPluginContext::HostPluginContext(HostServices &services, const QString &pluginId, const QJsonObject &metadata)
@@ -66,6 +68,32 @@ void HostPluginContext::addWebSocket(const QString &path, WebSocketHandler handl
     QString error;
     if (!m_services.router.addWebSocket(m_id, path, std::move(handler), &error))
         m_errors.append(error);
+}
+
+Status PluginJobs::registerTask(const QString &name, TaskOptions options, TaskHandler handler)
+{
+    return m_services.jobs.registerTask(m_context.pluginId(), name, options, std::move(handler));
+}
+
+Status PluginJobs::addSchedule(const QString &task, const QString &cron, const QJsonObject &args)
+{
+    return m_services.jobs.addSchedule(m_context.pluginId(), task, cron, args);
+}
+
+void PluginJobs::addCleanup(const QString &description, TaskHandler step)
+{
+    m_services.jobs.addCleanup(m_context.pluginId(), description, std::move(step));
+}
+
+QCoro::Task<EnqueueResult> PluginJobs::enqueue(QString task, QJsonObject args, EnqueueOptions options)
+{
+    const JobStore store(m_context.database(), m_services.jobs);
+    co_return co_await store.enqueue(std::move(task), std::move(args), std::move(options));
+}
+
+EnqueueResult PluginJobs::enqueueIn(SqlTransaction &tx, const QString &task, const QJsonObject &args, const EnqueueOptions &options)
+{
+    return JobStore(m_context.database(), m_services.jobs).enqueueIn(tx, task, args, options);
 }
 
 } // namespace yieldhost

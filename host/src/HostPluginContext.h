@@ -9,6 +9,22 @@
 
 namespace yieldhost {
 
+// A plugin's view of the job queue: its tasks are registered under its id.
+class PluginJobs final : public Jobs
+{
+public:
+    PluginJobs(HostServices &services, PluginContext &context) : m_services(services), m_context(context) {}
+    Status registerTask(const QString &name, TaskOptions options, TaskHandler handler) override;
+    Status addSchedule(const QString &task, const QString &cron, const QJsonObject &args) override;
+    void addCleanup(const QString &description, TaskHandler step) override;
+    QCoro::Task<EnqueueResult> enqueue(QString task, QJsonObject args, EnqueueOptions options) override;
+    EnqueueResult enqueueIn(SqlTransaction &tx, const QString &task, const QJsonObject &args, const EnqueueOptions &options) override;
+
+private:
+    HostServices &m_services;
+    PluginContext &m_context;
+};
+
 class HostPluginContext final : public PluginContext
 {
 public:
@@ -23,6 +39,7 @@ public:
     Clock &clock() override { return m_services.clock; }
     EventBus &events() override { return m_services.events; }
     Database &database() override;
+    Jobs &jobs() override { return m_jobs; }
     RouteOptions &addRoute(HttpMethod method, const QString &pattern, HttpHandler handler) override;
     void addWebSocket(const QString &path, WebSocketHandler handler) override;
 
@@ -40,6 +57,7 @@ private:
     QByteArray m_categoryName; // must outlive m_category
     std::unique_ptr<QLoggingCategory> m_category;
     QStringList m_errors;
+    PluginJobs m_jobs{m_services, *this};
     Route m_discarded; // handed out for a refused route so a builder chain stays harmless
 };
 

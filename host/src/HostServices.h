@@ -5,6 +5,7 @@
 #include "Config.h"
 #include "DbPool.h"
 #include "HostClock.h"
+#include "JobRegistry.h"
 #include "Router.h"
 
 #include "yieldhost/Events.h"
@@ -47,6 +48,7 @@ struct HostServices
     EventBus events;
     Router router;
     ServiceRegistry services;
+    JobRegistry jobs;
     std::unique_ptr<DbPool> database; // set by the host before plugins load
 };
 

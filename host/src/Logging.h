@@ -11,6 +11,7 @@ Q_DECLARE_LOGGING_CATEGORY(lcAccess)
 Q_DECLARE_LOGGING_CATEGORY(lcWebSocket)
 Q_DECLARE_LOGGING_CATEGORY(lcDb)
 Q_DECLARE_LOGGING_CATEGORY(lcMigrations)
+Q_DECLARE_LOGGING_CATEGORY(lcJobs)
 
 namespace yieldhost {
 // "text" (the default) or "json": one JSON object per line, for log shippers.

@@ -65,6 +65,7 @@ void PluginManager::discover(const QStringList &directories)
 void PluginManager::refuse(PluginSpec &spec, const QString &why)
 {
     spec.fail(why);
+    m_services.jobs.removePlugin(spec.id);
     qCWarning(lcPlugins).noquote() << QStringLiteral("plugin %1 refused: %2").arg(spec.id, why);
 }
 

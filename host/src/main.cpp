@@ -8,6 +8,9 @@
 
 #include <QtCore/QCommandLineParser>
 #include <QtCore/QCoreApplication>
+#include <QtCore/QElapsedTimer>
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
 #include <QtCore/QTextStream>
 
 #include <cstdio>
@@ -71,29 +74,34 @@ int main(int argc, char *argv[])
         "Commands:\n"
         "  all       HTTP + WebSocket server, job worker and beat scheduler (default)\n"
         "  serve     HTTP + WebSocket server only\n"
-        "  worker    job worker\n"
+        "  worker    job worker [--queues a,b] [--concurrency N]\n"
         "  beat      periodic job scheduler\n"
+        "  run-task NAME [--arg key=value ...]   run a task now, in the foreground\n"
         "  migrate   apply database migrations and exit\n"
         "  plugins   list discovered plugins and whether they resolve\n"
         "  createuser --email E [--staff] [--password-stdin]   create an account"));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("all, serve, worker, beat, migrate or plugins"), QStringLiteral("[command]"));
+    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("all, serve, worker, beat, run-task, migrate, plugins or createuser"), QStringLiteral("[command]"));
     const QCommandLineOption configOption(QStringLiteral("config"), QStringLiteral("JSON configuration file."), QStringLiteral("file"));
     const QCommandLineOption listenOption(QStringLiteral("listen"), QStringLiteral("Listen address host:port (overrides config)."), QStringLiteral("address"));
     const QCommandLineOption pluginPathOption(QStringLiteral("plugin-path"), QStringLiteral("Extra ':'-separated plugin directories."), QStringLiteral("dirs"));
     const QCommandLineOption emailOption(QStringLiteral("email"), QStringLiteral("createuser: the account's email."), QStringLiteral("email"));
     const QCommandLineOption staffOption(QStringLiteral("staff"), QStringLiteral("createuser: make a staff account."));
     const QCommandLineOption passwordStdinOption(QStringLiteral("password-stdin"), QStringLiteral("createuser: read the password from standard input."));
-    parser.addOptions({configOption, listenOption, pluginPathOption, emailOption, staffOption, passwordStdinOption});
+    const QCommandLineOption queuesOption(QStringLiteral("queues"), QStringLiteral("worker: comma-separated queues to serve (default: all)."), QStringLiteral("a,b"));
+    const QCommandLineOption concurrencyOption(QStringLiteral("concurrency"), QStringLiteral("worker: jobs run at once per queue (default: per queue from config)."), QStringLiteral("N"));
+    const QCommandLineOption argOption(QStringLiteral("arg"), QStringLiteral("run-task: a task argument; the value is JSON if it parses, else a string."), QStringLiteral("key=value"));
+    parser.addOptions({configOption, listenOption, pluginPathOption, emailOption, staffOption, passwordStdinOption,
+                       queuesOption, concurrencyOption, argOption});
     parser.process(app);
 
     const QStringList positional = parser.positionalArguments();
-    if (positional.size() > 1)
-        return fail(QStringLiteral("expected one command, got \"%1\"; see --help").arg(positional.join(u' ')), 2);
     const QString command = positional.value(0, QStringLiteral("all"));
+    if (positional.size() > (command == QLatin1String("run-task") ? 2 : 1))
+        return fail(QStringLiteral("expected one command, got \"%1\"; see --help").arg(positional.join(u' ')), 2);
     static const QStringList commands{QStringLiteral("all"), QStringLiteral("serve"), QStringLiteral("worker"), QStringLiteral("beat"),
-                                      QStringLiteral("migrate"), QStringLiteral("plugins"), QStringLiteral("createuser")};
+                                      QStringLiteral("run-task"), QStringLiteral("migrate"), QStringLiteral("plugins"), QStringLiteral("createuser")};
     if (!commands.contains(command))
         return fail(QStringLiteral("unknown command \"%1\"; expected one of %2").arg(command, commands.join(QStringLiteral(", "))), 2);
 
@@ -111,10 +119,30 @@ int main(int argc, char *argv[])
         return fail(error);
     installLogFormat(config->string(QStringLiteral("log_format")));
 
-    if (command == QLatin1String("worker") || command == QLatin1String("beat"))
-        return fail(QStringLiteral("\"%1\" needs the job queue, which this build does not include yet").arg(command), 3);
+    int concurrency = 0;
+    if (parser.isSet(concurrencyOption)) {
+        bool ok = false;
+        concurrency = parser.value(concurrencyOption).toInt(&ok);
+        if (!ok || concurrency < 1 || concurrency > 1000)
+            return fail(QStringLiteral("--concurrency must be a number from 1 to 1000"), 2);
+    }
+    QJsonObject taskArgs;
+    if (command == QLatin1String("run-task")) {
+        if (positional.size() < 2)
+            return fail(QStringLiteral("run-task needs a task name, e.g. yieldhost run-task host.cleanup"), 2);
+        for (const QString &arg : parser.values(argOption)) {
+            const qsizetype eq = arg.indexOf(u'=');
+            if (eq <= 0)
+                return fail(QStringLiteral("--arg \"%1\" must look like key=value").arg(arg), 2);
+            const QString value = arg.mid(eq + 1);
+            // Numbers, booleans, objects and quoted strings as JSON; anything else as text.
+            const QJsonDocument parsed = QJsonDocument::fromJson("[" + value.toUtf8() + "]");
+            taskArgs.insert(arg.left(eq), parsed.isArray() && parsed.array().size() == 1 ? parsed.array().at(0) : QJsonValue(value));
+        }
+    }
 
     const bool serving = command == QLatin1String("all") || command == QLatin1String("serve");
+    const bool working = command == QLatin1String("all") || command == QLatin1String("worker");
     if (serving && !config->boolean(QStringLiteral("sandbox")) && config->string(QStringLiteral("jwt_secret")).size() < 32)
         return fail(QStringLiteral("YIELDHOST_JWT_SECRET must be set to a secret of at least 32 bytes outside sandbox mode (YIELDHOST_SANDBOX=0)"));
 
@@ -142,6 +170,22 @@ int main(int argc, char *argv[])
         }));
         return outcome.status ? 0 : fail(outcome.status.error());
     }
+    if (command == QLatin1String("run-task")) {
+        const Migrations::Outcome migrated = QCoro::waitFor(host.migrate({}));
+        if (!migrated.status)
+            return fail(migrated.status.error());
+        QElapsedTimer clock;
+        clock.start();
+        auto progress = [&clock](const QString &line) {
+            std::printf("[%7.3fs] %s\n", double(clock.elapsed()) / 1000.0, qPrintable(line));
+            std::fflush(stdout);
+        };
+        const Status ran = QCoro::waitFor(host.runTask(positional.at(1), taskArgs, progress));
+        if (!ran)
+            return fail(QStringLiteral("%1 failed: %2").arg(positional.at(1), ran.error()));
+        progress(QStringLiteral("%1 done").arg(positional.at(1)));
+        return 0;
+    }
     if (command == QLatin1String("createuser")) {
         const Migrations::Outcome migrated = QCoro::waitFor(host.migrate({}));
         if (!migrated.status)
@@ -163,7 +207,20 @@ int main(int argc, char *argv[])
         host.shutdown();
     });
     QObject::connect(&host, &Host::stopped, &app, &QCoreApplication::quit);
-    if (Status s = host.serve(); !s)
+    Roles roles;
+    roles.http = serving;
+    roles.worker = working;
+    roles.beat = command == QLatin1String("all") || command == QLatin1String("beat");
+    std::optional<JobWorker::Settings> workerSettings;
+    if (working) {
+        QStringList queues;
+        for (const QString &q : parser.value(queuesOption).split(u',', Qt::SkipEmptyParts))
+            queues.append(q.trimmed());
+        workerSettings = JobWorker::Settings::fromConfig(host.services().config, host.services().jobs, queues, concurrency, &error);
+        if (!workerSettings)
+            return fail(error, 2);
+    }
+    if (Status s = host.serve(roles, workerSettings); !s)
         return fail(s.error());
     const int code = app.exec();
     return code != 0 ? code : host.exitCode();

@@ -1,5 +1,6 @@
 // Out-of-line destructors anchor the vtables of the SDK's interfaces in the shared library.
 #include "yieldhost/Clock.h"
+#include "yieldhost/Jobs.h"
 #include "yieldhost/Plugin.h"
 #include "yieldhost/PluginContext.h"
 #include "yieldhost/Services.h"
@@ -14,6 +15,8 @@ Plugin::~Plugin() = default;
 PluginContext::~PluginContext() = default;
 Authenticator::~Authenticator() = default;
 Accounts::~Accounts() = default;
+JobContext::~JobContext() = default;
+Jobs::~Jobs() = default;
 WebSocketSession::~WebSocketSession() = default;
 
 void WebSocketSession::sendJson(const QJsonObject &message)

@@ -51,7 +51,8 @@ bool HostProcess::start(QString *error, int timeoutMs)
         *error = QStringLiteral("cannot start %1: %2").arg(binary, m_process->errorString());
         return false;
     }
-    static const QRegularExpression listening(QStringLiteral("listening on http://[^:]+:(\\d+)"));
+    // `serve`/`all` print their URL; `worker` and `beat` without HTTP say they started.
+    static const QRegularExpression listening(QStringLiteral("listening on http://[^:]+:(\\d+)|Yieldhost (worker|beat) .*started"));
     QDeadlineTimer deadline(timeoutMs);
     while (!deadline.hasExpired()) {
         const auto match = listening.match(output());
@@ -71,6 +72,9 @@ bool HostProcess::start(QString *error, int timeoutMs)
 
 QString HostProcess::output() const
 {
+    // Without an event loop QProcess only reads the pipe inside waitFor*(); a chatty child must
+    // never block on a full pipe because a test did not look at its output for a while.
+    m_process->waitForReadyRead(0);
     m_output += m_process->readAll();
     return QString::fromUtf8(m_output);
 }

@@ -15,6 +15,7 @@
 #include "yieldhost/Events.h"
 #include "yieldhost/Global.h"
 #include "yieldhost/Http.h"
+#include "yieldhost/Jobs.h"
 #include "yieldhost/WebSocket.h"
 
 #include <QtCore/QJsonObject>
@@ -43,6 +44,8 @@ public:
     // The primary (and, for DbTarget::Replica, the read replica). Ship the schema as numbered
     // migrations (yieldhost_add_plugin(... MIGRATIONS migrations)); the host applies them.
     virtual Database &database() = 0;
+    // Tasks, jobs and periodic schedules (see Jobs.h).
+    virtual Jobs &jobs() = 0;
 
     // Paths may hold parameters: "/api/v1/wallets/{id}". Registration happens in initialize().
     virtual RouteOptions &addRoute(HttpMethod method, const QString &pattern, HttpHandler handler) = 0;

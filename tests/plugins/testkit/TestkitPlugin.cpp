@@ -2,6 +2,7 @@
 
 #include <QCoro/QCoroTimer>
 
+#include <QtCore/QCoreApplication>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QThread>
 #include <QtCore/QTimer>
@@ -81,6 +82,80 @@ Status TestkitPlugin::initialize(PluginContext &context)
         co_return HttpResponse::json(200, QJsonObject{{QStringLiteral("id"), r.integer(0, QStringLiteral("id"))},
                                                       {QStringLiteral("name"), r.string(0, QStringLiteral("name"))},
                                                       {QStringLiteral("amount"), r.decimal(0, QStringLiteral("amount"))->toString()}});
+    }).auth(AuthLevel::Public);
+
+    // Tasks for the job queue tests. testkit.record writes one row per run (so a test can count
+    // runs per job), optionally sleeping first (only on attempt 1 with sleep_first_ms) and failing
+    // while attempt <= fail_times.
+    TaskOptions recordOptions;
+    recordOptions.queue = QStringLiteral("testkit");
+    if (Status s = context.jobs().registerTask(QStringLiteral("testkit.record"), recordOptions, [&db](JobContext &job) -> QCoro::Task<Status> {
+            const QJsonObject args = job.args();
+            const int sleepMs = args.value(QLatin1String("sleep_ms")).toInt() + (job.attempt() == 1 ? args.value(QLatin1String("sleep_first_ms")).toInt() : 0);
+            if (sleepMs > 0)
+                co_await sleepFor(sleepMs);
+            const QVariantList params{job.jobId().toLongLong(), job.task(), job.attempt(), QCoreApplication::applicationPid()};
+            const SqlResult r = co_await db.query(QStringLiteral("INSERT INTO testkit_job_run (job_id, task, attempt, pid) VALUES (?, ?, ?, ?)"), params);
+            if (r.error())
+                co_return Status::failure(r.error().message);
+            job.progress(QStringLiteral("recorded attempt %1").arg(job.attempt()));
+            if (job.attempt() <= args.value(QLatin1String("fail_times")).toInt())
+                co_return Status::failure(QStringLiteral("deliberate failure on attempt %1").arg(job.attempt()));
+            co_return Status{};
+        }); !s)
+        return s;
+    TaskOptions noopOptions;
+    noopOptions.queue = QStringLiteral("bench");
+    if (Status s = context.jobs().registerTask(QStringLiteral("testkit.noop"), noopOptions, [](JobContext &) -> QCoro::Task<Status> {
+            co_return Status{};
+        }); !s)
+        return s;
+    TaskOptions slowOptions;
+    slowOptions.queue = QStringLiteral("testkit");
+    slowOptions.timeoutSeconds = 1;
+    slowOptions.maxAttempts = 1;
+    if (Status s = context.jobs().registerTask(QStringLiteral("testkit.too_slow"), slowOptions, [](JobContext &) -> QCoro::Task<Status> {
+            co_await sleepFor(3000);
+            co_return Status{};
+        }); !s)
+        return s;
+    if (Status s = context.jobs().registerTask(QStringLiteral("testkit.tick"), recordOptions, [&db](JobContext &job) -> QCoro::Task<Status> {
+            const QVariantList params{job.jobId().toLongLong(), job.task(), job.attempt(), QCoreApplication::applicationPid()};
+            const SqlResult r = co_await db.query(QStringLiteral("INSERT INTO testkit_job_run (job_id, task, attempt, pid) VALUES (?, ?, ?, ?)"), params);
+            if (r.error())
+                co_return Status::failure(r.error().message);
+            co_return Status{};
+        }); !s)
+        return s;
+    if (Status s = context.jobs().addSchedule(QStringLiteral("testkit.tick"), QStringLiteral("0 0 1 1 *")); !s)
+        return s;
+    context.jobs().addCleanup(QStringLiteral("forget job runs older than a day"), [&db](JobContext &job) -> QCoro::Task<Status> {
+        const SqlResult r = co_await db.query(QStringLiteral("DELETE FROM testkit_job_run WHERE at < now() - interval '1 day'"));
+        if (r.error())
+            co_return Status::failure(r.error().message);
+        job.progress(QStringLiteral("deleted %1 job runs").arg(r.rowsAffected()));
+        co_return Status{};
+    });
+
+    // Enqueues testkit.record inside a transaction that commits only when {"commit": true}: the
+    // job must exist exactly when the business change does.
+    Jobs &jobs = context.jobs();
+    context.addRoute(HttpMethod::Post, QStringLiteral("/test/jobs/in-transaction"), [&db, &jobs](HttpRequest req) -> QCoro::Task<HttpResponse> {
+        const bool commit = req.json().toObject().value(QLatin1String("commit")).toBool();
+        const QString body = QStringLiteral("job enqueued with commit=%1").arg(commit);
+        QString jobId;
+        auto work = [&](SqlTransaction &tx) -> Status {
+            const SqlResult note = tx.exec(QStringLiteral("INSERT INTO testkit_note (body) VALUES (?)"), {body});
+            if (note.error())
+                return Status::failure(note.error().message);
+            const EnqueueResult job = jobs.enqueueIn(tx, QStringLiteral("testkit.record"), QJsonObject{{QStringLiteral("note"), body}});
+            if (!job)
+                return Status::failure(job.failure.isEmpty() ? job.error.message : job.failure);
+            jobId = job.id;
+            return commit ? Status{} : Status::failure(QStringLiteral("rolled back on purpose"));
+        };
+        const TransactionOutcome outcome = co_await db.transaction(work);
+        co_return HttpResponse::json(200, QJsonObject{{QStringLiteral("committed"), outcome.committed}, {QStringLiteral("job_id"), jobId}});
     }).auth(AuthLevel::Public);
 
     context.addWebSocket(QStringLiteral("/ws/test/echo"), [](WebSocketSession *session) {

@@ -1,0 +1,95 @@
+// JobWorker.h — the worker role: claims jobs of its queues and runs them on this event loop.
+//
+// Wake-ups come from LISTEN yieldhost_jobs (enqueue notifies in its transaction), with a slow
+// poll as the safety net for jobs that become due (run_at, retries) and for notifications lost
+// while the listening session reconnects. Each queue has its own concurrency limit, so a slow
+// queue never starves another. A heartbeat row says the worker is alive; every worker also
+// rescues the running jobs of workers whose heartbeat went stale.
+#pragma once
+
+#include "Config.h"
+#include "JobStore.h"
+
+#include <QtCore/QElapsedTimer>
+#include <QtCore/QHash>
+#include <QtCore/QMap>
+#include <QtCore/QObject>
+#include <QtCore/QTimer>
+
+#include <memory>
+
+namespace yieldhost {
+
+class DbPool;
+class PgConnection;
+
+
+class JobWorker : public QObject
+{
+    Q_OBJECT
+public:
+    struct Settings
+    {
+        QMap<QString, int> queues; // queue -> concurrency
+        int pollIntervalMs = 1000;
+        int heartbeatIntervalMs = 5000;
+        int workerTimeoutMs = 30000; // a heartbeat older than this means the worker died
+        int claimBatch = 100;
+        qint64 retryBaseMs = 2000;
+        qint64 retryMaxMs = 3600 * 1000;
+        int shutdownTimeoutMs = 10000;
+
+        // Queues from --queues (or every configured and registered queue) with the configured
+        // concurrency, or --concurrency for each.
+        static std::optional<Settings> fromConfig(const Config &config, const JobRegistry &registry,
+                                                  const QStringList &onlyQueues, int concurrency, QString *error);
+    };
+
+    JobWorker(Settings settings, DbPool &db, JobRegistry &registry, QObject *parent = nullptr);
+    ~JobWorker() override;
+
+    // Registers the worker and starts claiming.
+    QCoro::Task<Status> start();
+    // Stops claiming, lets running jobs finish (up to the shutdown timeout), records their
+    // results and unregisters; jobs still running go back to pending.
+    QCoro::Task<> stop();
+
+    QString id() const { return m_info.id; }
+    int runningJobs() const;
+    // Delay before attempt `attempt + 1`: exponential from the base, capped, ±20 % jitter.
+    static qint64 backoffMs(int attempt, qint64 baseMs, qint64 maxMs);
+
+private:
+    struct QueueState
+    {
+        int limit = 1;
+        int running = 0;
+        bool claiming = false;
+        bool again = false;
+    };
+
+    void wake(const QString &queue);
+    QCoro::Task<> claimLoop(QString queue);
+    QCoro::Task<> run(ClaimedJob job);
+    void finish(const ClaimedJob &job, const Status &status);
+    QCoro::Task<> flushCompletions();
+    QCoro::Task<> keepAlive();
+    QCoro::Task<> listen();
+
+    Settings m_settings;
+    DbPool &m_db;
+    JobRegistry &m_registry;
+    JobStore m_store;
+    WorkerInfo m_info;
+    QHash<QString, QueueState> m_queues;
+    QHash<qint64, std::shared_ptr<bool>> m_live; // running job -> "still ours" flag
+    QList<qint64> m_completed;
+    bool m_flushing = false;
+    bool m_stopping = false;
+    std::unique_ptr<PgConnection> m_listener;
+    QTimer m_poll;
+    QTimer m_heartbeat;
+    QElapsedTimer m_lastClaimError;
+};
+
+} // namespace yieldhost

@@ -1,0 +1,617 @@
+// The job queue end to end: real worker and beat processes of the real binary against one real
+// PostgreSQL. Exactly-once completion of 10,000 jobs over three workers, a worker killed with
+// SIGKILL mid-job (its job is rescued and completes elsewhere), retries with backoff, final
+// failure, timeouts, unique keys, cancellation and retry, jobs enqueued inside a transaction
+// that commits or rolls back, two beats firing each schedule once (and a take-over when the
+// leader dies), missed ticks firing once, run-task, graceful worker stop, and the staff API.
+#include "HostProcess.h"
+#include "HttpClient.h"
+#include "PgFixture.h"
+#include "ProblemCheck.h"
+
+#include <QtCore/QDateTime>
+#include <QtCore/QDeadlineTimer>
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QThread>
+#include <QtCore/QUrl>
+#include <QtTest/QtTest>
+
+#include <csignal>
+#include <functional>
+
+using namespace yieldhost::test;
+
+namespace {
+
+using Headers = QList<QPair<QByteArray, QByteArray>>;
+
+QByteArray compact(const QJsonObject &o) { return QJsonDocument(o).toJson(QJsonDocument::Compact); }
+
+// Polls with a running event loop, so the QProcess of every started host keeps reading its pipe.
+bool waitUntil(const std::function<bool()> &condition, int timeoutMs)
+{
+    QDeadlineTimer deadline(timeoutMs);
+    while (!deadline.hasExpired()) {
+        if (condition())
+            return true;
+        QTest::qWait(50);
+    }
+    return condition();
+}
+
+} // namespace
+
+// Runs a checking helper and leaves the test function if it failed.
+#define CHECK(expr)                                \
+    do {                                           \
+        expr;                                      \
+        if (QTest::currentTestFailed())            \
+            return;                                \
+    } while (false)
+
+class TestJobs : public QObject
+{
+    Q_OBJECT
+
+    PgFixture m_pg;
+    QString m_dbUrl;
+    QString m_dbName;
+    std::unique_ptr<HostProcess> m_api; // `serve` only: tests start their own workers and beats
+    QByteArray m_staff;
+    QByteArray m_user;
+
+    QProcessEnvironment env() const
+    {
+        QProcessEnvironment e;
+        e.insert(QStringLiteral("YIELDHOST_DATABASE_URL"), m_dbUrl);
+        e.insert(QStringLiteral("YIELDHOST_JOBS__HEARTBEAT_INTERVAL_MS"), QStringLiteral("200"));
+        e.insert(QStringLiteral("YIELDHOST_JOBS__WORKER_TIMEOUT_MS"), QStringLiteral("1500"));
+        e.insert(QStringLiteral("YIELDHOST_JOBS__RETRY_BASE_MS"), QStringLiteral("200"));
+        e.insert(QStringLiteral("YIELDHOST_JOBS__POLL_INTERVAL_MS"), QStringLiteral("200"));
+        e.insert(QStringLiteral("YIELDHOST_JOBS__BEAT_INTERVAL_MS"), QStringLiteral("200"));
+        e.insert(QStringLiteral("YIELDHOST_JOBS__METRICS_REFRESH_MS"), QStringLiteral("200"));
+        e.insert(QStringLiteral("YIELDHOST_HTTP__ACCESS_LOG"), QStringLiteral("0"));
+        return e;
+    }
+
+    QString sql(const QString &statement)
+    {
+        QString error;
+        const QString out = m_pg.psql(m_dbName, statement, &error);
+        if (!error.isEmpty())
+            qWarning("psql: %s", qPrintable(error));
+        return out;
+    }
+    qint64 count(const QString &where, const QString &table = QStringLiteral("host_job"))
+    {
+        return sql(QStringLiteral("SELECT count(*) FROM %1 WHERE %2").arg(table, where)).toLongLong();
+    }
+
+    std::unique_ptr<HostProcess> startProcess(const QStringList &arguments, QProcessEnvironment extra = {})
+    {
+        QProcessEnvironment e = env();
+        for (const QString &key : extra.keys())
+            e.insert(key, extra.value(key));
+        auto p = std::make_unique<HostProcess>(e, arguments);
+        QString error;
+        if (!p->start(&error, 60000)) {
+            qWarning("%s", qPrintable(error));
+            return nullptr;
+        }
+        return p;
+    }
+    std::unique_ptr<HostProcess> startWorker(const QStringList &extra = {})
+    {
+        return startProcess(QStringList{QStringLiteral("worker"), QStringLiteral("--queues"), QStringLiteral("testkit")} + extra);
+    }
+
+    std::optional<HttpReply> call(const QByteArray &method, const QByteArray &path, const QByteArray &body = {}, const QByteArray &token = {})
+    {
+        const Headers headers = token.isEmpty() ? Headers{} : Headers{{QByteArrayLiteral("Authorization"), QByteArray("Bearer " + token)}};
+        return HttpClient::request(m_api->host(), m_api->port(), method, path, body, "application/json", headers);
+    }
+    std::optional<HttpReply> admin(const QByteArray &method, const QByteArray &path, const QJsonObject &body = {})
+    {
+        return call(method, path, method == "POST" && !body.isEmpty() ? compact(body) : QByteArray(), m_staff);
+    }
+    // POST /api/v1/admin/jobs → the new job (empty when not 202).
+    QJsonObject enqueue(const QJsonObject &body)
+    {
+        const auto r = admin("POST", "/api/v1/admin/jobs", body);
+        if (!r || r->status != 202) {
+            qWarning("enqueue: %s", qPrintable(describe(r)));
+            return {};
+        }
+        return r->json();
+    }
+    QJsonObject job(const QString &id)
+    {
+        const auto r = admin("GET", "/api/v1/admin/jobs/" + id.toLatin1());
+        return r && r->status == 200 ? r->json() : QJsonObject{};
+    }
+    bool waitForState(const QString &id, const QString &state, int timeoutMs)
+    {
+        const bool ok = waitUntil([&] { return job(id).value(QLatin1String("state")).toString() == state; }, timeoutMs);
+        if (!ok)
+            qWarning("job %s: %s", qPrintable(id), QJsonDocument(job(id)).toJson().constData());
+        return ok;
+    }
+    QByteArray login(const QString &email, const QString &password)
+    {
+        const auto r = call("POST", "/api/v1/auth/token", compact({{QStringLiteral("email"), email}, {QStringLiteral("password"), password}}));
+        return r && r->status == 200 ? r->json().value(QLatin1String("access")).toString().toLatin1() : QByteArray();
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QString error;
+        QVERIFY2(m_pg.start(&error), qPrintable(error));
+        m_dbUrl = m_pg.createDatabase(&error);
+        QVERIFY2(!m_dbUrl.isEmpty(), qPrintable(error));
+        m_dbName = QUrl(m_dbUrl).path().mid(1);
+        m_api = startProcess({QStringLiteral("serve")});
+        QVERIFY(m_api);
+        QVERIFY2(m_api->waitReady(60000), qPrintable(m_api->output().right(2000)));
+
+        const QString password = QStringLiteral("staff password 0123");
+        const QStringList args{QStringLiteral("createuser"), QStringLiteral("--email"), QStringLiteral("ops@example.com"), QStringLiteral("--staff"),
+                               QStringLiteral("--password-stdin")};
+        HostProcess cli(env(), args);
+        cli.process().start(qEnvironmentVariable("YIELDHOST_BINARY"), args);
+        QVERIFY(cli.process().waitForStarted(10000));
+        cli.process().write(password.toUtf8() + '\n');
+        cli.process().closeWriteChannel();
+        QVERIFY2(cli.waitForExit(60000) && cli.exitCode() == 0, qPrintable(cli.output().right(2000)));
+        m_staff = login(QStringLiteral("ops@example.com"), password);
+        QVERIFY(!m_staff.isEmpty());
+
+        const auto reg = call("POST", "/api/v1/auth/register",
+                              compact({{QStringLiteral("email"), QStringLiteral("user@example.com")}, {QStringLiteral("password"), password}}));
+        QVERIFY2(reg && reg->status == 201, qPrintable(describe(reg)));
+        m_user = login(QStringLiteral("user@example.com"), password);
+        QVERIFY(!m_user.isEmpty());
+    }
+
+    void init()
+    {
+        sql(QStringLiteral("TRUNCATE host_job, testkit_job_run; DELETE FROM host_worker; DELETE FROM host_schedule"));
+    }
+
+    void cleanupTestCase()
+    {
+        if (m_api)
+            QCOMPARE(m_api->terminate(), 0);
+    }
+
+    // --- the worker ---
+
+    void tenThousandJobsOverThreeWorkersCompleteExactlyOnce()
+    {
+        std::vector<std::unique_ptr<HostProcess>> workers;
+        for (int i = 0; i < 3; ++i) {
+            workers.push_back(startWorker({QStringLiteral("--concurrency"), QStringLiteral("20")}));
+            QVERIFY(workers.back());
+        }
+        QCOMPARE(count(QStringLiteral("true"), QStringLiteral("host_worker")), 3);
+        // Bulk enqueue in one statement; NOTIFY wakes the (idle, listening) workers.
+        sql(QStringLiteral("INSERT INTO host_job (task, queue, args) SELECT 'testkit.record', 'testkit', jsonb_build_object('n', g) "
+                           "FROM generate_series(1, 10000) g; SELECT pg_notify('yieldhost_jobs', 'testkit')"));
+        QVERIFY2(waitUntil([&] { return count(QStringLiteral("state = 'done'")) == 10000; }, 180000),
+                 qPrintable(sql(QStringLiteral("SELECT state, count(*) FROM host_job GROUP BY state"))));
+        // Every job ran exactly once: one run row per job, none twice, none lost.
+        QCOMPARE(sql(QStringLiteral("SELECT count(*) || ' ' || count(DISTINCT job_id) FROM testkit_job_run")), QStringLiteral("10000 10000"));
+        QCOMPARE(count(QStringLiteral("attempts <> 1")), 0);
+        // All three workers took part.
+        QCOMPARE(sql(QStringLiteral("SELECT count(DISTINCT pid) FROM testkit_job_run")), QStringLiteral("3"));
+        QCOMPARE(sql(QStringLiteral("SELECT count(DISTINCT worker) FROM host_job")), QStringLiteral("3"));
+        for (auto &w : workers)
+            QCOMPARE(w->terminate(), 0);
+        QCOMPARE(count(QStringLiteral("true"), QStringLiteral("host_worker")), 0); // unregistered on stop
+    }
+
+    void aJobOfAKilledWorkerIsRescuedAndCompletes()
+    {
+        auto first = startWorker();
+        QVERIFY(first);
+        const QString id = enqueue({{QStringLiteral("task"), QStringLiteral("testkit.record")},
+                                    {QStringLiteral("args"), QJsonObject{{QStringLiteral("sleep_first_ms"), 60000}}}})
+                               .value(QLatin1String("id")).toString();
+        QVERIFY(!id.isEmpty());
+        QVERIFY(waitForState(id, QStringLiteral("running"), 10000));
+        const QString firstWorker = job(id).value(QLatin1String("worker")).toString();
+        QVERIFY(firstWorker.contains(QString::number(first->process().processId())));
+        ::kill(pid_t(first->process().processId()), SIGKILL);
+        QVERIFY(first->waitForExit(5000));
+
+        auto second = startWorker();
+        QVERIFY(second);
+        QVERIFY(waitForState(id, QStringLiteral("done"), 20000));
+        const QJsonObject done = job(id);
+        QCOMPARE(done.value(QLatin1String("attempts")).toInt(), 2);
+        QVERIFY(done.value(QLatin1String("worker")).toString() != firstWorker);
+        // The first attempt never got past its sleep; the second ran once, in the second worker.
+        QCOMPARE(sql(QStringLiteral("SELECT attempt || ' ' || pid FROM testkit_job_run WHERE job_id = %1").arg(id)),
+                 QStringLiteral("2 %1").arg(second->process().processId()));
+        QVERIFY2(second->output().contains(QLatin1String("rescued 1 jobs")), qPrintable(second->output().right(2000)));
+        QCOMPARE(second->terminate(), 0);
+    }
+
+    void failedAttemptsAreRetriedWithGrowingBackoffThenFailForGood()
+    {
+        auto worker = startWorker();
+        QVERIFY(worker);
+        const QString flaky = enqueue({{QStringLiteral("task"), QStringLiteral("testkit.record")},
+                                       {QStringLiteral("args"), QJsonObject{{QStringLiteral("fail_times"), 2}}}})
+                                  .value(QLatin1String("id")).toString();
+        const QString hopeless = enqueue({{QStringLiteral("task"), QStringLiteral("testkit.record")},
+                                          {QStringLiteral("args"), QJsonObject{{QStringLiteral("fail_times"), 100}}}})
+                                     .value(QLatin1String("id")).toString();
+        QVERIFY(!flaky.isEmpty() && !hopeless.isEmpty());
+        QVERIFY(waitForState(flaky, QStringLiteral("done"), 20000));
+        QCOMPARE(job(flaky).value(QLatin1String("attempts")).toInt(), 3);
+        // Backoff: base 200 ms doubling, ±20 % jitter → at least 160 ms, then at least 320 ms.
+        const QStringList gaps = sql(QStringLiteral("SELECT round(extract(epoch FROM at - lag(at) OVER (ORDER BY at)) * 1000) FROM testkit_job_run "
+                                                    "WHERE job_id = %1 ORDER BY at OFFSET 1").arg(flaky)).split(u'\n');
+        QCOMPARE(gaps.size(), 2);
+        QVERIFY2(gaps[0].toDouble() >= 160, qPrintable(gaps.join(u' ')));
+        QVERIFY2(gaps[1].toDouble() >= 320, qPrintable(gaps.join(u' ')));
+
+        QVERIFY(waitForState(hopeless, QStringLiteral("failed"), 30000));
+        QJsonObject failed = job(hopeless);
+        QCOMPARE(failed.value(QLatin1String("attempts")).toInt(), 5);
+        QCOMPARE(failed.value(QLatin1String("max_attempts")).toInt(), 5);
+        QCOMPARE(failed.value(QLatin1String("last_error")).toString(), QStringLiteral("deliberate failure on attempt 5"));
+        QVERIFY(!failed.value(QLatin1String("finished_at")).isNull());
+
+        // A staff retry gives it one more attempt, which runs at once (and fails again here).
+        const auto retried = admin("POST", "/api/v1/admin/jobs/" + hopeless.toLatin1() + "/retry");
+        QVERIFY2(retried && retried->status == 200, qPrintable(describe(retried)));
+        QVERIFY(QStringList({QStringLiteral("pending"), QStringLiteral("running"), QStringLiteral("failed")})
+                    .contains(retried->json().value(QLatin1String("state")).toString()));
+        QVERIFY(waitUntil([&] { return job(hopeless).value(QLatin1String("attempts")).toInt() == 6; }, 10000));
+        QVERIFY(waitForState(hopeless, QStringLiteral("failed"), 10000));
+        QCOMPARE(job(hopeless).value(QLatin1String("last_error")).toString(), QStringLiteral("deliberate failure on attempt 6"));
+        QCOMPARE(worker->terminate(), 0);
+    }
+
+    void aRunPastItsTimeoutIsAFailedAttempt()
+    {
+        auto worker = startWorker();
+        QVERIFY(worker);
+        const QString id = enqueue({{QStringLiteral("task"), QStringLiteral("testkit.too_slow")}}).value(QLatin1String("id")).toString();
+        QVERIFY(waitForState(id, QStringLiteral("failed"), 10000));
+        QCOMPARE(job(id).value(QLatin1String("last_error")).toString(), QStringLiteral("timed out after 1 s"));
+        QCOMPARE(worker->terminate(), 0);
+    }
+
+    void uniqueKeysRefuseDuplicatesWhilePendingOrRunning()
+    {
+        const QJsonObject body{{QStringLiteral("task"), QStringLiteral("testkit.record")},
+                               {QStringLiteral("unique_key"), QStringLiteral("statement:2026-10")},
+                               {QStringLiteral("run_at"), QDateTime::currentDateTimeUtc().addSecs(3600).toString(Qt::ISODate)}};
+        const QJsonObject first = enqueue(body);
+        QCOMPARE(first.value(QLatin1String("state")).toString(), QStringLiteral("scheduled"));
+        const auto duplicate = admin("POST", "/api/v1/admin/jobs", body);
+        QVERIFY(duplicate);
+        CHECK(verifyProblem(duplicate, 409));
+        QVERIFY(duplicate->json().value(QLatin1String("detail")).toString().contains(first.value(QLatin1String("id")).toString()));
+        QJsonObject other = body;
+        other.insert(QStringLiteral("unique_key"), QStringLiteral("statement:2026-11"));
+        QVERIFY(!enqueue(other).isEmpty());
+        // Once the holder is finished (here: cancelled) the key is free again.
+        const auto cancelled = admin("POST", "/api/v1/admin/jobs/" + first.value(QLatin1String("id")).toString().toLatin1() + "/cancel");
+        QVERIFY(cancelled && cancelled->status == 200);
+        QVERIFY(!enqueue(body).isEmpty());
+        QCOMPARE(count(QStringLiteral("unique_key = 'statement:2026-10'")), 2);
+    }
+
+    void cancelAndRetryFollowTheJobState()
+    {
+        const QJsonObject scheduled = enqueue({{QStringLiteral("task"), QStringLiteral("testkit.record")},
+                                               {QStringLiteral("run_at"), QDateTime::currentDateTimeUtc().addSecs(3600).toString(Qt::ISODate)}});
+        const QByteArray id = scheduled.value(QLatin1String("id")).toString().toLatin1();
+        QCOMPARE(scheduled.value(QLatin1String("state")).toString(), QStringLiteral("scheduled"));
+        const auto listed = admin("GET", "/api/v1/admin/jobs?state=scheduled");
+        QVERIFY(listed && listed->status == 200);
+        QCOMPARE(listed->json().value(QLatin1String("results")).toArray().size(), 1);
+
+        auto cancel = admin("POST", "/api/v1/admin/jobs/" + id + "/cancel");
+        QVERIFY(cancel && cancel->status == 200);
+        QCOMPARE(cancel->json().value(QLatin1String("state")).toString(), QStringLiteral("cancelled"));
+        cancel = admin("POST", "/api/v1/admin/jobs/" + id + "/cancel");
+        QVERIFY(cancel);
+        CHECK(verifyProblem(cancel, 409));
+
+        auto worker = startWorker();
+        QVERIFY(worker);
+        QTest::qWait(500);
+        QCOMPARE(job(QString::fromLatin1(id)).value(QLatin1String("state")).toString(), QStringLiteral("cancelled")); // not run
+        const auto retry = admin("POST", "/api/v1/admin/jobs/" + id + "/retry");
+        QVERIFY(retry && retry->status == 200);
+        QVERIFY(waitForState(QString::fromLatin1(id), QStringLiteral("done"), 10000));
+        const auto retryDone = admin("POST", "/api/v1/admin/jobs/" + id + "/retry");
+        QVERIFY(retryDone);
+        CHECK(verifyProblem(retryDone, 409));
+        const auto cancelDone = admin("POST", "/api/v1/admin/jobs/" + id + "/cancel");
+        QVERIFY(cancelDone);
+        CHECK(verifyProblem(cancelDone, 409));
+
+        // Cancelling a running job: its late result does not overwrite the cancellation.
+        const QString running = enqueue({{QStringLiteral("task"), QStringLiteral("testkit.record")},
+                                         {QStringLiteral("args"), QJsonObject{{QStringLiteral("sleep_first_ms"), 1000}}}})
+                                    .value(QLatin1String("id")).toString();
+        QVERIFY(waitForState(running, QStringLiteral("running"), 10000));
+        cancel = admin("POST", "/api/v1/admin/jobs/" + running.toLatin1() + "/cancel");
+        QVERIFY(cancel && cancel->status == 200);
+        QVERIFY(waitUntil([&] { return count(QStringLiteral("job_id = %1").arg(running), QStringLiteral("testkit_job_run")) == 1; }, 10000));
+        QTest::qWait(300);
+        QCOMPARE(job(running).value(QLatin1String("state")).toString(), QStringLiteral("cancelled"));
+
+        for (const QByteArray &unknown : {QByteArrayLiteral("999999"), QByteArrayLiteral("abc"), QByteArrayLiteral("-1")}) {
+            for (const QByteArray &suffix : {QByteArray(), QByteArrayLiteral("/retry"), QByteArrayLiteral("/cancel")}) {
+                const auto r = admin(suffix.isEmpty() ? "GET" : "POST", "/api/v1/admin/jobs/" + unknown + suffix);
+                QVERIFY(r);
+                CHECK(verifyProblem(r, 404));
+            }
+        }
+        QCOMPARE(worker->terminate(), 0);
+    }
+
+    void aJobEnqueuedInATransactionExistsOnlyIfItCommits()
+    {
+        for (const bool commit : {false, true}) {
+            const auto r = call("POST", "/test/jobs/in-transaction", compact({{QStringLiteral("commit"), commit}}));
+            QVERIFY(r && r->status == 200);
+            QCOMPARE(r->json().value(QLatin1String("committed")).toBool(), commit);
+            const QString id = r->json().value(QLatin1String("job_id")).toString();
+            QVERIFY(!id.isEmpty());
+            QCOMPARE(count(QStringLiteral("id = %1").arg(id)), commit ? 1 : 0);
+        }
+    }
+
+    void aStoppingWorkerFinishesItsRunningJob()
+    {
+        auto worker = startWorker();
+        QVERIFY(worker);
+        const QString id = enqueue({{QStringLiteral("task"), QStringLiteral("testkit.record")},
+                                    {QStringLiteral("args"), QJsonObject{{QStringLiteral("sleep_first_ms"), 800}}}})
+                               .value(QLatin1String("id")).toString();
+        QVERIFY(waitForState(id, QStringLiteral("running"), 10000));
+        QCOMPARE(worker->terminate(), 0);
+        QCOMPARE(job(id).value(QLatin1String("state")).toString(), QStringLiteral("done"));
+    }
+
+    // --- the beat ---
+
+    void twoBeatsFireEachTickOnceAndTheOtherTakesOver()
+    {
+        auto a = startProcess({QStringLiteral("beat")});
+        auto b = startProcess({QStringLiteral("beat")});
+        QVERIFY(a && b);
+        QVERIFY(waitUntil([&] { return count(QStringLiteral("true"), QStringLiteral("host_schedule")) == 2; }, 10000));
+        QCOMPARE(sql(QStringLiteral("SELECT cron || ' ' || to_char(next_run_at AT TIME ZONE 'UTC', 'MM-DD HH24:MI') FROM host_schedule WHERE task = 'testkit.tick'")),
+                 QStringLiteral("0 0 1 1 * 01-01 00:00"));
+
+        // Five missed daily ticks of host.cleanup fire once, and the next run is the next 03:00.
+        sql(QStringLiteral("UPDATE host_schedule SET next_run_at = now() - interval '5 days' WHERE task = 'host.cleanup'"));
+        QVERIFY(waitUntil([&] { return count(QStringLiteral("task = 'host.cleanup'")) >= 1; }, 5000));
+        QTest::qWait(800);
+        QCOMPARE(count(QStringLiteral("task = 'host.cleanup'")), 1);
+        QCOMPARE(count(QStringLiteral("task = 'host.cleanup' AND queue = 'maintenance'")), 1);
+        QCOMPARE(sql(QStringLiteral("SELECT to_char(next_run_at AT TIME ZONE 'UTC', 'HH24:MI') || ' ' || (next_run_at > now()) || ' ' || "
+                                    "(last_job_id = (SELECT id FROM host_job WHERE task = 'host.cleanup')) FROM host_schedule WHERE task = 'host.cleanup'")),
+                 QStringLiteral("03:00 true true"));
+
+        // Exactly one process leads.
+        HostProcess *leader = nullptr, *follower = nullptr;
+        QVERIFY(waitUntil([&] { return a->output().contains(QLatin1String("now leads")) || b->output().contains(QLatin1String("now leads")); }, 5000));
+        QVERIFY(!(a->output().contains(QLatin1String("now leads")) && b->output().contains(QLatin1String("now leads"))));
+        leader = a->output().contains(QLatin1String("now leads")) ? a.get() : b.get();
+        follower = leader == a.get() ? b.get() : a.get();
+
+        ::kill(pid_t(leader->process().processId()), SIGKILL);
+        QVERIFY(leader->waitForExit(5000));
+        QVERIFY2(waitUntil([&] { return follower->output().contains(QLatin1String("now leads")); }, 10000), qPrintable(follower->output().right(2000)));
+        sql(QStringLiteral("UPDATE host_schedule SET next_run_at = now() - interval '1 minute' WHERE task = 'testkit.tick'"));
+        QVERIFY(waitUntil([&] { return count(QStringLiteral("task = 'testkit.tick'")) == 1; }, 5000));
+        QTest::qWait(800);
+        QCOMPARE(count(QStringLiteral("task = 'testkit.tick'")), 1);
+        QCOMPARE(follower->terminate(), 0);
+    }
+
+    // --- run-task ---
+
+    void runTaskRunsInTheForegroundWithProgress()
+    {
+        const QString binary = qEnvironmentVariable("YIELDHOST_BINARY");
+        auto run = [&](const QStringList &args, QString *output) {
+            HostProcess cli(env(), args);
+            cli.process().start(binary, args);
+            cli.waitForExit(60000);
+            *output = cli.output();
+            return cli.exitCode();
+        };
+        QString out;
+        QCOMPARE(run({QStringLiteral("run-task"), QStringLiteral("testkit.record"), QStringLiteral("--arg"), QStringLiteral("fail_times=0"),
+                      QStringLiteral("--arg"), QStringLiteral("note=hello world")}, &out), 0);
+        QVERIFY2(out.contains(QLatin1String("recorded attempt 1")) && out.contains(QLatin1String("testkit.record done")), qPrintable(out));
+        QCOMPARE(sql(QStringLiteral("SELECT state || ' ' || (args->>'note') || ' ' || (args->>'fail_times') || ' ' || (worker LIKE 'run-task:%') FROM host_job")),
+                 QStringLiteral("done hello world 0 true"));
+
+        QCOMPARE(run({QStringLiteral("run-task"), QStringLiteral("testkit.record"), QStringLiteral("--arg"), QStringLiteral("fail_times=1")}, &out), 1);
+        QVERIFY2(out.contains(QLatin1String("deliberate failure on attempt 1")), qPrintable(out));
+        QCOMPARE(count(QStringLiteral("state = 'failed'")), 1);
+
+        QCOMPARE(run({QStringLiteral("run-task"), QStringLiteral("host.cleanup")}, &out), 0);
+        QVERIFY2(out.contains(QLatin1String("purged 0 finished jobs")) && out.contains(QLatin1String("deleted 0 job runs")), qPrintable(out));
+
+        QCOMPARE(run({QStringLiteral("run-task"), QStringLiteral("nope.nothing")}, &out), 1);
+        QVERIFY2(out.contains(QLatin1String("unknown task")) && out.contains(QLatin1String("host.cleanup")), qPrintable(out));
+        QCOMPARE(count(QStringLiteral("true"), QStringLiteral("host_worker")), 0);
+    }
+
+    void cleanupPurgesFinishedJobsPastRetention()
+    {
+        sql(QStringLiteral("INSERT INTO host_job (task, queue, state, finished_at) VALUES "
+                           "('testkit.record', 'testkit', 'done', now() - interval '8 days'), "
+                           "('testkit.record', 'testkit', 'failed', now() - interval '9 days'), "
+                           "('testkit.record', 'testkit', 'done', now() - interval '1 day'), "
+                           "('testkit.record', 'testkit', 'pending', NULL)"));
+        auto worker = startProcess({QStringLiteral("worker"), QStringLiteral("--queues"), QStringLiteral("maintenance")});
+        QVERIFY(worker);
+        const QString id = enqueue({{QStringLiteral("task"), QStringLiteral("host.cleanup")}}).value(QLatin1String("id")).toString();
+        QVERIFY(waitForState(id, QStringLiteral("done"), 10000));
+        QCOMPARE(count(QStringLiteral("task = 'testkit.record'")), 2); // the recent one and the pending one
+        QCOMPARE(worker->terminate(), 0);
+    }
+
+    // --- the staff API ---
+
+    void adminRoutesAreForStaffOnly()
+    {
+        const QList<QPair<QByteArray, QByteArray>> routes{
+            {"GET", "/api/v1/admin/queues"},          {"GET", "/api/v1/admin/jobs"},        {"POST", "/api/v1/admin/jobs"},
+            {"GET", "/api/v1/admin/jobs/1"},          {"POST", "/api/v1/admin/jobs/1/retry"}, {"POST", "/api/v1/admin/jobs/1/cancel"},
+            {"GET", "/api/v1/admin/workers"},         {"GET", "/api/v1/admin/schedules"},   {"GET", "/api/v1/admin/tasks"}};
+        for (const auto &[method, path] : routes) {
+            const auto anonymous = call(method, path, "{}");
+            QVERIFY(anonymous);
+            CHECK(verifyProblem(anonymous, 401));
+            const auto user = call(method, path, "{}", m_user);
+            QVERIFY(user);
+            CHECK(verifyProblem(user, 403));
+        }
+    }
+
+    void adminListsShowQueuesTasksSchedulesWorkersAndJobs()
+    {
+        auto worker = startWorker();
+        QVERIFY(worker);
+        QStringList ids;
+        for (int i = 0; i < 5; ++i)
+            ids.append(enqueue({{QStringLiteral("task"), QStringLiteral("testkit.record")}, {QStringLiteral("args"), QJsonObject{{QStringLiteral("i"), i}}}})
+                           .value(QLatin1String("id")).toString());
+        for (const QString &id : ids)
+            QVERIFY(waitForState(id, QStringLiteral("done"), 10000));
+
+        const auto tasks = admin("GET", "/api/v1/admin/tasks");
+        QVERIFY(tasks && tasks->status == 200);
+        QJsonObject cleanup;
+        for (const QJsonValue &t : tasks->json().value(QLatin1String("results")).toArray())
+            if (t.toObject().value(QLatin1String("name")).toString() == QLatin1String("host.cleanup"))
+                cleanup = t.toObject();
+        QCOMPARE(cleanup.value(QLatin1String("plugin")).toString(), QStringLiteral("host"));
+        QCOMPARE(cleanup.value(QLatin1String("queue")).toString(), QStringLiteral("maintenance"));
+        QCOMPARE(cleanup.value(QLatin1String("max_attempts")).toInt(), 3);
+        QCOMPARE(cleanup.value(QLatin1String("timeout")).toInt(), 3600);
+        QCOMPARE(cleanup.value(QLatin1String("schedule")).toString(), QStringLiteral("0 3 * * *"));
+
+        const auto schedules = admin("GET", "/api/v1/admin/schedules");
+        QVERIFY(schedules && schedules->status == 200);
+        QStringList scheduled;
+        for (const QJsonValue &s : schedules->json().value(QLatin1String("results")).toArray()) {
+            scheduled.append(s.toObject().value(QLatin1String("task")).toString());
+            QVERIFY(s.toObject().value(QLatin1String("next_run_at")).toString().endsWith(u'Z'));
+            QVERIFY(s.toObject().contains(QLatin1String("last_run_at")));
+        }
+        QCOMPARE(scheduled, QStringList({QStringLiteral("host.cleanup"), QStringLiteral("testkit.tick")}));
+
+        const auto workers = admin("GET", "/api/v1/admin/workers");
+        QVERIFY(workers && workers->status == 200);
+        const QJsonArray live = workers->json().value(QLatin1String("results")).toArray();
+        QCOMPARE(live.size(), 1);
+        QCOMPARE(live[0].toObject().value(QLatin1String("pid")).toInteger(), worker->process().processId());
+        QCOMPARE(live[0].toObject().value(QLatin1String("queues")).toArray(), QJsonArray({QStringLiteral("testkit")}));
+        for (const char *key : {"id", "host", "started_at", "last_heartbeat", "running_jobs"})
+            QVERIFY2(live[0].toObject().contains(QLatin1String(key)), key);
+
+        const auto queues = admin("GET", "/api/v1/admin/queues");
+        QVERIFY(queues && queues->status == 200);
+        QJsonObject testkit;
+        QStringList names;
+        for (const QJsonValue &q : queues->json().value(QLatin1String("results")).toArray()) {
+            names.append(q.toObject().value(QLatin1String("queue")).toString());
+            if (names.last() == QLatin1String("testkit"))
+                testkit = q.toObject();
+        }
+        for (const char *queue : {"default", "maintenance", "rates", "statements", "testkit", "yields"})
+            QVERIFY2(names.contains(QLatin1String(queue)), queue);
+        QCOMPARE(testkit.value(QLatin1String("done_last_hour")).toInt(), 5);
+        QCOMPARE(testkit.value(QLatin1String("pending")).toInt(), 0);
+        QVERIFY(testkit.contains(QLatin1String("oldest_pending_age_seconds")));
+
+        // Paging through done jobs two at a time, newest first, every job exactly once.
+        QStringList seen;
+        QByteArray path = "/api/v1/admin/jobs?state=done&queue=testkit&limit=2";
+        for (int page = 0; page < 5 && !path.isEmpty(); ++page) {
+            const auto r = admin("GET", path);
+            QVERIFY(r && r->status == 200);
+            for (const QJsonValue &j : r->json().value(QLatin1String("results")).toArray()) {
+                const QJsonObject o = j.toObject();
+                seen.append(o.value(QLatin1String("id")).toString());
+                for (const char *key : {"task", "queue", "state", "attempts", "max_attempts", "args", "run_at", "started_at", "finished_at", "last_error", "worker"})
+                    QVERIFY2(o.contains(QLatin1String(key)), key);
+                QCOMPARE(o.value(QLatin1String("state")).toString(), QStringLiteral("done"));
+            }
+            const QJsonValue next = r->json().value(QLatin1String("next"));
+            path = next.isNull() ? QByteArray() : "/api/v1/admin/jobs?state=done&queue=testkit&limit=2&cursor=" + next.toString().toLatin1();
+        }
+        std::reverse(seen.begin(), seen.end());
+        QCOMPARE(seen, ids);
+
+        // /metrics counts jobs by queue and state.
+        QVERIFY(waitUntil([&] {
+            const auto m = call("GET", "/metrics");
+            return m && m->body.contains("yieldhost_jobs{queue=\"testkit\",state=\"done\"} 5");
+        }, 5000));
+        QCOMPARE(worker->terminate(), 0);
+    }
+
+    void badAdminInputGetsAClearError()
+    {
+        struct Case { QByteArray method, path, body; int status; };
+        const QList<Case> cases{
+            {"GET", "/api/v1/admin/jobs?state=sleeping", {}, 422},
+            {"GET", "/api/v1/admin/jobs?limit=0", {}, 422},
+            {"GET", "/api/v1/admin/jobs?limit=501", {}, 422},
+            {"GET", "/api/v1/admin/jobs?limit=ten", {}, 422},
+            {"GET", "/api/v1/admin/jobs?cursor=%21%21", {}, 422},
+            {"POST", "/api/v1/admin/jobs", "{not json", 400},
+            {"POST", "/api/v1/admin/jobs", "[]", 400},
+            {"POST", "/api/v1/admin/jobs", "{}", 422},
+            {"POST", "/api/v1/admin/jobs", R"({"task":"nope.nothing"})", 422},
+            {"POST", "/api/v1/admin/jobs", R"({"task":42})", 422},
+            {"POST", "/api/v1/admin/jobs", R"({"task":"testkit.record","args":[1]})", 422},
+            {"POST", "/api/v1/admin/jobs", R"({"task":"testkit.record","queue":"Bad Queue"})", 422},
+            {"POST", "/api/v1/admin/jobs", R"({"task":"testkit.record","run_at":"tomorrow"})", 422},
+            {"POST", "/api/v1/admin/jobs", R"({"task":"testkit.record","run_at":"2026-11-24T10:15:00"})", 422},
+            {"POST", "/api/v1/admin/jobs", R"({"task":"testkit.record","priority":1.5})", 422},
+            {"POST", "/api/v1/admin/jobs", R"({"task":"testkit.record","unique_key":""})", 422},
+        };
+        for (const Case &c : cases) {
+            const auto r = call(c.method, c.path, c.body, m_staff);
+            QVERIFY2(r, c.path.constData());
+            CHECK(verifyProblem(r, c.status));
+        }
+        QCOMPARE(count(QStringLiteral("true")), 0);
+    }
+
+    void allRoleRunsJobsAndTheBeat()
+    {
+        auto all = startProcess({QStringLiteral("all")});
+        QVERIFY(all);
+        QVERIFY(all->waitReady(30000));
+        const auto r = HttpClient::request(all->host(), all->port(), "POST", "/api/v1/admin/jobs",
+                                           compact({{QStringLiteral("task"), QStringLiteral("testkit.record")}}), "application/json",
+                                           {{QByteArrayLiteral("Authorization"), QByteArray("Bearer " + m_staff)}});
+        QVERIFY2(r && r->status == 202, qPrintable(describe(r)));
+        QVERIFY(waitForState(r->json().value(QLatin1String("id")).toString(), QStringLiteral("done"), 10000));
+        QVERIFY(waitUntil([&] { return all->output().contains(QLatin1String("now leads")); }, 5000));
+        QCOMPARE(all->terminate(), 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestJobs)
+#include "tst_jobs.moc"
