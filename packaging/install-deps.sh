@@ -12,6 +12,8 @@ packages=(
   postgresql-15 postgresql-client-15
   # tests and benchmarks
   python3 curl wrk nginx-light
+  # the job dashboard test drives Debian's Chromium through ChromeDriver (WebDriver)
+  chromium chromium-driver
 )
 
 missing=()
