@@ -459,11 +459,22 @@ private Q_SLOTS:
                            "('testkit.record', 'testkit', 'failed', now() - interval '9 days'), "
                            "('testkit.record', 'testkit', 'done', now() - interval '1 day'), "
                            "('testkit.record', 'testkit', 'pending', NULL)"));
+        // The users plugin's step: expired refresh tokens and login failures past the window go.
+        const qint64 tokens = count(QStringLiteral("true"), QStringLiteral("users_refresh_token"));
+        QVERIFY(tokens >= 2);
+        sql(QStringLiteral("UPDATE users_refresh_token SET expires_at = now() - interval '1 minute' "
+                           "WHERE user_id = (SELECT id FROM users_user WHERE email = 'user@example.com')"));
+        sql(QStringLiteral("INSERT INTO users_login_failure (scope, key, failed_at) VALUES "
+                           "('account', 'old@example.com', now() - interval '2 hours'), ('account', 'new@example.com', now())"));
         auto worker = startProcess({QStringLiteral("worker"), QStringLiteral("--queues"), QStringLiteral("maintenance")});
         QVERIFY(worker);
         const QString id = enqueue({{QStringLiteral("task"), QStringLiteral("host.cleanup")}}).value(QLatin1String("id")).toString();
         QVERIFY(waitForState(id, QStringLiteral("done"), 10000));
         QCOMPARE(count(QStringLiteral("task = 'testkit.record'")), 2); // the recent one and the pending one
+        QCOMPARE(count(QStringLiteral("true"), QStringLiteral("users_refresh_token")), tokens - 1);
+        QCOMPARE(sql(QStringLiteral("SELECT string_agg(key, ',') FROM users_login_failure WHERE key LIKE '%@example.com' AND key IN ('old@example.com', 'new@example.com')")),
+                 QStringLiteral("new@example.com"));
+        QVERIFY2(worker->output().contains(QLatin1String("deleted 1 expired refresh tokens and 1 old login failures")), qPrintable(worker->output().right(1500)));
         QCOMPARE(worker->terminate(), 0);
     }
 

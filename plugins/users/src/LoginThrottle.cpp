@@ -38,4 +38,10 @@ QCoro::Task<> LoginThrottle::clearAccount(QString account)
     co_await m_db.query(sql, params);
 }
 
+QCoro::Task<SqlResult> LoginThrottle::purgeOld(QDateTime now)
+{
+    const QVariantList params{now.addSecs(-m_limits.windowSeconds)};
+    co_return co_await m_db.query(QStringLiteral("DELETE FROM users_login_failure WHERE failed_at < ?"), params);
+}
+
 } // namespace yieldhost::users

@@ -26,6 +26,8 @@ public:
     QCoro::Task<std::optional<qint64>> retryAfter(QString account, QString address, QDateTime now);
     QCoro::Task<> recordFailure(QString account, QString address, QDateTime now);
     QCoro::Task<> clearAccount(QString account);
+    // host.cleanup: failures older than the window no longer count.
+    QCoro::Task<SqlResult> purgeOld(QDateTime now);
 
 private:
     Database &m_db;

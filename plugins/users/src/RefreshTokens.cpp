@@ -89,4 +89,10 @@ QCoro::Task<std::optional<bool>> RefreshTokens::revoke(QString token, QString us
     co_return r.rowsAffected() > 0;
 }
 
+QCoro::Task<SqlResult> RefreshTokens::purgeExpired(QDateTime now)
+{
+    const QVariantList params{now};
+    co_return co_await m_db.query(QStringLiteral("DELETE FROM users_refresh_token WHERE expires_at < ?"), params);
+}
+
 } // namespace yieldhost::users

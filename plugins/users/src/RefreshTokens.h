@@ -37,6 +37,9 @@ public:
 
     // Revokes `token` if it belongs to `userId`; true when a live token was revoked.
     QCoro::Task<std::optional<bool>> revoke(QString token, QString userId, QDateTime now);
+    // host.cleanup: forgets tokens past their expiry (they can no longer be used or reused, so
+    // family-reuse detection loses nothing). Returns rows deleted, or the error.
+    QCoro::Task<SqlResult> purgeExpired(QDateTime now);
 
     static QString hashOf(const QString &token);
     static QString newToken();

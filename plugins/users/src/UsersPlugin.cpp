@@ -66,6 +66,18 @@ yieldhost::Status UsersPlugin::initialize(yieldhost::PluginContext &context)
     m_routes = std::make_unique<AuthRoutes>(context, *m_jwt, *m_hasher, *m_accounts, *m_refresh, *m_throttle, auth);
     m_routes->registerRoutes();
 
+    context.jobs().addCleanup(QStringLiteral("expired refresh tokens and old login failures"), [this](JobContext &job) -> QCoro::Task<Status> {
+        const QDateTime now = m_context->clock().now();
+        const SqlResult tokens = co_await m_refresh->purgeExpired(now);
+        if (tokens.error())
+            co_return Status::failure(tokens.error().message);
+        const SqlResult failures = co_await m_throttle->purgeOld(now);
+        if (failures.error())
+            co_return Status::failure(failures.error().message);
+        job.progress(QStringLiteral("deleted %1 expired refresh tokens and %2 old login failures").arg(tokens.rowsAffected()).arg(failures.rowsAffected()));
+        co_return Status{};
+    });
+
     context.provide<Authenticator>(m_authenticator.get());
     context.provide<Accounts>(static_cast<Accounts *>(this));
     qCInfo(context.log()).noquote() << QStringLiteral("Argon2id t=%1 m=%2 KiB p=%3; access tokens live %4 s")
