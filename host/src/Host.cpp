@@ -10,6 +10,7 @@
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QDir>
+#include <QtCore/QRandomGenerator>
 #include <QtCore/QJsonObject>
 #include <QtCore/QThread>
 #include <QtCore/QTimer>
@@ -263,8 +264,8 @@ QCoro::Task<> Host::finishShutdown()
 {
     QPointer<Host> self(this);
     if (m_beat)
-        m_beat->stop();
-    if (m_worker)
+        co_await m_beat->stop();
+    if (self && m_worker)
         co_await m_worker->stop();
     if (!self)
         co_return;
@@ -315,7 +316,7 @@ QCoro::Task<Status> Host::runTask(QString name, QJsonObject args, std::function<
     WorkerInfo info;
     info.host = QHostInfo::localHostName();
     info.pid = QCoreApplication::applicationPid();
-    info.id = QStringLiteral("run-task:%1:%2").arg(info.host).arg(info.pid);
+    info.id = QStringLiteral("run-task:%1:%2:%3").arg(info.host).arg(info.pid).arg(QRandomGenerator::global()->generate() % 0x10000, 4, 16, QLatin1Char('0'));
     info.concurrency = 1;
     const DbError registered = co_await store.heartbeat(info);
     if (registered)
@@ -338,14 +339,30 @@ QCoro::Task<Status> Host::runTask(QString name, QJsonObject args, std::function<
         status = co_await std::move(task);
     } catch (const std::exception &e) {
         status = Status::failure(QStringLiteral("the task threw: %1").arg(QString::fromUtf8(e.what())));
+    } catch (...) {
+        status = Status::failure(QStringLiteral("the task threw an unknown exception"));
+    }
+    // Record the result before letting go of the job: unregistering first would put it back in
+    // its queue to run again.
+    DbError recorded;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        if (status) {
+            const QList<QPair<qint64, int>> runs{{job->id, 1}};
+            recorded = co_await store.complete(runs, info.id);
+        } else {
+            recorded = co_await store.fail(job->id, 1, info.id, status.error(), 0);
+        }
+        if (!recorded)
+            break;
+        QTimer pause;
+        pause.setSingleShot(true);
+        pause.start(1000);
+        co_await pause;
     }
     heartbeat.stop();
-    if (status) {
-        const QList<qint64> ids{job->id};
-        co_await store.complete(ids, info.id);
-    } else {
-        co_await store.fail(job->id, info.id, status.error(), 0);
-    }
+    if (recorded)
+        co_return Status::failure(QStringLiteral("%1; and its result could not be recorded (the job will run again): %2")
+                                      .arg(status ? QStringLiteral("it succeeded") : status.error(), recorded.message));
     co_await store.unregister(info.id);
     co_return status;
 }

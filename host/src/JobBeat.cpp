@@ -8,6 +8,8 @@
 #include <QtCore/QJsonDocument>
 #include <QtCore/QPointer>
 
+#include <QCoro/QCoroTimer>
+
 namespace yieldhost {
 
 JobBeat::JobBeat(int tickMs, DbPool &db, JobRegistry &registry, QObject *parent)
@@ -30,14 +32,22 @@ void JobBeat::start()
     tick();
 }
 
-void JobBeat::stop()
+QCoro::Task<> JobBeat::stop()
 {
+    m_stopping = true;
     m_timer.stop();
+    QPointer<JobBeat> self(this);
+    while (self && m_ticking) {
+        QTimer wait;
+        wait.setSingleShot(true);
+        wait.start(10);
+        co_await wait;
+    }
 }
 
 QCoro::Task<> JobBeat::tick()
 {
-    if (m_ticking)
+    if (m_ticking || m_stopping)
         co_return;
     m_ticking = true;
     QPointer<JobBeat> self(this);
@@ -61,9 +71,13 @@ QCoro::Task<> JobBeat::tick()
             qCWarning(lcJobs).noquote() << "beat: lost the leader session:" << r.error().message;
         }
     }
-    if (m_leader && !m_synced)
-        m_synced = co_await syncSchedules();
-    if (self && m_leader && m_synced)
+    if (m_leader && !m_synced) {
+        const bool synced = co_await syncSchedules();
+        if (!self)
+            co_return;
+        m_synced = synced;
+    }
+    if (m_leader && m_synced)
         co_await fireDue();
     if (self)
         m_ticking = false;

@@ -30,7 +30,8 @@ public:
     ~JobBeat() override;
 
     void start();
-    void stop();
+    // Stops ticking and waits for a tick in progress (its transaction uses this object).
+    QCoro::Task<> stop();
     bool isLeader() const { return m_leader; }
 
 private:
@@ -46,6 +47,7 @@ private:
     bool m_leader = false;
     bool m_synced = false;
     bool m_ticking = false;
+    bool m_stopping = false;
 };
 
 } // namespace yieldhost

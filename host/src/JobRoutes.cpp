@@ -172,6 +172,8 @@ void registerJobRoutes(HostServices &services)
         const QJsonValue args = o.value(QLatin1String("args"));
         if (!args.isUndefined() && !args.isNull() && !args.isObject())
             errors[QStringLiteral("args")].append(QStringLiteral("must be a JSON object"));
+        else if (QJsonDocument(args.toObject()).toJson(QJsonDocument::Compact).contains("\\u0000"))
+            errors[QStringLiteral("args")].append(QStringLiteral("cannot contain NUL characters"));
         EnqueueOptions options;
         const QJsonValue queue = o.value(QLatin1String("queue"));
         if (!queue.isUndefined() && !queue.isNull()) {
@@ -185,6 +187,8 @@ void registerJobRoutes(HostServices &services)
             options.runAt = QDateTime::fromString(runAt.toString(), Qt::ISODateWithMs);
             if (!runAt.isString() || !options.runAt.isValid() || options.runAt.timeSpec() == Qt::LocalTime)
                 errors[QStringLiteral("run_at")].append(QStringLiteral("must be an RFC 3339 timestamp with a time zone, e.g. 2026-11-24T10:15:00Z"));
+            else if (const int year = options.runAt.toUTC().date().year(); year < 1 || year > 9999)
+                errors[QStringLiteral("run_at")].append(QStringLiteral("must be between the years 1 and 9999 (UTC)"));
         }
         const QJsonValue priority = o.value(QLatin1String("priority"));
         if (!priority.isUndefined()) {
@@ -195,8 +199,8 @@ void registerJobRoutes(HostServices &services)
         }
         const QJsonValue uniqueKey = o.value(QLatin1String("unique_key"));
         if (!uniqueKey.isUndefined() && !uniqueKey.isNull()) {
-            if (!uniqueKey.isString() || uniqueKey.toString().isEmpty() || uniqueKey.toString().size() > 255)
-                errors[QStringLiteral("unique_key")].append(QStringLiteral("must be a string of 1-255 characters"));
+            if (!uniqueKey.isString() || uniqueKey.toString().isEmpty() || uniqueKey.toString().size() > 255 || uniqueKey.toString().contains(QChar(0)))
+                errors[QStringLiteral("unique_key")].append(QStringLiteral("must be a string of 1-255 characters without NUL"));
             else
                 options.uniqueKey = uniqueKey.toString();
         }
@@ -247,8 +251,8 @@ void registerJobRoutes(HostServices &services)
                 {QStringLiteral("pid"), r.integer(i, QStringLiteral("pid"))},
                 {QStringLiteral("queues"), QJsonArray::fromStringList(r.string(i, QStringLiteral("queues")).split(u',', Qt::SkipEmptyParts))},
                 {QStringLiteral("concurrency"), r.integer(i, QStringLiteral("concurrency"))},
-                {QStringLiteral("started_at"), JobStore::timestamp(r.value(i, QStringLiteral("started_at")))},
-                {QStringLiteral("last_heartbeat"), JobStore::timestamp(r.value(i, QStringLiteral("last_heartbeat")))},
+                {QStringLiteral("started_at"), QJsonValue(JobStore::timestamp(r.value(i, QStringLiteral("started_at"))))},
+                {QStringLiteral("last_heartbeat"), QJsonValue(JobStore::timestamp(r.value(i, QStringLiteral("last_heartbeat"))))},
                 {QStringLiteral("running_jobs"), r.integer(i, QStringLiteral("running"))},
             });
         co_return HttpResponse::json(200, list(out));

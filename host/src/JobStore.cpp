@@ -1,5 +1,7 @@
 #include "JobStore.h"
 
+#include "PgConnection.h"
+
 #include <QtCore/QJsonDocument>
 
 namespace yieldhost {
@@ -86,8 +88,17 @@ EnqueueResult JobStore::enqueueIn(SqlTransaction &tx, const QString &task, const
         return out;
     }
     const int maxAttempts = options.maxAttempts > 0 ? options.maxAttempts : spec->options.maxAttempts;
-    if (options.uniqueKey.size() > 255) {
-        out.failure = QStringLiteral("a unique key has at most 255 characters");
+    if (options.uniqueKey.size() > 255 || options.uniqueKey.contains(QChar(0))) {
+        out.failure = QStringLiteral("a unique key has at most 255 characters and no NUL");
+        return out;
+    }
+    const QString argsText = jsonText(args);
+    if (argsText.contains(QLatin1String("\\u0000"))) { // PostgreSQL's jsonb cannot store NUL
+        out.failure = QStringLiteral("job arguments cannot contain NUL characters");
+        return out;
+    }
+    if (options.runAt.isValid() && (options.runAt.toUTC().date().year() < 1 || options.runAt.toUTC().date().year() > 9999)) {
+        out.failure = QStringLiteral("run_at must be between the years 1 and 9999");
         return out;
     }
     const QVariant runAt = options.runAt.isValid() ? QVariant(options.runAt.toUTC()) : QVariant();
@@ -98,7 +109,7 @@ EnqueueResult JobStore::enqueueIn(SqlTransaction &tx, const QString &task, const
             "VALUES (?, ?, ?::jsonb, ?, ?, ?, ?, COALESCE(?::timestamptz, now())) "
             "ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ('pending', 'running') DO NOTHING "
             "RETURNING id, run_at <= now() AS due"),
-            {task, queue, jsonText(args), options.priority, maxAttempts, spec->options.timeoutSeconds, uniqueKey, runAt});
+            {task, queue, argsText, options.priority, maxAttempts, spec->options.timeoutSeconds, uniqueKey, runAt});
         if (inserted.error()) {
             out.error = inserted.error();
             return out;
@@ -175,25 +186,40 @@ QCoro::Task<QList<ClaimedJob>> JobStore::claim(QString queue, int limit, QString
     co_return out;
 }
 
-QCoro::Task<DbError> JobStore::complete(QList<qint64> ids, QString workerId) const
+QCoro::Task<DbError> JobStore::complete(QList<QPair<qint64, int>> runs, QString workerId) const
 {
-    const QVariantList params{idArray(ids), workerId};
+    QList<qint64> ids, attempts;
+    for (const auto &[id, attempt] : runs) {
+        ids.append(id);
+        attempts.append(attempt);
+    }
+    const QVariantList params{idArray(ids), idArray(attempts), workerId};
     const SqlResult r = co_await m_db.query(QStringLiteral(
-        "UPDATE host_job SET state = 'done', finished_at = now(), last_error = NULL "
-        "WHERE id = ANY(?::bigint[]) AND state = 'running' AND worker = ?"), params);
+        "UPDATE host_job j SET state = 'done', finished_at = now(), last_error = NULL "
+        "FROM unnest(?::bigint[], ?::int[]) AS run(id, attempts) "
+        "WHERE j.id = run.id AND j.attempts = run.attempts AND j.state = 'running' AND j.worker = ?"), params);
     co_return r.error();
 }
 
-QCoro::Task<DbError> JobStore::fail(qint64 id, QString workerId, QString error, qint64 retryDelayMs) const
+QCoro::Task<DbError> JobStore::fail(qint64 id, int attempts, QString workerId, QString error, qint64 retryDelayMs) const
 {
-    const QVariantList params{double(retryDelayMs) / 1000.0, error.left(4000), id, workerId};
+    const QVariantList params{double(retryDelayMs) / 1000.0, error.left(4000), id, attempts, workerId};
     const SqlResult r = co_await m_db.query(QStringLiteral(
         "UPDATE host_job SET "
         "  state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END, "
         "  run_at = CASE WHEN attempts >= max_attempts THEN run_at ELSE now() + make_interval(secs => ?::float8) END, "
         "  finished_at = CASE WHEN attempts >= max_attempts THEN now() END, "
         "  last_error = ? "
-        "WHERE id = ? AND state = 'running' AND worker = ?"), params);
+        "WHERE id = ? AND attempts = ? AND state = 'running' AND worker = ?"), params);
+    co_return r.error();
+}
+
+QCoro::Task<DbError> JobStore::heartbeat(PgConnection &session, WorkerInfo worker) const
+{
+    const QVariantList params{worker.id, worker.host, worker.pid, QString(u'{' + worker.queues.join(u',') + u'}'), worker.concurrency};
+    const SqlResult r = co_await session.exec(QStringLiteral(
+        "INSERT INTO host_worker (id, host, pid, queues, concurrency) VALUES (?, ?, ?, ?::text[], ?) "
+        "ON CONFLICT (id) DO UPDATE SET last_heartbeat = now()"), params);
     co_return r.error();
 }
 
@@ -308,7 +334,11 @@ QCoro::Task<SqlResult> JobStore::retry(qint64 id) const
             tx.exec(QStringLiteral("SELECT pg_notify('yieldhost_jobs', ?)"), {out.string(0, QStringLiteral("queue"))});
         return {};
     };
-    co_await m_db.transaction(work);
+    const TransactionOutcome outcome = co_await m_db.transaction(work);
+    if (!outcome.committed && !out.error()) {
+        out = SqlResult();
+        out.setError(outcome.error ? outcome.error : failure(outcome.failure));
+    }
     co_return out;
 }
 

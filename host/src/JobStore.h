@@ -16,6 +16,8 @@
 
 namespace yieldhost {
 
+class PgConnection;
+
 struct ClaimedJob
 {
     qint64 id = 0;
@@ -48,10 +50,12 @@ public:
 
     // Worker side.
     QCoro::Task<QList<ClaimedJob>> claim(QString queue, int limit, QString workerId, DbError *error) const;
-    QCoro::Task<DbError> complete(QList<qint64> ids, QString workerId) const;
+    // (id, attempts) of each run: a newer run of the same job is never marked by an older one.
+    QCoro::Task<DbError> complete(QList<QPair<qint64, int>> runs, QString workerId) const;
     // Back to pending after `retryDelayMs` while attempts remain, else failed for good.
-    QCoro::Task<DbError> fail(qint64 id, QString workerId, QString error, qint64 retryDelayMs) const;
+    QCoro::Task<DbError> fail(qint64 id, int attempts, QString workerId, QString error, qint64 retryDelayMs) const;
     QCoro::Task<DbError> heartbeat(WorkerInfo worker) const;
+    QCoro::Task<DbError> heartbeat(PgConnection &session, WorkerInfo worker) const; // on a dedicated session
     // Puts back the running jobs of workers whose heartbeat is older than `staleMs` (and of
     // workers that are gone) and forgets those workers. Returns how many jobs were rescued.
     QCoro::Task<qint64> rescue(qint64 staleMs, DbError *error) const;

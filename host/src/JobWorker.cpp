@@ -109,9 +109,16 @@ int JobWorker::runningJobs() const
 
 QCoro::Task<Status> JobWorker::start()
 {
-    const DbError registered = co_await m_store.heartbeat(m_info);
+    QPointer<JobWorker> self(this);
+    m_heartbeatSession = std::make_unique<PgConnection>(m_db.primaryUrl(), QStringLiteral("yieldhost-heartbeat"));
+    const DbError registered = co_await m_store.heartbeat(*m_heartbeatSession, m_info);
+    if (!self)
+        co_return Status::failure(QStringLiteral("stopped"));
     if (registered)
         co_return Status::failure(QStringLiteral("cannot register the worker: %1").arg(registered.message));
+    if (m_stopping)
+        co_return Status::failure(QStringLiteral("stopped while starting"));
+    m_healthySince.start();
     m_listener = std::make_unique<PgConnection>(m_db.primaryUrl(), QStringLiteral("yieldhost-worker"));
     connect(m_listener.get(), &PgConnection::notified, this, [this](const QString &, const QString &payload) { wake(payload); });
     connect(m_listener.get(), &PgConnection::disconnected, this, [this] { listen(); });
@@ -126,6 +133,9 @@ QCoro::Task<Status> JobWorker::start()
 
 QCoro::Task<> JobWorker::listen()
 {
+    if (m_listening)
+        co_return;
+    m_listening = true;
     QPointer<JobWorker> self(this);
     while (self && !m_stopping) {
         const QStringList channels{QString::fromLatin1(JobStore::NotifyChannel)};
@@ -134,10 +144,12 @@ QCoro::Task<> JobWorker::listen()
             co_return;
         if (ok) {
             wake(QStringLiteral("*")); // whatever was enqueued while we were not listening
-            co_return;
+            break;
         }
         co_await sleepMs(1000);
     }
+    if (self)
+        m_listening = false;
 }
 
 void JobWorker::wake(const QString &queue)
@@ -152,9 +164,17 @@ void JobWorker::wake(const QString &queue)
     }
 }
 
+bool JobWorker::isClaiming() const
+{
+    for (const QueueState &q : m_queues)
+        if (q.claiming)
+            return true;
+    return false;
+}
+
 QCoro::Task<> JobWorker::claimLoop(QString queue)
 {
-    QueueState &state = m_queues[queue];
+    QueueState &state = m_queues[queue]; // m_queues never changes shape after construction
     if (state.claiming) {
         state.again = true; // the running loop claims once more when its round trip returns
         co_return;
@@ -181,6 +201,8 @@ QCoro::Task<> JobWorker::claimLoop(QString queue)
         state.running += int(jobs.size());
         if (jobs.size() == wanted)
             state.again = true; // there may be more waiting
+        // Claimed jobs run even when a stop began meanwhile: they are ours now, and stop()
+        // waits for them.
         for (const ClaimedJob &job : jobs)
             run(job);
     } while (state.again && !m_stopping);
@@ -190,13 +212,13 @@ QCoro::Task<> JobWorker::claimLoop(QString queue)
 QCoro::Task<> JobWorker::run(ClaimedJob job)
 {
     QPointer<JobWorker> self(this);
-    auto live = std::make_shared<bool>(true);
-    m_live.insert(job.id, live);
+    auto runState = std::make_shared<RunState>();
     const std::optional<TaskSpec> spec = m_registry.task(job.task);
     if (!spec) {
-        finish(job, Status::failure(QStringLiteral("task %1 is not registered in worker %2").arg(job.task, m_info.id)));
+        finish(job, Status::failure(QStringLiteral("task %1 is not registered in worker %2").arg(job.task, m_info.id)), *runState);
         co_return;
     }
+    ++m_unfinishedRuns;
     auto sink = [](const ClaimedJob &j, const QString &message) { qCInfo(lcJobs).noquote() << QStringLiteral("job %1 (%2): %3").arg(j.id).arg(j.task, message); };
     RunningJob context(job, sink);
     Status status;
@@ -206,8 +228,9 @@ QCoro::Task<> JobWorker::run(ClaimedJob job)
         if (!task.isReady()) {
             deadline = std::make_unique<QTimer>();
             deadline->setSingleShot(true);
-            connect(deadline.get(), &QTimer::timeout, this, [this, job] {
-                finish(job, Status::failure(QStringLiteral("timed out after %1 s").arg(job.timeoutSeconds)));
+            connect(deadline.get(), &QTimer::timeout, this, [this, job, runState] {
+                qCWarning(lcJobs).noquote() << QStringLiteral("job %1 (%2) timed out after %3 s; its result will be ignored").arg(job.id).arg(job.task).arg(job.timeoutSeconds);
+                finish(job, Status::failure(QStringLiteral("timed out after %1 s").arg(job.timeoutSeconds)), *runState);
             });
             deadline->start(std::chrono::seconds(job.timeoutSeconds));
         }
@@ -217,46 +240,76 @@ QCoro::Task<> JobWorker::run(ClaimedJob job)
     } catch (...) {
         status = Status::failure(QStringLiteral("the task threw an unknown exception"));
     }
-    if (self && *live)
-        finish(job, status);
+    if (!self)
+        co_return;
+    --m_unfinishedRuns;
+    finish(job, status, *runState);
 }
 
-void JobWorker::finish(const ClaimedJob &job, const Status &status)
+void JobWorker::finish(const ClaimedJob &job, const Status &status, RunState &run)
 {
-    const auto live = m_live.take(job.id);
-    if (!live || !*live)
+    if (run.finished)
         return; // already finished by its deadline
-    *live = false;
-    if (status) {
-        m_completed.append(job.id);
-        if (!m_flushing)
-            flushCompletions();
-    } else {
-        const qint64 delay = backoffMs(job.attempts, m_settings.retryBaseMs, m_settings.retryMaxMs);
+    run.finished = true;
+    Outcome outcome;
+    outcome.id = job.id;
+    outcome.attempts = job.attempts;
+    outcome.ok = status.ok();
+    if (!outcome.ok) {
+        outcome.error = status.error();
+        outcome.retryDelayMs = backoffMs(job.attempts, m_settings.retryBaseMs, m_settings.retryMaxMs);
         if (job.attempts >= job.maxAttempts)
             qCWarning(lcJobs).noquote() << QStringLiteral("job %1 (%2) failed for good after %3 attempts: %4").arg(job.id).arg(job.task).arg(job.attempts).arg(status.error());
         else
-            qCInfo(lcJobs).noquote() << QStringLiteral("job %1 (%2) attempt %3 failed: %4 — retrying in %5 ms").arg(job.id).arg(job.task).arg(job.attempts).arg(status.error()).arg(delay);
-        m_store.fail(job.id, m_info.id, status.error(), delay);
+            qCInfo(lcJobs).noquote() << QStringLiteral("job %1 (%2) attempt %3 failed: %4 — retrying in %5 ms").arg(job.id).arg(job.task).arg(job.attempts).arg(status.error()).arg(outcome.retryDelayMs);
     }
-    QueueState &state = m_queues[job.queue];
-    --state.running;
+    m_outcomes.append(outcome);
+    if (!m_flushing)
+        flushOutcomes();
+    --m_queues[job.queue].running;
     wake(job.queue);
 }
 
-QCoro::Task<> JobWorker::flushCompletions()
+QCoro::Task<> JobWorker::flushOutcomes()
 {
     QPointer<JobWorker> self(this);
     m_flushing = true;
-    while (self && !m_completed.isEmpty()) {
-        QList<qint64> batch;
-        batch.swap(m_completed);
-        const DbError error = co_await m_store.complete(batch, m_info.id);
-        if (!self)
-            co_return;
-        if (error) {
-            // Left running, the jobs will be rescued and run again once the database is back.
-            qCWarning(lcJobs).noquote() << "cannot record" << batch.size() << "finished jobs:" << error.message;
+    while (self && !m_outcomes.isEmpty()) {
+        QList<Outcome> batch;
+        batch.swap(m_outcomes);
+        QList<QPair<qint64, int>> done;
+        QList<Outcome> unsaved;
+        DbError error;
+        for (const Outcome &o : std::as_const(batch)) {
+            if (o.ok)
+                done.append({o.id, o.attempts});
+        }
+        if (!done.isEmpty()) {
+            error = co_await m_store.complete(done, m_info.id);
+            if (!self)
+                co_return;
+            if (error)
+                for (const Outcome &o : std::as_const(batch))
+                    if (o.ok)
+                        unsaved.append(o);
+        }
+        for (const Outcome &o : std::as_const(batch)) {
+            if (o.ok)
+                continue;
+            const DbError failed = co_await m_store.fail(o.id, o.attempts, m_info.id, o.error, o.retryDelayMs);
+            if (!self)
+                co_return;
+            if (failed) {
+                error = failed;
+                unsaved.append(o);
+            }
+        }
+        if (!unsaved.isEmpty()) {
+            // Keep them: a result that is never written would leave its job running until this
+            // worker stops, and then run it again.
+            qCWarning(lcJobs).noquote() << "cannot record" << unsaved.size() << "job results, retrying in 1 s:" << error.message;
+            m_outcomes = unsaved + m_outcomes;
+            co_await sleepMs(1000);
         }
     }
     if (self)
@@ -266,13 +319,20 @@ QCoro::Task<> JobWorker::flushCompletions()
 QCoro::Task<> JobWorker::keepAlive()
 {
     QPointer<JobWorker> self(this);
-    const DbError error = co_await m_store.heartbeat(m_info);
+    const DbError error = co_await m_store.heartbeat(*m_heartbeatSession, m_info);
     if (!self)
         co_return;
     if (error) {
         qCWarning(lcJobs).noquote() << "heartbeat failed:" << error.message;
+        m_healthySince.invalidate();
         co_return;
     }
+    if (!m_healthySince.isValid())
+        m_healthySince.start();
+    // Only a worker whose own heartbeats have gone through for a full timeout judges others:
+    // after an outage every worker's heartbeat is stale, and none of them is dead.
+    if (m_stopping || m_healthySince.elapsed() < m_settings.workerTimeoutMs)
+        co_return;
     DbError rescueError;
     const qint64 rescued = co_await m_store.rescue(m_settings.workerTimeoutMs, &rescueError);
     if (self && rescued > 0)
@@ -284,27 +344,30 @@ QCoro::Task<> JobWorker::stop()
     QPointer<JobWorker> self(this);
     m_stopping = true;
     m_poll.stop();
-    m_heartbeat.stop();
+    // Heartbeats go on while we drain, or others would rescue the jobs we are finishing.
     QElapsedTimer waited;
     waited.start();
-    while (self && runningJobs() > 0 && waited.elapsed() < m_settings.shutdownTimeoutMs)
+    while (self && (isClaiming() || runningJobs() > 0 || m_unfinishedRuns > 0) && waited.elapsed() < m_settings.shutdownTimeoutMs)
         co_await sleepMs(20);
-    if (!self)
-        co_return;
-    while (self && (m_flushing || !m_completed.isEmpty())) {
+    while (self && (m_flushing || !m_outcomes.isEmpty()) && waited.elapsed() < m_settings.shutdownTimeoutMs + 5000) {
         if (!m_flushing)
-            flushCompletions();
+            flushOutcomes();
         co_await sleepMs(10);
     }
     if (!self)
         co_return;
+    m_heartbeat.stop();
     if (runningJobs() > 0)
         qCWarning(lcJobs) << runningJobs() << "jobs still running at shutdown go back to their queues";
     const DbError error = co_await m_store.unregister(m_info.id);
     if (self && error)
         qCWarning(lcJobs).noquote() << "cannot unregister the worker:" << error.message;
-    if (self)
+    while (self && m_listening)
+        co_await sleepMs(10);
+    if (self) {
         m_listener.reset();
+        m_heartbeatSession.reset();
+    }
 }
 
 } // namespace yieldhost

@@ -67,14 +67,30 @@ private:
         bool claiming = false;
         bool again = false;
     };
+    // One run of one claimed job: its result counts once, whether the task or the deadline
+    // comes first, and never for another run of the same job.
+    struct RunState
+    {
+        bool finished = false;
+    };
+    // A result waiting to be written; kept (and retried) until the database takes it.
+    struct Outcome
+    {
+        qint64 id = 0;
+        int attempts = 0;
+        bool ok = true;
+        QString error;
+        qint64 retryDelayMs = 0;
+    };
 
     void wake(const QString &queue);
     QCoro::Task<> claimLoop(QString queue);
     QCoro::Task<> run(ClaimedJob job);
-    void finish(const ClaimedJob &job, const Status &status);
-    QCoro::Task<> flushCompletions();
+    void finish(const ClaimedJob &job, const Status &status, RunState &run);
+    QCoro::Task<> flushOutcomes();
     QCoro::Task<> keepAlive();
     QCoro::Task<> listen();
+    bool isClaiming() const;
 
     Settings m_settings;
     DbPool &m_db;
@@ -82,11 +98,16 @@ private:
     JobStore m_store;
     WorkerInfo m_info;
     QHash<QString, QueueState> m_queues;
-    QHash<qint64, std::shared_ptr<bool>> m_live; // running job -> "still ours" flag
-    QList<qint64> m_completed;
+    QList<Outcome> m_outcomes;
+    int m_unfinishedRuns = 0; // task coroutines still going, including ones past their deadline
     bool m_flushing = false;
     bool m_stopping = false;
+    bool m_listening = false; // a (re)connect of m_listener is in flight
     std::unique_ptr<PgConnection> m_listener;
+    // Heartbeats have their own session: a pool busy with long task transactions must not make
+    // a live worker look dead.
+    std::unique_ptr<PgConnection> m_heartbeatSession;
+    QElapsedTimer m_healthySince; // heartbeats succeeding without a gap since then
     QTimer m_poll;
     QTimer m_heartbeat;
     QElapsedTimer m_lastClaimError;

@@ -182,7 +182,7 @@ private Q_SLOTS:
     void cleanupTestCase()
     {
         if (m_api)
-            QCOMPARE(m_api->terminate(), 0);
+            QVERIFY2(m_api->terminate() == 0, qPrintable(m_api->output().right(3000)));
     }
 
     // --- the worker ---
@@ -207,7 +207,7 @@ private Q_SLOTS:
         QCOMPARE(sql(QStringLiteral("SELECT count(DISTINCT pid) FROM testkit_job_run")), QStringLiteral("3"));
         QCOMPARE(sql(QStringLiteral("SELECT count(DISTINCT worker) FROM host_job")), QStringLiteral("3"));
         for (auto &w : workers)
-            QCOMPARE(w->terminate(), 0);
+            QVERIFY2(w->terminate() == 0, qPrintable(w->output().right(3000)));
         QCOMPARE(count(QStringLiteral("true"), QStringLiteral("host_worker")), 0); // unregistered on stop
     }
 
@@ -235,7 +235,7 @@ private Q_SLOTS:
         QCOMPARE(sql(QStringLiteral("SELECT attempt || ' ' || pid FROM testkit_job_run WHERE job_id = %1").arg(id)),
                  QStringLiteral("2 %1").arg(second->process().processId()));
         QVERIFY2(second->output().contains(QLatin1String("rescued 1 jobs")), qPrintable(second->output().right(2000)));
-        QCOMPARE(second->terminate(), 0);
+        QVERIFY2(second->terminate() == 0, qPrintable(second->output().right(3000)));
     }
 
     void failedAttemptsAreRetriedWithGrowingBackoffThenFailForGood()
@@ -273,7 +273,7 @@ private Q_SLOTS:
         QVERIFY(waitUntil([&] { return job(hopeless).value(QLatin1String("attempts")).toInt() == 6; }, 10000));
         QVERIFY(waitForState(hopeless, QStringLiteral("failed"), 10000));
         QCOMPARE(job(hopeless).value(QLatin1String("last_error")).toString(), QStringLiteral("deliberate failure on attempt 6"));
-        QCOMPARE(worker->terminate(), 0);
+        QVERIFY2(worker->terminate() == 0, qPrintable(worker->output().right(3000)));
     }
 
     void aRunPastItsTimeoutIsAFailedAttempt()
@@ -283,7 +283,7 @@ private Q_SLOTS:
         const QString id = enqueue({{QStringLiteral("task"), QStringLiteral("testkit.too_slow")}}).value(QLatin1String("id")).toString();
         QVERIFY(waitForState(id, QStringLiteral("failed"), 10000));
         QCOMPARE(job(id).value(QLatin1String("last_error")).toString(), QStringLiteral("timed out after 1 s"));
-        QCOMPARE(worker->terminate(), 0);
+        QVERIFY2(worker->terminate() == 0, qPrintable(worker->output().right(3000)));
     }
 
     void uniqueKeysRefuseDuplicatesWhilePendingOrRunning()
@@ -356,7 +356,7 @@ private Q_SLOTS:
                 CHECK(verifyProblem(r, 404));
             }
         }
-        QCOMPARE(worker->terminate(), 0);
+        QVERIFY2(worker->terminate() == 0, qPrintable(worker->output().right(3000)));
     }
 
     void aJobEnqueuedInATransactionExistsOnlyIfItCommits()
@@ -379,7 +379,7 @@ private Q_SLOTS:
                                     {QStringLiteral("args"), QJsonObject{{QStringLiteral("sleep_first_ms"), 800}}}})
                                .value(QLatin1String("id")).toString();
         QVERIFY(waitForState(id, QStringLiteral("running"), 10000));
-        QCOMPARE(worker->terminate(), 0);
+        QVERIFY2(worker->terminate() == 0, qPrintable(worker->output().right(3000)));
         QCOMPARE(job(id).value(QLatin1String("state")).toString(), QStringLiteral("done"));
     }
 
@@ -418,7 +418,7 @@ private Q_SLOTS:
         QVERIFY(waitUntil([&] { return count(QStringLiteral("task = 'testkit.tick'")) == 1; }, 5000));
         QTest::qWait(800);
         QCOMPARE(count(QStringLiteral("task = 'testkit.tick'")), 1);
-        QCOMPARE(follower->terminate(), 0);
+        QVERIFY2(follower->terminate() == 0, qPrintable(follower->output().right(3000)));
     }
 
     // --- run-task ---
@@ -475,7 +475,7 @@ private Q_SLOTS:
         QCOMPARE(sql(QStringLiteral("SELECT string_agg(key, ',') FROM users_login_failure WHERE key LIKE '%@example.com' AND key IN ('old@example.com', 'new@example.com')")),
                  QStringLiteral("new@example.com"));
         QVERIFY2(worker->output().contains(QLatin1String("deleted 1 expired refresh tokens and 1 old login failures")), qPrintable(worker->output().right(1500)));
-        QCOMPARE(worker->terminate(), 0);
+        QVERIFY2(worker->terminate() == 0, qPrintable(worker->output().right(3000)));
     }
 
     // --- the staff API ---
@@ -577,7 +577,7 @@ private Q_SLOTS:
             const auto m = call("GET", "/metrics");
             return m && m->body.contains("yieldhost_jobs{queue=\"testkit\",state=\"done\"} 5");
         }, 5000));
-        QCOMPARE(worker->terminate(), 0);
+        QVERIFY2(worker->terminate() == 0, qPrintable(worker->output().right(3000)));
     }
 
     void badAdminInputGetsAClearError()
@@ -600,6 +600,9 @@ private Q_SLOTS:
             {"POST", "/api/v1/admin/jobs", R"({"task":"testkit.record","run_at":"2026-11-24T10:15:00"})", 422},
             {"POST", "/api/v1/admin/jobs", R"({"task":"testkit.record","priority":1.5})", 422},
             {"POST", "/api/v1/admin/jobs", R"({"task":"testkit.record","unique_key":""})", 422},
+            {"POST", "/api/v1/admin/jobs", R"({"task":"testkit.record","unique_key":"a\u0000b"})", 422},
+            {"POST", "/api/v1/admin/jobs", R"({"task":"testkit.record","args":{"a":"x\u0000y"}})", 422},
+            {"POST", "/api/v1/admin/jobs", R"({"task":"testkit.record","run_at":"9999-12-31T23:00:00-05:00"})", 422},
         };
         for (const Case &c : cases) {
             const auto r = call(c.method, c.path, c.body, m_staff);
@@ -620,7 +623,7 @@ private Q_SLOTS:
         QVERIFY2(r && r->status == 202, qPrintable(describe(r)));
         QVERIFY(waitForState(r->json().value(QLatin1String("id")).toString(), QStringLiteral("done"), 10000));
         QVERIFY(waitUntil([&] { return all->output().contains(QLatin1String("now leads")); }, 5000));
-        QCOMPARE(all->terminate(), 0);
+        QVERIFY2(all->terminate() == 0, qPrintable(all->output().right(3000)));
     }
 };
 
