@@ -1,8 +1,10 @@
 #include "DbPool.h"
 
 #include "Logging.h"
+#include "PgAsync.h"
 #include "PgExec.h"
 
+#include <QtCore/QAbstractEventDispatcher>
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QHash>
 #include <QtCore/QSemaphore>
@@ -185,6 +187,19 @@ static void closeConnections(QThreadPool &pool)
 
 DbPool::~DbPool()
 {
+    {
+        QMutexLocker lock(&m_asyncLock);
+        for (auto &byThread : m_async) {
+            for (auto it = byThread.cbegin(); it != byThread.cend(); ++it) {
+                QObject::disconnect(it.key(), &QThread::finished, it.value(), nullptr);
+                if (it.key() == QThread::currentThread())
+                    delete it.value();
+                else // its thread still runs: it cannot be deleted from here (never happens in the host)
+                    qCWarning(lcDb) << "a querying thread outlives its database pool; its connections stay open until exit";
+            }
+            byThread.clear();
+        }
+    }
     closeConnections(*m_primaryPool);
     if (m_replicaPool)
         closeConnections(*m_replicaPool);
@@ -197,9 +212,44 @@ QThreadPool *DbPool::poolFor(DbTarget target) const
     return target == DbTarget::Replica && m_replicaPool ? m_replicaPool.get() : m_primaryPool.get();
 }
 
+PgAsyncPool *DbPool::asyncPool(bool replica)
+{
+    if (m_settings.asyncConnectionsPerThread <= 0)
+        return nullptr;
+    QThread *thread = QThread::currentThread();
+    if (!QAbstractEventDispatcher::instance(thread))
+        return nullptr; // no event loop to read replies on
+    QMutexLocker lock(&m_asyncLock);
+    QHash<QThread *, PgAsyncPool *> &byThread = m_async[replica ? 1 : 0];
+    if (PgAsyncPool *pool = byThread.value(thread))
+        return pool;
+    auto *pool = new PgAsyncPool(replica ? *m_settings.replica : m_settings.primary, m_settings.asyncConnectionsPerThread);
+    byThread.insert(thread, pool);
+    // The pool's sockets belong to this thread: close them on it, as it ends.
+    QObject::connect(thread, &QThread::finished, pool, [this, thread, pool, replica] {
+        {
+            QMutexLocker lock(&m_asyncLock);
+            m_async[replica ? 1 : 0].remove(thread);
+        }
+        delete pool;
+    }, Qt::DirectConnection);
+    return pool;
+}
+
 QCoro::Task<SqlResult> DbPool::query(QString sql, QVariantList params, DbTarget target)
 {
     const bool replica = target == DbTarget::Replica && m_replicaPool;
+    // Without parameters a statement may hold several commands, which the extended protocol
+    // (and so the pipeline) cannot carry.
+    PgAsyncPool *async = params.isEmpty() ? nullptr : asyncPool(replica);
+    if (async) {
+        ++m_busy;
+        SqlResult result = co_await PgAsyncAwaitable(*async, std::move(sql), std::move(params));
+        --m_busy;
+        if (result.error() && result.error().kind != DbError::Kind::UniqueViolation)
+            qCWarning(lcDb).noquote() << "query failed:" << result.error().sqlState << result.error().message.trimmed();
+        co_return result;
+    }
     const DatabaseUrl url = replica ? *m_settings.replica : m_settings.primary;
     const QString name = QStringLiteral("yh%1-%2").arg(m_id).arg(replica ? QLatin1String("replica") : QLatin1String("primary"));
     ++m_busy;

@@ -11,6 +11,8 @@
 
 #include "yieldhost/Database.h"
 
+#include <QtCore/QHash>
+#include <QtCore/QMutex>
 #include <QtCore/QThreadPool>
 
 #include <atomic>
@@ -21,6 +23,7 @@ class QSqlDatabase;
 namespace yieldhost {
 
 class DbConnection;
+class PgAsyncPool;
 
 class DbPool final : public Database
 {
@@ -30,6 +33,10 @@ public:
         DatabaseUrl primary;
         std::optional<DatabaseUrl> replica;
         int poolSize = 4;
+        // Plain queries from a thread with an event loop (HTTP threads, the main thread) go
+        // through this many libpq connections of that thread, without a thread hop (PgAsync.h).
+        // 0 sends them through the DB threads like transactions.
+        int asyncConnectionsPerThread = 2;
     };
     explicit DbPool(Settings settings);
     ~DbPool() override;
@@ -49,12 +56,15 @@ public:
 
 private:
     QThreadPool *poolFor(DbTarget target) const;
+    PgAsyncPool *asyncPool(bool replica);
 
     Settings m_settings;
     std::unique_ptr<QThreadPool> m_primaryPool;
     std::unique_ptr<QThreadPool> m_replicaPool;
     std::atomic<int> m_busy{0};
     int m_id;
+    QMutex m_asyncLock;
+    QHash<QThread *, PgAsyncPool *> m_async[2]; // [primary, replica], one per querying thread
 };
 
 } // namespace yieldhost

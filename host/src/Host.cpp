@@ -98,6 +98,7 @@ Status Host::openDatabase()
     DbPool::Settings settings;
     settings.primary = *primary;
     settings.poolSize = int(std::max<qint64>(1, m_services.config.integer(QStringLiteral("db.pool_size"))));
+    settings.asyncConnectionsPerThread = int(std::max<qint64>(0, m_services.config.integer(QStringLiteral("db.async_connections_per_thread"))));
     const QString replicaUrl = m_services.config.string(QStringLiteral("replica_url"));
     if (!replicaUrl.isEmpty()) {
         const auto replica = DatabaseUrl::parse(replicaUrl, &error);

@@ -134,6 +134,32 @@ private Q_SLOTS:
         QVERIFY(pids.size() >= 2); // they really ran in parallel threads
     }
 
+    // Plain queries from a thread with an event loop share pipelined connections: a failing
+    // statement must fail alone, and statements prepared mid-pipeline must work at once.
+    void pipelinedStatementsFailAlone()
+    {
+        auto db = freshPool(2);
+        constexpr int n = 48;
+        std::vector<QCoro::Task<SqlResult>> tasks;
+        for (int i = 0; i < n; ++i) {
+            const QString sql = i % 3 == 0 ? QStringLiteral("SELECT 100 / ?::int AS q, ?::int AS i")
+                                           : QStringLiteral("SELECT 100 / ?::int AS q, ?::int AS i, %1 AS variant").arg(i % 3);
+            tasks.push_back(db->query(sql, {i % 4 == 0 ? 0 : 4, i}));
+        }
+        for (int i = 0; i < n; ++i) {
+            const SqlResult r = QCoro::waitFor(tasks[i]);
+            if (i % 4 == 0) {
+                QCOMPARE(r.error().kind, DbError::Kind::Query);
+                QCOMPARE(r.error().sqlState, QStringLiteral("22012")); // division by zero
+            } else {
+                QVERIFY2(!r.error(), qPrintable(r.error().message));
+                QCOMPARE(r.integer(0, QStringLiteral("q")), 25);
+                QCOMPARE(r.integer(0, QStringLiteral("i")), i);
+            }
+        }
+        QCOMPARE(run(*db, QStringLiteral("SELECT ?::int + 1 AS n"), {41}).integer(0, QStringLiteral("n")), 42); // still healthy
+    }
+
     void theEventLoopKeepsRunningWhileQueriesWait()
     {
         auto db = freshPool();
