@@ -15,6 +15,8 @@ constexpr int StatementCacheLimit = 256;
 // A connection idle this long may have died with a server restart: a failure on it is retried
 // once on a fresh connection instead of answering 503 (the statement never reached a server).
 constexpr qint64 StaleAfterMs = 2000;
+// A connection whose oldest statement has waited this long is left alone by new statements.
+constexpr qint64 StallMs = 20;
 
 DbError unavailableError(const QString &message)
 {
@@ -97,8 +99,10 @@ PgAsyncConnection::~PgAsyncConnection()
 
 void PgAsyncConnection::start(PgAsyncRequest *request)
 {
-    if (m_inFlight.empty())
+    if (m_inFlight.empty()) {
         m_idleBeforeBatch = m_lastReply.elapsed();
+        m_frontSince.start();
+    }
     const PgAsyncRequest &r = *request;
     QByteArray name = m_prepared.value(r.sql);
     QByteArray text;
@@ -141,16 +145,30 @@ void PgAsyncConnection::start(PgAsyncRequest *request)
         breakDown(QString::fromUtf8(PQerrorMessage(m_connection)).trimmed());
         return;
     }
-    flush();
+    // Statements queued during this pass of the event loop leave in one write, so the server
+    // reads (and wakes for) many at once.
+    if (!m_flushPosted) {
+        m_flushPosted = true;
+        QMetaObject::invokeMethod(this, [this] {
+            m_flushPosted = false;
+            if (!m_broken)
+                flush();
+        }, Qt::QueuedConnection);
+    }
 }
 
 void PgAsyncConnection::flush()
 {
     const int r = PQflush(m_connection);
-    if (r < 0)
+    if (r < 0) {
         breakDown(QString::fromUtf8(PQerrorMessage(m_connection)).trimmed());
-    else
-        m_write->setEnabled(r == 1);
+        return;
+    }
+    m_write->setEnabled(r == 1);
+    // Sending can make libpq read what the server already answered; the socket then has nothing
+    // left to signal, so look at the buffered replies from the event loop.
+    if (!m_inFlight.empty() && !PQisBusy(m_connection))
+        QMetaObject::invokeMethod(this, &PgAsyncConnection::onReadable, Qt::QueuedConnection);
 }
 
 void PgAsyncConnection::onWritable()
@@ -181,6 +199,7 @@ void PgAsyncConnection::onReadable()
             front.request->result = PgExec::result(m_connection, std::exchange(front.result, nullptr));
             done.push_back(front.request);
             m_inFlight.pop_front();
+            m_frontSince.start();
             continue;
         }
         if (status == PGRES_FATAL_ERROR && !front.failed) {
@@ -283,19 +302,32 @@ void PgAsyncPool::dispatch()
             }
         }
         while (!m_queue.empty()) {
-            // The least loaded connection; a new one while every one is busy and we may.
-            PgAsyncConnection *best = nullptr;
-            for (auto &c : m_connections)
-                if (!best || c->inFlight() < best->inFlight())
-                    best = c.get();
-            const bool canOpen = int(m_connections.size()) + m_connecting < m_maxConnections;
-            if ((!best || best->inFlight() > 0) && canOpen && m_connecting == 0)
-                openConnection();
-            if (!best || best->inFlight() >= PgAsyncConnection::MaxInFlight)
-                break; // wait for a connection or a free pipeline slot
+            // Everything goes down the first connection that is not stuck behind a slow
+            // statement: deep pipelines batch best. Another connection opens (up to the limit)
+            // only when every open one is stalled.
+            PgAsyncConnection *target = nullptr;
+            for (auto &c : m_connections) {
+                if (c->inFlight() < PgAsyncConnection::MaxInFlight && c->stalledMs() < StallMs) {
+                    target = c.get();
+                    break;
+                }
+            }
+            if (!target) {
+                if (m_connecting > 0)
+                    break; // the new connection takes the queue when it is up
+                if (int(m_connections.size()) < m_maxConnections) {
+                    openConnection();
+                    break;
+                }
+                for (auto &c : m_connections)
+                    if (c->inFlight() < PgAsyncConnection::MaxInFlight && (!target || c->inFlight() < target->inFlight()))
+                        target = c.get();
+                if (!target)
+                    break; // every pipeline is full: wait for replies
+            }
             PgAsyncRequest *request = m_queue.front();
             m_queue.pop_front();
-            best->start(request);
+            target->start(request);
         }
     } while (m_again);
     m_dispatching = false;

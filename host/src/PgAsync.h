@@ -48,6 +48,8 @@ public:
     ~PgAsyncConnection() override;
 
     int inFlight() const { return int(m_inFlight.size()); }
+    // How long the oldest statement in flight has waited for its reply (0 when idle).
+    qint64 stalledMs() const { return m_inFlight.empty() ? 0 : m_frontSince.elapsed(); }
     bool isBroken() const { return m_broken; }
     // Sends the statement; its waiter is resumed (from this thread's event loop) when it is done.
     void start(PgAsyncRequest *request);
@@ -72,7 +74,9 @@ private:
     int m_next = 0;
     std::deque<InFlight> m_inFlight;
     bool m_broken = false;
+    bool m_flushPosted = false;
     QElapsedTimer m_lastReply;
+    QElapsedTimer m_frontSince;
     qint64 m_idleBeforeBatch = 0; // how long the session sat unused before the statements in flight
 };
 
