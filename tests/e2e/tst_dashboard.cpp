@@ -4,6 +4,7 @@
 #include "HostProcess.h"
 #include "HttpClient.h"
 #include "PgFixture.h"
+#include "ProblemCheck.h"
 
 #include <QtCore/QDateTime>
 #include <QtCore/QDeadlineTimer>
@@ -21,17 +22,6 @@ namespace {
 const QString kElementKey = QStringLiteral("element-6066-11e4-a52e-4f735466cecf"); // W3C WebDriver
 
 QByteArray compact(const QJsonObject &o) { return QJsonDocument(o).toJson(QJsonDocument::Compact); }
-
-bool waitUntil(const std::function<bool()> &condition, int timeoutMs)
-{
-    QDeadlineTimer deadline(timeoutMs);
-    while (!deadline.hasExpired()) {
-        if (condition())
-            return true;
-        QTest::qWait(100);
-    }
-    return condition();
-}
 
 quint16 freePort()
 {
@@ -170,14 +160,11 @@ private Q_SLOTS:
         env.insert(QStringLiteral("YIELDHOST_DATABASE_URL"), url);
         env.insert(QStringLiteral("YIELDHOST_JOBS__POLL_INTERVAL_MS"), QStringLiteral("200"));
 
-        const QStringList args{QStringLiteral("createuser"), QStringLiteral("--email"), QStringLiteral("ops@example.com"), QStringLiteral("--staff"),
-                               QStringLiteral("--password-stdin")};
-        HostProcess cli(env, args);
-        cli.process().start(qEnvironmentVariable("YIELDHOST_BINARY"), args);
-        QVERIFY(cli.process().waitForStarted(10000));
-        cli.process().write(m_password.toUtf8() + '\n');
-        cli.process().closeWriteChannel();
-        QVERIFY2(cli.waitForExit(60000) && cli.exitCode() == 0, qPrintable(cli.output().right(2000)));
+        QString out;
+        const int created = HostProcess::runCommand(env, {QStringLiteral("createuser"), QStringLiteral("--email"), QStringLiteral("ops@example.com"),
+                                                          QStringLiteral("--staff"), QStringLiteral("--password-stdin")},
+                                                    &out, m_password.toUtf8() + '\n');
+        QVERIFY2(created == 0, qPrintable(out.right(2000)));
 
         m_host = std::make_unique<HostProcess>(env, QStringList{QStringLiteral("all")});
         QVERIFY2(m_host->start(&error, 60000), qPrintable(error));

@@ -28,27 +28,7 @@ using Headers = QList<QPair<QByteArray, QByteArray>>;
 
 QByteArray compact(const QJsonObject &o) { return QJsonDocument(o).toJson(QJsonDocument::Compact); }
 
-// Polls with a running event loop, so the QProcess of every started host keeps reading its pipe.
-bool waitUntil(const std::function<bool()> &condition, int timeoutMs)
-{
-    QDeadlineTimer deadline(timeoutMs);
-    while (!deadline.hasExpired()) {
-        if (condition())
-            return true;
-        QTest::qWait(50);
-    }
-    return condition();
-}
-
 } // namespace
-
-// Runs a checking helper and leaves the test function if it failed.
-#define CHECK(expr)                                \
-    do {                                           \
-        expr;                                      \
-        if (QTest::currentTestFailed())            \
-            return;                                \
-    } while (false)
 
 class TestJobs : public QObject
 {
@@ -156,14 +136,11 @@ private Q_SLOTS:
         QVERIFY2(m_api->waitReady(60000), qPrintable(m_api->output().right(2000)));
 
         const QString password = QStringLiteral("staff password 0123");
-        const QStringList args{QStringLiteral("createuser"), QStringLiteral("--email"), QStringLiteral("ops@example.com"), QStringLiteral("--staff"),
-                               QStringLiteral("--password-stdin")};
-        HostProcess cli(env(), args);
-        cli.process().start(qEnvironmentVariable("YIELDHOST_BINARY"), args);
-        QVERIFY(cli.process().waitForStarted(10000));
-        cli.process().write(password.toUtf8() + '\n');
-        cli.process().closeWriteChannel();
-        QVERIFY2(cli.waitForExit(60000) && cli.exitCode() == 0, qPrintable(cli.output().right(2000)));
+        QString out;
+        const int created = HostProcess::runCommand(env(), {QStringLiteral("createuser"), QStringLiteral("--email"), QStringLiteral("ops@example.com"),
+                                                            QStringLiteral("--staff"), QStringLiteral("--password-stdin")},
+                                                    &out, password.toUtf8() + '\n');
+        QVERIFY2(created == 0, qPrintable(out.right(2000)));
         m_staff = login(QStringLiteral("ops@example.com"), password);
         QVERIFY(!m_staff.isEmpty());
 
@@ -425,14 +402,7 @@ private Q_SLOTS:
 
     void runTaskRunsInTheForegroundWithProgress()
     {
-        const QString binary = qEnvironmentVariable("YIELDHOST_BINARY");
-        auto run = [&](const QStringList &args, QString *output) {
-            HostProcess cli(env(), args);
-            cli.process().start(binary, args);
-            cli.waitForExit(60000);
-            *output = cli.output();
-            return cli.exitCode();
-        };
+        auto run = [&](const QStringList &args, QString *output) { return HostProcess::runCommand(env(), args, output); };
         QString out;
         QCOMPARE(run({QStringLiteral("run-task"), QStringLiteral("testkit.record"), QStringLiteral("--arg"), QStringLiteral("fail_times=0"),
                       QStringLiteral("--arg"), QStringLiteral("note=hello world")}, &out), 0);

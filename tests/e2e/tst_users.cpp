@@ -52,14 +52,6 @@ Headers bearer(const QByteArray &token) { return {{QByteArrayLiteral("Authorizat
 
 } // namespace
 
-// Runs a checking helper and leaves the test function if it failed.
-#define CHECK(expr)                                                                                                                        \
-    do {                                                                                                                                   \
-        expr;                                                                                                                              \
-        if (QTest::currentTestFailed())                                                                                                    \
-            return;                                                                                                                        \
-    } while (false)
-
 class TestUsers : public QObject
 {
     Q_OBJECT

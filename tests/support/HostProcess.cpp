@@ -70,6 +70,22 @@ bool HostProcess::start(QString *error, int timeoutMs)
     return false;
 }
 
+int HostProcess::runCommand(const QProcessEnvironment &extra, const QStringList &arguments, QString *output, const QByteArray &input, int timeoutMs)
+{
+    HostProcess command(extra, arguments);
+    command.process().start(qEnvironmentVariable("YIELDHOST_BINARY"), arguments);
+    if (!command.process().waitForStarted(10000)) {
+        *output = command.process().errorString();
+        return -1;
+    }
+    if (!input.isEmpty())
+        command.process().write(input);
+    command.process().closeWriteChannel();
+    const bool finished = command.waitForExit(timeoutMs);
+    *output = command.output();
+    return finished ? command.exitCode() : -1;
+}
+
 QString HostProcess::output() const
 {
     // Without an event loop QProcess only reads the pipe inside waitFor*(); a chatty child must

@@ -21,6 +21,10 @@ public:
     ~HostProcess();
 
     bool start(QString *error, int timeoutMs = 20000);
+    // A one-shot command (createuser, run-task, migrate) run to completion with `input` on its
+    // stdin: its exit code (-1 when it did not finish in time) and, in *output, what it printed.
+    static int runCommand(const QProcessEnvironment &extra, const QStringList &arguments, QString *output,
+                          const QByteArray &input = {}, int timeoutMs = 60000);
     // SIGTERM and wait; returns the exit code (or -1 if it had to be killed).
     int terminate(int timeoutMs = 15000);
     void signalTerminate(); // SIGTERM without waiting

@@ -1,13 +1,37 @@
-// ProblemCheck.h — the shared assertion that a reply is an RFC 9457 problem with a given status.
+// ProblemCheck.h — shared test assertions: a reply is an RFC 9457 problem with a given status;
+// CHECK() leaves a test function when a helper failed; waitUntil() polls with a live event loop.
 #pragma once
 
 #include "HttpClient.h"
 
+#include <QtCore/QDeadlineTimer>
 #include <QtTest/QtTest>
 
+#include <functional>
 #include <optional>
 
+// Runs a checking helper and leaves the test function if it failed.
+#define CHECK(expr)                         \
+    do {                                    \
+        expr;                               \
+        if (QTest::currentTestFailed())     \
+            return;                         \
+    } while (false)
+
 namespace yieldhost::test {
+
+// Polls with a running event loop (so the QProcess of every started host keeps reading its pipe)
+// until `condition` holds or the time is up.
+inline bool waitUntil(const std::function<bool()> &condition, int timeoutMs)
+{
+    QDeadlineTimer deadline(timeoutMs);
+    while (!deadline.hasExpired()) {
+        if (condition())
+            return true;
+        QTest::qWait(50);
+    }
+    return condition();
+}
 
 inline QString describe(const std::optional<HttpReply> &r)
 {
