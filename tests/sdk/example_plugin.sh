@@ -5,6 +5,8 @@
 set -euo pipefail
 build=$1 src=$2 binary=$3
 work=$(mktemp -d)
+chmod 755 "$work" # the embedded cluster runs as user postgres when we are root
+export YIELDHOST_DATA_DIR=$work/data
 host_pid=
 cleanup() { [[ -n $host_pid ]] && kill "$host_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
@@ -42,4 +44,9 @@ plugins = {p["id"]: p for p in json.loads(sys.argv[1])["results"]}
 assert plugins["hello"]["state"] == "running", plugins["hello"]
 PY
 kill -TERM "$host_pid"; wait "$host_pid"; host_pid=
-echo "example plugin built against the installed SDK and served by the host"
+
+# Its background task, run in the foreground.
+ran=$(YIELDHOST_PLUGIN_PATH="$work/hello" YIELDHOST_HELLO__GREETING=bonjour "$binary" run-task hello.greet --arg name=world 2>&1) \
+  || { echo "$ran"; echo "run-task failed"; exit 1; }
+[[ $ran == *'bonjour, world'* && $ran == *'hello.greet done'* ]] || { echo "$ran"; echo "unexpected run-task output"; exit 1; }
+echo "example plugin built against the installed SDK, served by the host, its task run"
