@@ -169,10 +169,7 @@ QCoro::Task<> Host::migrateInBackground()
             co_return;
         }
         qCWarning(lcMigrations).noquote() << outcome.status.error() << QStringLiteral("— retrying in 5 s (attempt %1)").arg(attempt);
-        QTimer timer;
-        timer.setSingleShot(true);
-        timer.start(5000);
-        co_await timer;
+        co_await QCoro::sleepFor(std::chrono::milliseconds(5000));
     }
 }
 
@@ -237,10 +234,7 @@ QCoro::Task<> Host::startJobs()
             if (started)
                 break;
             qCWarning(lcJobs).noquote() << started.error() << QStringLiteral("— retrying in 5 s (attempt %1)").arg(attempt);
-            QTimer timer;
-            timer.setSingleShot(true);
-            timer.start(5000);
-            co_await timer;
+            co_await QCoro::sleepFor(std::chrono::milliseconds(5000));
         }
         if (!self || m_stopping)
             co_return;
@@ -355,10 +349,7 @@ QCoro::Task<Status> Host::runTask(QString name, QJsonObject args, std::function<
         }
         if (!recorded)
             break;
-        QTimer pause;
-        pause.setSingleShot(true);
-        pause.start(1000);
-        co_await pause;
+        co_await QCoro::sleepFor(std::chrono::milliseconds(1000));
     }
     heartbeat.stop();
     if (recorded)

@@ -5,6 +5,7 @@
 #include "Logging.h"
 #include "PgConnection.h"
 
+#include <QtCore/QHash>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QPointer>
 
@@ -37,12 +38,8 @@ QCoro::Task<> JobBeat::stop()
     m_stopping = true;
     m_timer.stop();
     QPointer<JobBeat> self(this);
-    while (self && m_ticking) {
-        QTimer wait;
-        wait.setSingleShot(true);
-        wait.start(10);
-        co_await wait;
-    }
+    while (self && m_ticking)
+        co_await QCoro::sleepFor(std::chrono::milliseconds(10));
 }
 
 QCoro::Task<> JobBeat::tick()
@@ -117,6 +114,9 @@ QCoro::Task<bool> JobBeat::syncSchedules()
 QCoro::Task<> JobBeat::fireDue()
 {
     QStringList fired;
+    QHash<QString, ScheduleSpec> schedules;
+    for (const ScheduleSpec &s : m_registry.schedules())
+        schedules.insert(s.task, s);
     auto work = [&](SqlTransaction &tx) -> Status {
         fired.clear();
         const SqlResult due = tx.exec(QStringLiteral(
@@ -127,12 +127,9 @@ QCoro::Task<> JobBeat::fireDue()
         for (qsizetype i = 0; i < due.size(); ++i) {
             const QString task = due.string(i, QStringLiteral("task"));
             const QDateTime now = due.value(i, QStringLiteral("now")).toDateTime();
-            std::optional<ScheduleSpec> spec;
-            for (const ScheduleSpec &s : m_registry.schedules())
-                if (s.task == task)
-                    spec = s;
-            if (!spec)
-                continue;
+            const auto spec = schedules.constFind(task);
+            if (spec == schedules.cend())
+                continue; // a schedule no plugin of this process declares
             const QJsonObject args = QJsonDocument::fromJson(due.string(i, QStringLiteral("args")).toUtf8()).object();
             const EnqueueResult job = m_store.enqueueIn(tx, task, args, {});
             if (!job)

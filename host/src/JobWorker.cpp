@@ -24,10 +24,7 @@ namespace {
 
 QCoro::Task<> sleepMs(int ms)
 {
-    QTimer timer;
-    timer.setSingleShot(true);
-    timer.start(ms);
-    co_await timer;
+    return QCoro::sleepFor(std::chrono::milliseconds(ms));
 }
 
 } // namespace

@@ -31,8 +31,6 @@ void resumeLater(QObject *context, std::coroutine_handle<> handle)
     QMetaObject::invokeMethod(context, [handle] { handle.resume(); }, Qt::QueuedConnection);
 }
 
-void quietNotices(void *, const char *) {}
-
 struct Opened
 {
     PGconn *connection = nullptr;
@@ -41,22 +39,10 @@ struct Opened
 
 Opened openBlocking(const DatabaseUrl &url)
 {
-    const QByteArray host = url.host.toUtf8(), port = QByteArray::number(url.port), user = url.user.toUtf8(),
-                     password = url.password.toUtf8(), dbname = url.database.toUtf8(), timeout = QByteArray::number(url.connectTimeoutSeconds);
-    const char *keys[] = {"host", "port", "user", "password", "dbname", "connect_timeout", "application_name", nullptr};
-    const char *values[] = {host.constData(), port.constData(), user.constData(), password.isEmpty() ? nullptr : password.constData(),
-                            dbname.constData(), timeout.constData(), "yieldhost", nullptr};
     Opened out;
-    out.connection = PQconnectdbParams(keys, values, 0);
-    if (PQstatus(out.connection) != CONNECTION_OK) {
-        out.error = QString::fromUtf8(PQerrorMessage(out.connection)).trimmed();
-        PQfinish(out.connection);
-        out.connection = nullptr;
-        return out;
-    }
-    PQsetNoticeProcessor(out.connection, quietNotices, nullptr);
-    PQclear(PQexec(out.connection, "SET TIME ZONE 'UTC'")); // timestamps travel as UTC text both ways
-    PQsetnonblocking(out.connection, 1);
+    out.connection = PgExec::connect(url, "yieldhost", &out.error);
+    if (out.connection)
+        PQsetnonblocking(out.connection, 1);
     return out;
 }
 

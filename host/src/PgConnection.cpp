@@ -40,20 +40,10 @@ bool PgConnection::ensureOpen(QString *error)
     if (m_connection && PQstatus(m_connection) == CONNECTION_OK)
         return true;
     closeConnection();
-    const QByteArray host = m_url.host.toUtf8(), port = QByteArray::number(m_url.port), user = m_url.user.toUtf8(),
-                     password = m_url.password.toUtf8(), dbname = m_url.database.toUtf8(),
-                     timeout = QByteArray::number(m_url.connectTimeoutSeconds);
-    const char *keys[] = {"host", "port", "user", "password", "dbname", "connect_timeout", "application_name", nullptr};
-    const char *values[] = {host.constData(), port.constData(), user.constData(), password.isEmpty() ? nullptr : password.constData(),
-                            dbname.constData(), timeout.constData(), m_applicationName.constData(), nullptr};
-    m_connection = PQconnectdbParams(keys, values, 0);
-    if (PQstatus(m_connection) != CONNECTION_OK) {
-        *error = QString::fromUtf8(PQerrorMessage(m_connection)).trimmed();
-        closeConnection();
+    m_connection = PgExec::connect(m_url, m_applicationName.constData(), error);
+    if (!m_connection)
         return false;
-    }
     m_exec = std::make_unique<PgExec>(m_connection);
-    m_exec->exec(QStringLiteral("SET TIME ZONE 'UTC'"), {});
     return true;
 }
 

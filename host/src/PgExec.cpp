@@ -114,6 +114,24 @@ std::optional<QByteArray> PgExec::text(const QVariant &v)
     }
 }
 
+PGconn *PgExec::connect(const DatabaseUrl &url, const char *applicationName, QString *error)
+{
+    const QByteArray host = url.host.toUtf8(), port = QByteArray::number(url.port), user = url.user.toUtf8(),
+                     password = url.password.toUtf8(), dbname = url.database.toUtf8(), timeout = QByteArray::number(url.connectTimeoutSeconds);
+    const char *keys[] = {"host", "port", "user", "password", "dbname", "connect_timeout", "application_name", nullptr};
+    const char *values[] = {host.constData(), port.constData(), user.constData(), password.isEmpty() ? nullptr : password.constData(),
+                            dbname.constData(), timeout.constData(), applicationName, nullptr};
+    PGconn *connection = PQconnectdbParams(keys, values, 0);
+    if (PQstatus(connection) != CONNECTION_OK) {
+        *error = QString::fromUtf8(PQerrorMessage(connection)).trimmed();
+        PQfinish(connection);
+        return nullptr;
+    }
+    PQsetNoticeProcessor(connection, [](void *, const char *) {}, nullptr);
+    PQclear(PQexec(connection, "SET TIME ZONE 'UTC'")); // timestamps travel as UTC text both ways
+    return connection;
+}
+
 SqlResult PgExec::result(PGconn *connection, PGresult *res)
 {
     SqlResult out;

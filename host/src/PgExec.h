@@ -7,6 +7,8 @@
 // large share of a small query's time.
 #pragma once
 
+#include "DatabaseUrl.h"
+
 #include "yieldhost/Database.h"
 
 #include <QtCore/QByteArray>
@@ -26,6 +28,9 @@ public:
     // Text form of a bound value, or nullopt for SQL NULL.
     static std::optional<QByteArray> text(const QVariant &value);
     static SqlResult result(PGconn *connection, PGresult *result);
+    // A session of our own (blocking: call it off any event loop), in UTC, with server notices
+    // kept off stderr; nullptr and *error when the server cannot be reached.
+    static PGconn *connect(const DatabaseUrl &url, const char *applicationName, QString *error);
 
     explicit PgExec(PGconn *connection) : m_connection(connection) {}
     SqlResult exec(const QString &sql, const QVariantList &params);
