@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs every build, test and runtime dependency of Yieldhost from Debian 12 packages.
-# Idempotent: when everything is present it only runs dpkg-query and exits in well under a second.
+# Installs every build, test and runtime dependency of Yieldhost: Debian 12 packages with apt, then
+# the npm packages of tools/npm (Redoc, served at /api/docs, and Redocly CLI, which lints the
+# OpenAPI document) with `npm ci` from the committed lock file.
+# Idempotent: when everything is present it only runs dpkg-query and compares two files.
 set -euo pipefail
 
 packages=(
@@ -15,6 +17,8 @@ packages=(
   # the job dashboard test drives Debian's Chromium through ChromeDriver (WebDriver)
   chromium chromium-driver
 )
+# npm for tools/npm; a machine that already has Node.js and npm (e.g. from NodeSource) keeps them.
+command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -22,7 +26,20 @@ for p in "${packages[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 
+install_npm_packages() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/npm"
+  # npm ci records the lock it installed in node_modules/.package-lock.json: reinstall when the
+  # committed lock changed since.
+  if [[ -f $dir/node_modules/.package-lock.json && ! $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
+    return 0
+  fi
+  echo "install-deps: npm ci in tools/npm" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+}
+
 if ((${#missing[@]} == 0)); then
+  install_npm_packages
   exit 0
 fi
 
@@ -44,3 +61,4 @@ fi
 trap '[[ $created_policy == 1 ]] && $sudo rm -f $policy' EXIT
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_npm_packages

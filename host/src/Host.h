@@ -1,27 +1,36 @@
-// Host.h — one running Yieldhost process: configuration, database, plugins, HTTP server, and
-// the order things start and stop in.
+// Host.h — the composition root of one Yieldhost process: it owns every part (configuration,
+// clock, event bus, routes, services, jobs, database, plugins, HTTP server, worker, beat), hands
+// each component the few parts it uses, and decides the order things start and stop in.
 #pragma once
 
-#include "HostServices.h"
-#include "JobWorker.h"
-#include "Metrics.h"
-#include "Migrations.h"
-#include "PluginManager.h"
-#include "RequestDispatcher.h"
-#include "SystemRoutes.h"
+#include "core/Config.h"
+#include "core/HostClock.h"
+#include "core/Metrics.h"
+#include "core/ServiceRegistry.h"
+#include "db/Migrations.h"
+#include "http/RequestDispatcher.h"
+#include "http/Router.h"
+#include "http/SystemRoutes.h"
+#include "jobs/JobRegistry.h"
+#include "jobs/JobWorker.h"
+#include "pluginsystem/PluginManager.h"
+
+#include "yieldhost/Events.h"
 
 #include <QtCore/QObject>
-#include <QtCore/QTimer>
 
 #include <atomic>
 #include <memory>
 
 namespace yieldhost {
 
+class CleanupTask;
+class DbPool;
 class EmbeddedPostgres;
 class HttpServer;
 class JobBeat;
 class JobMetrics;
+class JobRoutes;
 
 // What one process does; `yieldhost all` (the default) does everything.
 struct Roles
@@ -40,13 +49,15 @@ public:
 
     // YIELDHOST_DATABASE_URL, or the embedded cluster in the data directory when there is none.
     Status openDatabase();
-    // Discover, resolve, load and initialize plugins (no network yet).
-    void loadPlugins();
+    // Registers the host's own routes and tasks, then discovers, resolves, loads and initializes
+    // plugins (no network yet). Fails only when the host's own registrations fail.
+    Status loadPlugins();
     // Applies the host's and every initialized plugin's migrations, in dependency order.
     QCoro::Task<Migrations::Outcome> migrate(std::function<void(const QString &)> progress);
     // Start plugins and the given roles. With HTTP, prints the URL on stdout; the worker and the
     // beat start once migrations are applied. Migrations run in the background (retried while
-    // the database is unreachable); /readyz says when they are done.
+    // the database is unreachable); /readyz says when they are done. Refuses to serve when a
+    // plugin named in "required_plugins" is not running.
     Status serve(Roles roles = {}, std::optional<JobWorker::Settings> workerSettings = std::nullopt);
     // `yieldhost run-task`: runs one task now in this process, recorded as a job.
     QCoro::Task<Status> runTask(QString name, QJsonObject args, std::function<void(const QString &)> progress);
@@ -54,25 +65,43 @@ public:
     void shutdown(int exitCode = 0);
     int exitCode() const { return m_exitCode; }
 
-    PluginManager &plugins() { return m_plugins; }
-    HostServices &services() { return m_services; }
+    const Config &config() const { return m_config; }
+    const PluginManager &plugins() const { return m_plugins; }
+    const JobRegistry &jobs() const { return m_jobs; }
+    // nullptr when no plugin provides T.
+    template<typename T>
+    T *service() const { return static_cast<T *>(m_services.find(T::ServiceId)); }
 
 Q_SIGNALS:
     void stopped();
 
 private:
+    Status registerHostRoutesAndTasks();
+    Status checkRequiredPlugins() const;
+    void addMetricsCollectors();
+    QCoro::Task<std::optional<QString>> notReadyReason();
     QCoro::Task<> migrateInBackground();
     QCoro::Task<> startJobs();
     QCoro::Task<> finishShutdown();
-    void registerCleanupTask();
     QStringList migrationOrder() const;
 
-    HostServices m_services;
+    // The parts plugins reach (through PluginEnvironment) — declared first, destroyed last.
+    Config m_config;
+    HostClock m_clock;
+    EventBus m_events;
+    Router m_router;
+    ServiceRegistry m_services;
+    JobRegistry m_jobs;
+    std::unique_ptr<EmbeddedPostgres> m_embedded;
+    std::unique_ptr<DbPool> m_database;
+
     Metrics m_metrics;
+    PluginListSnapshot m_pluginList;
     PluginManager m_plugins;
     RequestDispatcher m_dispatcher;
-    PluginListSnapshot m_pluginList;
-    std::unique_ptr<EmbeddedPostgres> m_embedded;
+    std::unique_ptr<SystemRoutes> m_systemRoutes;
+    std::unique_ptr<JobRoutes> m_jobRoutes;
+    std::unique_ptr<CleanupTask> m_cleanup;
     std::unique_ptr<HttpServer> m_http;
     Roles m_roles;
     std::optional<JobWorker::Settings> m_workerSettings;

@@ -1,8 +1,8 @@
 // yieldhost — the command line: one binary, several roles.
-#include "Config.h"
 #include "Host.h"
-#include "Logging.h"
-#include "SignalWatcher.h"
+#include "core/Config.h"
+#include "core/Logging.h"
+#include "core/SignalWatcher.h"
 
 #include "yieldhost/Services.h"
 
@@ -47,7 +47,8 @@ QString readPassword(bool fromStdin)
     return first == second ? first : QString();
 }
 
-int listPlugins(Host &host)
+// yieldhost plugins
+int listPlugins(const Host &host)
 {
     QTextStream out(stdout);
     out << QStringLiteral("%1 %2 %3 %4\n").arg(QStringLiteral("ID"), -16).arg(QStringLiteral("VERSION"), -10).arg(QStringLiteral("SDK"), -6).arg(QStringLiteral("STATE"));
@@ -60,6 +61,175 @@ int listPlugins(Host &host)
     return 0;
 }
 
+// The options every command shares, and each command's own.
+struct CommandLine
+{
+    QCommandLineParser parser;
+    QCommandLineOption config{QStringLiteral("config"), QStringLiteral("JSON configuration file."), QStringLiteral("file")};
+    QCommandLineOption listen{QStringLiteral("listen"), QStringLiteral("Listen address host:port (overrides config)."), QStringLiteral("address")};
+    QCommandLineOption pluginPath{QStringLiteral("plugin-path"), QStringLiteral("Extra ':'-separated plugin directories."), QStringLiteral("dirs")};
+    QCommandLineOption email{QStringLiteral("email"), QStringLiteral("createuser: the account's email."), QStringLiteral("email")};
+    QCommandLineOption staff{QStringLiteral("staff"), QStringLiteral("createuser: make a staff account.")};
+    QCommandLineOption passwordStdin{QStringLiteral("password-stdin"), QStringLiteral("createuser: read the password from standard input.")};
+    QCommandLineOption queues{QStringLiteral("queues"), QStringLiteral("worker: comma-separated queues to serve (default: all)."), QStringLiteral("a,b")};
+    QCommandLineOption concurrency{QStringLiteral("concurrency"), QStringLiteral("worker: jobs run at once per queue (default: per queue from config)."), QStringLiteral("N")};
+    QCommandLineOption arg{QStringLiteral("arg"), QStringLiteral("run-task: a task argument; the value is JSON if it parses, else a string."), QStringLiteral("key=value")};
+    QString command;
+    QStringList positional;
+    QJsonObject taskArgs;   // run-task's --arg values
+    int concurrencyValue = 0; // --concurrency, 0 when not given
+
+    CommandLine()
+    {
+        parser.setApplicationDescription(QStringLiteral(
+            "Yieldhost: a plugin host for yield-bearing investment platforms.\n\n"
+            "Commands:\n"
+            "  all       HTTP + WebSocket server, job worker and beat scheduler (default)\n"
+            "  serve     HTTP + WebSocket server only\n"
+            "  worker    job worker [--queues a,b] [--concurrency N]\n"
+            "  beat      periodic job scheduler\n"
+            "  run-task NAME [--arg key=value ...]   run a task now, in the foreground\n"
+            "  migrate   apply database migrations and exit\n"
+            "  plugins   list discovered plugins and whether they resolve\n"
+            "  createuser --email E [--staff] [--password-stdin]   create an account"));
+        parser.addHelpOption();
+        parser.addVersionOption();
+        parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("all, serve, worker, beat, run-task, migrate, plugins or createuser"), QStringLiteral("[command]"));
+        parser.addOptions({config, listen, pluginPath, email, staff, passwordStdin, queues, concurrency, arg});
+    }
+
+    // The command and its arguments, or the line refusing them.
+    std::optional<QString> parse(const QCoreApplication &app)
+    {
+        parser.process(app);
+        positional = parser.positionalArguments();
+        command = positional.value(0, QStringLiteral("all"));
+        if (positional.size() > (command == QLatin1String("run-task") ? 2 : 1))
+            return QStringLiteral("expected one command, got \"%1\"; see --help").arg(positional.join(u' '));
+        static const QStringList commands{QStringLiteral("all"), QStringLiteral("serve"), QStringLiteral("worker"), QStringLiteral("beat"),
+                                          QStringLiteral("run-task"), QStringLiteral("migrate"), QStringLiteral("plugins"), QStringLiteral("createuser")};
+        if (!commands.contains(command))
+            return QStringLiteral("unknown command \"%1\"; expected one of %2").arg(command, commands.join(QStringLiteral(", ")));
+        if (parser.isSet(concurrency)) {
+            bool ok = false;
+            concurrencyValue = parser.value(concurrency).toInt(&ok);
+            if (!ok || concurrencyValue < 1 || concurrencyValue > 1000)
+                return QStringLiteral("--concurrency must be a number from 1 to 1000");
+        }
+        if (command == QLatin1String("run-task")) {
+            if (positional.size() < 2)
+                return QStringLiteral("run-task needs a task name, e.g. yieldhost run-task host.cleanup");
+            for (const QString &a : parser.values(arg)) {
+                const qsizetype eq = a.indexOf(u'=');
+                if (eq <= 0)
+                    return QStringLiteral("--arg \"%1\" must look like key=value").arg(a);
+                const QString value = a.mid(eq + 1);
+                // Numbers, booleans, objects and quoted strings as JSON; anything else as text.
+                const QJsonDocument parsed = QJsonDocument::fromJson("[" + value.toUtf8() + "]");
+                taskArgs.insert(a.left(eq), parsed.isArray() && parsed.array().size() == 1 ? parsed.array().at(0) : QJsonValue(value));
+            }
+        }
+        if (command == QLatin1String("createuser") && !parser.isSet(email))
+            return QStringLiteral("createuser needs --email");
+        return std::nullopt;
+    }
+
+    // Built-in defaults < --config < environment, with --listen and --plugin-path as environment.
+    std::optional<Config> loadConfig(QString *error) const
+    {
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        if (parser.isSet(listen))
+            environment.insert(QStringLiteral("YIELDHOST_LISTEN"), parser.value(listen));
+        if (parser.isSet(pluginPath)) {
+            const QString existing = environment.value(QStringLiteral("YIELDHOST_PLUGIN_PATH"));
+            environment.insert(QStringLiteral("YIELDHOST_PLUGIN_PATH"), parser.value(pluginPath) + (existing.isEmpty() ? QString() : u':' + existing));
+        }
+        return Config::load(Config::builtInDefaults(), parser.value(config), environment, error);
+    }
+};
+
+// The database is migrated before a one-shot command touches it.
+std::optional<QString> migrateQuietly(Host &host)
+{
+    const Migrations::Outcome migrated = QCoro::waitFor(host.migrate({}));
+    return migrated.status ? std::nullopt : std::optional<QString>(migrated.status.error());
+}
+
+// yieldhost migrate
+int migrate(Host &host)
+{
+    const Migrations::Outcome outcome = QCoro::waitFor(host.migrate([](const QString &line) {
+        std::printf("%s\n", qPrintable(line));
+        std::fflush(stdout);
+    }));
+    return outcome.status ? 0 : fail(outcome.status.error());
+}
+
+// yieldhost run-task NAME --arg k=v ...
+int runTask(Host &host, const CommandLine &cli)
+{
+    const QString name = cli.positional.at(1);
+    if (const auto error = migrateQuietly(host))
+        return fail(*error);
+    QElapsedTimer clock;
+    clock.start();
+    auto progress = [&clock](const QString &line) {
+        std::printf("[%7.3fs] %s\n", double(clock.elapsed()) / 1000.0, qPrintable(line));
+        std::fflush(stdout);
+    };
+    const Status ran = QCoro::waitFor(host.runTask(name, cli.taskArgs, progress));
+    if (!ran)
+        return fail(QStringLiteral("%1 failed: %2").arg(name, ran.error()));
+    progress(QStringLiteral("%1 done").arg(name));
+    return 0;
+}
+
+// yieldhost createuser --email E [--staff] [--password-stdin]
+int createUser(Host &host, const CommandLine &cli, const QString &password)
+{
+    if (const auto error = migrateQuietly(host))
+        return fail(*error);
+    auto *accounts = host.service<Accounts>();
+    if (!accounts)
+        return fail(QStringLiteral("no plugin provides accounts (is the users plugin on the plugin path?)"));
+    const QString email = cli.parser.value(cli.email);
+    const bool staff = cli.parser.isSet(cli.staff);
+    const Status created = QCoro::waitFor(accounts->createUser(email, password, staff));
+    if (!created)
+        return fail(created.error());
+    std::printf("created %s account %s\n", staff ? "staff" : "user", qPrintable(email));
+    return 0;
+}
+
+// yieldhost all | serve | worker | beat: runs until SIGTERM/SIGINT.
+int serve(QCoreApplication &app, Host &host, const CommandLine &cli, std::optional<JobWorker::Settings> workerSettings)
+{
+    SignalWatcher signals;
+    QObject::connect(&signals, &SignalWatcher::terminationRequested, &host, [&host](int signalNumber) {
+        qCInfo(lcHost) << "received signal" << signalNumber;
+        host.shutdown();
+    });
+    QObject::connect(&host, &Host::stopped, &app, &QCoreApplication::quit);
+    const bool all = cli.command == QLatin1String("all");
+    Roles roles;
+    roles.http = all || cli.command == QLatin1String("serve");
+    roles.worker = all || cli.command == QLatin1String("worker");
+    roles.beat = all || cli.command == QLatin1String("beat");
+    if (Status s = host.serve(roles, std::move(workerSettings)); !s)
+        return fail(s.error());
+    const int code = app.exec();
+    return code != 0 ? code : host.exitCode();
+}
+
+// --queues and --concurrency, checked before anything starts.
+std::optional<JobWorker::Settings> workerSettings(const Host &host, const CommandLine &cli, QString *error)
+{
+    QStringList queues;
+    for (const QString &q : cli.parser.value(cli.queues).split(u',', Qt::SkipEmptyParts))
+        queues.append(q.trimmed());
+    return JobWorker::Settings::fromConfig(host.config(), host.jobs(), queues, cli.concurrencyValue, error);
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -68,160 +238,43 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationName(QStringLiteral("yieldhost"));
     QCoreApplication::setApplicationVersion(QStringLiteral(YIELDHOST_VERSION));
 
-    QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Yieldhost: a plugin host for yield-bearing investment platforms.\n\n"
-        "Commands:\n"
-        "  all       HTTP + WebSocket server, job worker and beat scheduler (default)\n"
-        "  serve     HTTP + WebSocket server only\n"
-        "  worker    job worker [--queues a,b] [--concurrency N]\n"
-        "  beat      periodic job scheduler\n"
-        "  run-task NAME [--arg key=value ...]   run a task now, in the foreground\n"
-        "  migrate   apply database migrations and exit\n"
-        "  plugins   list discovered plugins and whether they resolve\n"
-        "  createuser --email E [--staff] [--password-stdin]   create an account"));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("all, serve, worker, beat, run-task, migrate, plugins or createuser"), QStringLiteral("[command]"));
-    const QCommandLineOption configOption(QStringLiteral("config"), QStringLiteral("JSON configuration file."), QStringLiteral("file"));
-    const QCommandLineOption listenOption(QStringLiteral("listen"), QStringLiteral("Listen address host:port (overrides config)."), QStringLiteral("address"));
-    const QCommandLineOption pluginPathOption(QStringLiteral("plugin-path"), QStringLiteral("Extra ':'-separated plugin directories."), QStringLiteral("dirs"));
-    const QCommandLineOption emailOption(QStringLiteral("email"), QStringLiteral("createuser: the account's email."), QStringLiteral("email"));
-    const QCommandLineOption staffOption(QStringLiteral("staff"), QStringLiteral("createuser: make a staff account."));
-    const QCommandLineOption passwordStdinOption(QStringLiteral("password-stdin"), QStringLiteral("createuser: read the password from standard input."));
-    const QCommandLineOption queuesOption(QStringLiteral("queues"), QStringLiteral("worker: comma-separated queues to serve (default: all)."), QStringLiteral("a,b"));
-    const QCommandLineOption concurrencyOption(QStringLiteral("concurrency"), QStringLiteral("worker: jobs run at once per queue (default: per queue from config)."), QStringLiteral("N"));
-    const QCommandLineOption argOption(QStringLiteral("arg"), QStringLiteral("run-task: a task argument; the value is JSON if it parses, else a string."), QStringLiteral("key=value"));
-    parser.addOptions({configOption, listenOption, pluginPathOption, emailOption, staffOption, passwordStdinOption,
-                       queuesOption, concurrencyOption, argOption});
-    parser.process(app);
-
-    const QStringList positional = parser.positionalArguments();
-    const QString command = positional.value(0, QStringLiteral("all"));
-    if (positional.size() > (command == QLatin1String("run-task") ? 2 : 1))
-        return fail(QStringLiteral("expected one command, got \"%1\"; see --help").arg(positional.join(u' ')), 2);
-    static const QStringList commands{QStringLiteral("all"), QStringLiteral("serve"), QStringLiteral("worker"), QStringLiteral("beat"),
-                                      QStringLiteral("run-task"), QStringLiteral("migrate"), QStringLiteral("plugins"), QStringLiteral("createuser")};
-    if (!commands.contains(command))
-        return fail(QStringLiteral("unknown command \"%1\"; expected one of %2").arg(command, commands.join(QStringLiteral(", "))), 2);
-
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    if (parser.isSet(listenOption))
-        environment.insert(QStringLiteral("YIELDHOST_LISTEN"), parser.value(listenOption));
-    if (parser.isSet(pluginPathOption)) {
-        const QString existing = environment.value(QStringLiteral("YIELDHOST_PLUGIN_PATH"));
-        environment.insert(QStringLiteral("YIELDHOST_PLUGIN_PATH"),
-                           parser.value(pluginPathOption) + (existing.isEmpty() ? QString() : u':' + existing));
-    }
+    CommandLine cli;
+    if (const auto refused = cli.parse(app))
+        return fail(*refused, 2);
     QString error;
-    auto config = Config::load(Config::builtInDefaults(), parser.value(configOption), environment, &error);
+    auto config = cli.loadConfig(&error);
     if (!config)
         return fail(error);
     installLogFormat(config->string(QStringLiteral("log_format")));
 
-    int concurrency = 0;
-    if (parser.isSet(concurrencyOption)) {
-        bool ok = false;
-        concurrency = parser.value(concurrencyOption).toInt(&ok);
-        if (!ok || concurrency < 1 || concurrency > 1000)
-            return fail(QStringLiteral("--concurrency must be a number from 1 to 1000"), 2);
-    }
-    QJsonObject taskArgs;
-    if (command == QLatin1String("run-task")) {
-        if (positional.size() < 2)
-            return fail(QStringLiteral("run-task needs a task name, e.g. yieldhost run-task host.cleanup"), 2);
-        for (const QString &arg : parser.values(argOption)) {
-            const qsizetype eq = arg.indexOf(u'=');
-            if (eq <= 0)
-                return fail(QStringLiteral("--arg \"%1\" must look like key=value").arg(arg), 2);
-            const QString value = arg.mid(eq + 1);
-            // Numbers, booleans, objects and quoted strings as JSON; anything else as text.
-            const QJsonDocument parsed = QJsonDocument::fromJson("[" + value.toUtf8() + "]");
-            taskArgs.insert(arg.left(eq), parsed.isArray() && parsed.array().size() == 1 ? parsed.array().at(0) : QJsonValue(value));
-        }
-    }
-
-    const bool serving = command == QLatin1String("all") || command == QLatin1String("serve");
-    const bool working = command == QLatin1String("all") || command == QLatin1String("worker");
-    if (serving && !config->boolean(QStringLiteral("sandbox")) && config->string(QStringLiteral("jwt_secret")).size() < 32)
-        return fail(QStringLiteral("YIELDHOST_JWT_SECRET must be set to a secret of at least 32 bytes outside sandbox mode (YIELDHOST_SANDBOX=0)"));
-
     QString password;
-    if (command == QLatin1String("createuser")) {
-        if (!parser.isSet(emailOption))
-            return fail(QStringLiteral("createuser needs --email"), 2);
-        password = readPassword(parser.isSet(passwordStdinOption));
+    if (cli.command == QLatin1String("createuser")) { // asked before anything starts
+        password = readPassword(cli.parser.isSet(cli.passwordStdin));
         if (password.isEmpty())
             return fail(QStringLiteral("no password given: use --password-stdin or type it at the prompt"), 2);
     }
 
     Host host(std::move(*config));
-    if (command == QLatin1String("plugins")) {
-        host.loadPlugins();
+    if (cli.command == QLatin1String("plugins")) {
+        if (Status s = host.loadPlugins(); !s)
+            return fail(s.error());
         return listPlugins(host);
     }
     if (Status s = host.openDatabase(); !s)
         return fail(s.error());
-    host.loadPlugins();
-    if (command == QLatin1String("migrate")) {
-        const Migrations::Outcome outcome = QCoro::waitFor(host.migrate([](const QString &line) {
-            std::printf("%s\n", qPrintable(line));
-            std::fflush(stdout);
-        }));
-        return outcome.status ? 0 : fail(outcome.status.error());
-    }
-    if (command == QLatin1String("run-task")) {
-        const Migrations::Outcome migrated = QCoro::waitFor(host.migrate({}));
-        if (!migrated.status)
-            return fail(migrated.status.error());
-        QElapsedTimer clock;
-        clock.start();
-        auto progress = [&clock](const QString &line) {
-            std::printf("[%7.3fs] %s\n", double(clock.elapsed()) / 1000.0, qPrintable(line));
-            std::fflush(stdout);
-        };
-        const Status ran = QCoro::waitFor(host.runTask(positional.at(1), taskArgs, progress));
-        if (!ran)
-            return fail(QStringLiteral("%1 failed: %2").arg(positional.at(1), ran.error()));
-        progress(QStringLiteral("%1 done").arg(positional.at(1)));
-        return 0;
-    }
-    if (command == QLatin1String("createuser")) {
-        const Migrations::Outcome migrated = QCoro::waitFor(host.migrate({}));
-        if (!migrated.status)
-            return fail(migrated.status.error());
-        auto *accounts = static_cast<Accounts *>(host.services().services.find(Accounts::ServiceId));
-        if (!accounts)
-            return fail(QStringLiteral("no plugin provides accounts (is the users plugin on the plugin path?)"));
-        const QString email = parser.value(emailOption);
-        const Status created = QCoro::waitFor(accounts->createUser(email, password, parser.isSet(staffOption)));
-        if (!created)
-            return fail(created.error());
-        std::printf("created %s account %s\n", parser.isSet(staffOption) ? "staff" : "user", qPrintable(email));
-        return 0;
-    }
-
-    SignalWatcher signals;
-    QObject::connect(&signals, &SignalWatcher::terminationRequested, &host, [&host](int signalNumber) {
-        qCInfo(lcHost) << "received signal" << signalNumber;
-        host.shutdown();
-    });
-    QObject::connect(&host, &Host::stopped, &app, &QCoreApplication::quit);
-    Roles roles;
-    roles.http = serving;
-    roles.worker = working;
-    roles.beat = command == QLatin1String("all") || command == QLatin1String("beat");
-    std::optional<JobWorker::Settings> workerSettings;
-    if (working) {
-        QStringList queues;
-        for (const QString &q : parser.value(queuesOption).split(u',', Qt::SkipEmptyParts))
-            queues.append(q.trimmed());
-        workerSettings = JobWorker::Settings::fromConfig(host.services().config, host.services().jobs, queues, concurrency, &error);
-        if (!workerSettings)
+    if (Status s = host.loadPlugins(); !s)
+        return fail(s.error());
+    if (cli.command == QLatin1String("migrate"))
+        return migrate(host);
+    if (cli.command == QLatin1String("run-task"))
+        return runTask(host, cli);
+    if (cli.command == QLatin1String("createuser"))
+        return createUser(host, cli, password);
+    std::optional<JobWorker::Settings> settings;
+    if (cli.command == QLatin1String("all") || cli.command == QLatin1String("worker")) {
+        settings = workerSettings(host, cli, &error);
+        if (!settings)
             return fail(error, 2);
     }
-    if (Status s = host.serve(roles, workerSettings); !s)
-        return fail(s.error());
-    const int code = app.exec();
-    return code != 0 ? code : host.exitCode();
+    return serve(app, host, cli, std::move(settings));
 }

@@ -1,4 +1,5 @@
 #include "yieldhost/Database.h"
+#include "yieldhost/HostAccess.h"
 
 namespace yieldhost {
 
@@ -65,10 +66,17 @@ std::optional<Decimal> SqlResult::decimal(qsizetype row, const QString &column) 
     return Decimal::fromString(v.toString());
 }
 
-void SqlResult::setError(DbError error) { d->error = std::move(error); }
-void SqlResult::setColumns(QStringList columns) { d->columns = std::move(columns); }
-void SqlResult::appendRow(QVariantList row) { d->rows.append(std::move(row)); }
-void SqlResult::setRowsAffected(qint64 n) { d->rowsAffected = n; }
+void SqlResultWriter::setError(SqlResult &r, DbError error) { r.d->error = std::move(error); }
+void SqlResultWriter::setColumns(SqlResult &r, QStringList columns) { r.d->columns = std::move(columns); }
+void SqlResultWriter::appendRow(SqlResult &r, QVariantList row) { r.d->rows.append(std::move(row)); }
+void SqlResultWriter::setRowsAffected(SqlResult &r, qint64 n) { r.d->rowsAffected = n; }
+
+SqlResult SqlResultWriter::failed(DbError error)
+{
+    SqlResult r;
+    setError(r, std::move(error));
+    return r;
+}
 
 SqlTransaction::~SqlTransaction() = default;
 Database::~Database() = default;

@@ -1,4 +1,5 @@
 #include "yieldhost/Http.h"
+#include "yieldhost/HostAccess.h"
 
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
@@ -72,16 +73,16 @@ QHostAddress HttpRequest::peerAddress() const { return d->peer; }
 QString HttpRequest::requestId() const { return d->requestId; }
 const std::optional<AuthenticatedUser> &HttpRequest::user() const { return d->user; }
 
-void HttpRequest::setMethod(HttpMethod method) { d->method = method; }
-void HttpRequest::setPath(const QString &path) { d->path = path; }
-void HttpRequest::setQuery(const QUrlQuery &query) { d->query = query; }
-void HttpRequest::addHeader(QByteArray lowerName, QByteArray value) { d->headers.append({std::move(lowerName), std::move(value)}); }
-void HttpRequest::setBody(QByteArray body) { d->body = std::move(body); }
-void HttpRequest::setJson(QJsonValue json) { d->json = std::move(json); }
-void HttpRequest::setPathParams(QHash<QString, QString> params) { d->pathParams = std::move(params); }
-void HttpRequest::setPeerAddress(const QHostAddress &address) { d->peer = address; }
-void HttpRequest::setRequestId(const QString &id) { d->requestId = id; }
-void HttpRequest::setUser(std::optional<AuthenticatedUser> user) { d->user = std::move(user); }
+void HttpRequestWriter::setMethod(HttpRequest &r, HttpMethod method) { r.d->method = method; }
+void HttpRequestWriter::setPath(HttpRequest &r, const QString &path) { r.d->path = path; }
+void HttpRequestWriter::setQuery(HttpRequest &r, const QUrlQuery &query) { r.d->query = query; }
+void HttpRequestWriter::addHeader(HttpRequest &r, QByteArray lowerName, QByteArray value) { r.d->headers.append({std::move(lowerName), std::move(value)}); }
+void HttpRequestWriter::setBody(HttpRequest &r, QByteArray body) { r.d->body = std::move(body); }
+void HttpRequestWriter::setJson(HttpRequest &r, QJsonValue json) { r.d->json = std::move(json); }
+void HttpRequestWriter::setPathParams(HttpRequest &r, QHash<QString, QString> params) { r.d->pathParams = std::move(params); }
+void HttpRequestWriter::setPeerAddress(HttpRequest &r, const QHostAddress &address) { r.d->peer = address; }
+void HttpRequestWriter::setRequestId(HttpRequest &r, const QString &id) { r.d->requestId = id; }
+void HttpRequestWriter::setUser(HttpRequest &r, std::optional<AuthenticatedUser> user) { r.d->user = std::move(user); }
 
 class HttpResponseData : public QSharedData
 {

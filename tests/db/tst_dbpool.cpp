@@ -1,7 +1,9 @@
 // The async database API against a real PostgreSQL: exact NUMERIC, bound parameters, a pool
 // shared by many coroutines, transactions that roll back or retry, and an outage survived.
-#include "DbPool.h"
+#include "db/DbPool.h"
 #include "PgFixture.h"
+
+#include "yieldhost/Http.h"
 
 #include <QCoro/QCoroTask>
 #include <QtCore/QRandomGenerator>

@@ -1,6 +1,6 @@
 // The host's private PostgreSQL cluster, against real servers: each test initializes its own
 // cluster in a temporary directory (socket only, fsync off).
-#include "EmbeddedPostgres.h"
+#include "db/EmbeddedPostgres.h"
 
 #include <QtCore/QDateTime>
 #include <QtCore/QDir>

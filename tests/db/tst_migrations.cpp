@@ -1,7 +1,7 @@
 // Migrations against a real PostgreSQL: order, checksums, rollback of a failing file, a tampered
 // file refused, and two hosts migrating at once applying each file exactly once.
-#include "DbPool.h"
-#include "Migrations.h"
+#include "db/DbPool.h"
+#include "db/Migrations.h"
 #include "PgFixture.h"
 
 #include <QtTest/QtTest>

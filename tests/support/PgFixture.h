@@ -3,7 +3,7 @@
 // per test.
 #pragma once
 
-#include "EmbeddedPostgres.h"
+#include "db/EmbeddedPostgres.h"
 
 #include <QtCore/QTemporaryDir>
 

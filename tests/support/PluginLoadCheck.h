@@ -1,9 +1,9 @@
 // PluginLoadCheck.h — the shared body of each domain plugin's load test.
 #pragma once
 
-#include "HostPluginContext.h"
-#include "HostServices.h"
-#include "PluginManager.h"
+#include "HostParts.h"
+#include "pluginsystem/HostPluginContext.h"
+#include "pluginsystem/PluginManager.h"
 
 #include <QtTest/QtTest>
 
@@ -14,8 +14,8 @@ inline void checkPluginRuns(const QString &id)
     QString error;
     auto config = Config::load(Config::builtInDefaults(), {}, {}, &error);
     QVERIFY2(config, qPrintable(error));
-    HostServices services(std::move(*config));
-    PluginManager manager(services);
+    HostParts parts(std::move(*config));
+    PluginManager manager(parts.environment());
     manager.discover({QStringLiteral(YIELDHOST_PLUGIN_DIR)});
     manager.resolve();
     manager.loadAndInitialize();

@@ -1,5 +1,5 @@
 // Configuration layering: built-in defaults < JSON file < YIELDHOST_* environment.
-#include "Config.h"
+#include "core/Config.h"
 
 #include <QtCore/QTemporaryFile>
 #include <QtTest/QtTest>

@@ -1,6 +1,6 @@
 // Cron expressions: hand-checked next() tables, rejected syntax, and a seeded cross-check against a
 // minute-by-minute reference so the month/day/hour skipping in Cron::next() cannot silently drift.
-#include "Cron.h"
+#include "jobs/Cron.h"
 
 #include <QtCore/QRandomGenerator>
 #include <QtTest/QtTest>

@@ -1,5 +1,5 @@
 // Placeholder rewriting and value formatting for libpq, without a server.
-#include "PgExec.h"
+#include "db/PgExec.h"
 
 #include <QtCore/QDateTime>
 #include <QtTest/QtTest>

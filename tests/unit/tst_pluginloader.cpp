@@ -1,7 +1,7 @@
 // The plugin loader: metadata before code, SDK range, missing dependencies, cycles, failure
 // propagation, dependency order for start and reverse order for stop.
-#include "HostServices.h"
-#include "PluginManager.h"
+#include "HostParts.h"
+#include "pluginsystem/PluginManager.h"
 
 #include <QtCore/QTemporaryDir>
 #include <QtTest/QtTest>
@@ -17,7 +17,7 @@ class TestPluginLoader : public QObject
 
     struct Loaded
     {
-        std::unique_ptr<HostServices> services;
+        std::unique_ptr<test::HostParts> parts;
         std::unique_ptr<PluginManager> manager;
         QString warnings;
     };
@@ -34,8 +34,8 @@ class TestPluginLoader : public QObject
         QString error;
         auto config = Config::load(Config::builtInDefaults(), {}, {}, &error);
         Loaded l;
-        l.services = std::make_unique<HostServices>(std::move(*config));
-        l.manager = std::make_unique<PluginManager>(*l.services);
+        l.parts = std::make_unique<test::HostParts>(std::move(*config));
+        l.manager = std::make_unique<PluginManager>(l.parts->environment());
         s_warnings.clear();
         const auto previous = qInstallMessageHandler(captureWarnings);
         l.manager->discover({qEnvironmentVariable("YIELDHOST_FIXTURE_PLUGINS")});
@@ -81,7 +81,7 @@ private Q_SLOTS:
         QCOMPARE(state(l, QStringLiteral("alpha")), QStringLiteral("running"));
         QCOMPARE(state(l, QStringLiteral("beta")), QStringLiteral("running"));
         QCOMPARE(state(l, QStringLiteral("gamma")), QStringLiteral("running"));
-        QVERIFY(l.services->router.match(HttpMethod::Get, QStringLiteral("/fixture/alpha")).route);
+        QVERIFY(l.parts->router.match(HttpMethod::Get, QStringLiteral("/fixture/alpha")).route);
     }
 
     void dependenciesStartFirstAndStopLast()
@@ -131,6 +131,30 @@ private Q_SLOTS:
         QCOMPARE(l.warnings.count(QLatin1String("plugin cycle-b refused")), 1);
     }
 
+    void aSecondProviderOfAServiceIsRefusedWithOneLine()
+    {
+        const Loaded l = loadFixtures();
+        QCOMPARE(state(l, QStringLiteral("provider-a")), QStringLiteral("running"));
+        QCOMPARE(state(l, QStringLiteral("provider-b")), QStringLiteral("failed"));
+        QVERIFY2(error(l, QStringLiteral("provider-b")).contains(QLatin1String("service dev.yieldhost.test.Fixture/1 is already provided by plugin provider-a")),
+                 qPrintable(error(l, QStringLiteral("provider-b"))));
+        QCOMPARE(l.warnings.count(QLatin1String("plugin provider-b refused")), 1);
+        // The first provider still answers.
+        const auto *service = static_cast<const QString *>(l.parts->services.find("dev.yieldhost.test.Fixture/1"));
+        QVERIFY(service);
+        QCOMPARE(*service, QStringLiteral("provider-a"));
+    }
+
+    void aRefusedPluginsServicesAreWithdrawn()
+    {
+        // "failsinit" provides the service, then fails: it must not stay registered (provider-a,
+        // later in id order, could not have registered otherwise).
+        const Loaded l = loadFixtures();
+        QCOMPARE(state(l, QStringLiteral("failsinit")), QStringLiteral("failed"));
+        QVERIFY(logLines().indexOf(QStringLiteral("init:failsinit")) < logLines().indexOf(QStringLiteral("init:provider-a")));
+        QCOMPARE(state(l, QStringLiteral("provider-a")), QStringLiteral("running"));
+    }
+
     void failedInitializeTakesDownOnlyItsDependents()
     {
         const Loaded l = loadFixtures();
@@ -147,7 +171,7 @@ private Q_SLOTS:
         const Loaded a = loadFixtures();
         const Loaded b = loadFixtures();
         QCOMPARE(a.manager->order(), b.manager->order());
-        QCOMPARE(a.manager->order(), (QStringList{QStringLiteral("alpha"), QStringLiteral("beta"), QStringLiteral("gamma")}));
+        QCOMPARE(a.manager->order(), (QStringList{QStringLiteral("alpha"), QStringLiteral("beta"), QStringLiteral("gamma"), QStringLiteral("provider-a")}));
     }
 
     void describeListsFailuresWithReasons()

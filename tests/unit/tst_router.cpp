@@ -1,5 +1,6 @@
 // Routing: static and parameterised paths, 405 with Allow, refusal of bad registrations, OpenAPI.
-#include "Router.h"
+#include "http/RouteTable.h"
+#include "http/Router.h"
 
 #include <QtCore/QJsonArray>
 #include <QtTest/QtTest>
@@ -7,6 +8,12 @@
 using namespace yieldhost;
 
 namespace {
+// A host-style route owner: one member function per endpoint.
+struct Table
+{
+    QCoro::Task<HttpResponse> one(HttpRequest) { co_return HttpResponse::json(200, QJsonObject{}); }
+};
+
 HttpHandler ok()
 {
     return [](HttpRequest) -> QCoro::Task<HttpResponse> { co_return HttpResponse(200); };
@@ -106,9 +113,52 @@ private Q_SLOTS:
         const QJsonObject op = doc[QLatin1String("paths")][QLatin1String("/api/v1/wallets/{id}")][QLatin1String("get")].toObject();
         QCOMPARE(op.value(QLatin1String("summary")).toString(), QStringLiteral("One wallet"));
         QCOMPARE(op[QLatin1String("parameters")][0][QLatin1String("name")].toString(), QStringLiteral("id"));
-        QVERIFY(op.contains(QLatin1String("security")));
+        QCOMPARE(op[QLatin1String("security")][0].toObject().keys(), QStringList{QStringLiteral("bearer")});
+        QCOMPARE(op.value(QLatin1String("operationId")).toString(), QStringLiteral("getApiV1WalletsId"));
+        QVERIFY(op[QLatin1String("responses")].toObject().contains(QLatin1String("401")));
+        QCOMPARE(op[QLatin1String("responses")][QLatin1String("401")][QLatin1String("content")][QLatin1String("application/problem+json")]
+                     [QLatin1String("schema")][QLatin1String("$ref")].toString(),
+                 QStringLiteral("#/components/schemas/Problem"));
         const QJsonObject health = doc[QLatin1String("paths")][QLatin1String("/healthz")][QLatin1String("get")].toObject();
-        QVERIFY(!health.contains(QLatin1String("security")));
+        // Public: an explicit empty requirement, so no global requirement can apply to it.
+        QVERIFY(health.value(QLatin1String("security")).isArray());
+        QVERIFY(health.value(QLatin1String("security")).toArray().isEmpty());
+        QVERIFY(!health[QLatin1String("responses")].toObject().contains(QLatin1String("401")));
+        QVERIFY(!doc[QLatin1String("servers")].toArray().isEmpty());
+        QVERIFY(!doc[QLatin1String("info")][QLatin1String("license")][QLatin1String("name")].toString().isEmpty());
+    }
+
+    void openApiKeepsAnOperationIdItsOwnerGave()
+    {
+        Router r;
+        QString e;
+        r.add(QStringLiteral("p"), HttpMethod::Post, QStringLiteral("/api/v1/things"), ok(), &e)->openapi(QJsonObject{{QStringLiteral("operationId"), QStringLiteral("createThing")}});
+        const QJsonObject op = r.openApi(QStringLiteral("t"), QStringLiteral("1"))[QLatin1String("paths")][QLatin1String("/api/v1/things")][QLatin1String("post")].toObject();
+        QCOMPARE(op.value(QLatin1String("operationId")).toString(), QStringLiteral("createThing"));
+        QVERIFY(op[QLatin1String("responses")].toObject().contains(QLatin1String("415"))); // bodies are checked by the host
+    }
+
+    void routeTableReportsEveryRefusedRowAndRegistersTheRest()
+    {
+        Router r;
+        Table table;
+        static constexpr RouteRow<Table> rows[] = {
+            {HttpMethod::Get, "/a", AuthLevel::Public, "getA", "A", &Table::one},
+            {HttpMethod::Get, "/a", AuthLevel::Public, "getAAgain", "A again", &Table::one},
+            {HttpMethod::Get, "/b/{", AuthLevel::Public, "getB", "B", &Table::one},
+            {HttpMethod::Get, "/c", AuthLevel::Staff, "getC", "C", &Table::one},
+        };
+        const Status s = addRouteTable<Table>(r, QStringLiteral("host"), table, rows);
+        QVERIFY(!s);
+        QVERIFY2(s.error().contains(QLatin1String("already registered")), qPrintable(s.error()));
+        QVERIFY2(s.error().contains(QLatin1String("/b/{")), qPrintable(s.error()));
+        QCOMPARE(r.routeCount(), 2);
+        const Router::Match c = r.match(HttpMethod::Get, QStringLiteral("/c"));
+        QVERIFY(c.route);
+        QCOMPARE(c.route->authLevel(), AuthLevel::Staff);
+        QCOMPARE(r.openApi(QStringLiteral("t"), QStringLiteral("1"))[QLatin1String("paths")][QLatin1String("/c")][QLatin1String("get")]
+                     [QLatin1String("operationId")].toString(),
+                 QStringLiteral("getC"));
     }
 
     void webSocketPathsAreUnique()

@@ -5,7 +5,7 @@
 // Decimal's text and read back from NUMERIC as text (never through double).
 //
 //   SqlResult r = co_await ctx.database().query(u"SELECT balance FROM wallets_wallet WHERE id = ?"_s, {id});
-//   if (r.error()) co_return problemFor(r.error());
+//   if (r.error()) co_return problemFor(r.error()).toResponse();   // problemFor: Http.h
 //   const std::optional<Decimal> balance = r.decimal(0, u"balance"_s);
 //
 // A transaction is a function run on a DB thread between BEGIN and COMMIT. It may block (it is
@@ -27,7 +27,6 @@
 
 #include "yieldhost/Decimal.h"
 #include "yieldhost/Global.h"
-#include "yieldhost/Http.h"
 #include "yieldhost/Status.h"
 
 #include <QtCore/QJsonObject>
@@ -83,13 +82,8 @@ public:
     std::optional<Decimal> decimal(qsizetype row, const QString &column) const; // from NUMERIC text
     bool isNull(qsizetype row, const QString &column) const;
 
-    // Host side.
-    void setError(DbError error);
-    void setColumns(QStringList columns);
-    void appendRow(QVariantList row);
-    void setRowsAffected(qint64 n);
-
 private:
+    friend class SqlResultWriter; // the host fills results in (not part of the plugin API)
     QSharedDataPointer<SqlResultData> d;
 };
 
@@ -128,9 +122,5 @@ public:
                                                         TransactionOptions options = {}) = 0;
     virtual bool hasReplica() const = 0;
 };
-
-// The client-facing problem for a database error: 503 + Retry-After when it is down, 409 for a
-// uniqueness conflict, 500 for anything else (a server bug; log the error's message).
-YIELDHOST_SDK_EXPORT Problem problemFor(const DbError &error);
 
 } // namespace yieldhost

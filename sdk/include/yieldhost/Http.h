@@ -73,19 +73,8 @@ public:
     QString requestId() const;
     const std::optional<AuthenticatedUser> &user() const;
 
-    // Host side: filled in before the handler runs.
-    void setMethod(HttpMethod method);
-    void setPath(const QString &path);
-    void setQuery(const QUrlQuery &query);
-    void addHeader(QByteArray lowerName, QByteArray value);
-    void setBody(QByteArray body);
-    void setJson(QJsonValue json);
-    void setPathParams(QHash<QString, QString> params);
-    void setPeerAddress(const QHostAddress &address);
-    void setRequestId(const QString &id);
-    void setUser(std::optional<AuthenticatedUser> user);
-
 private:
+    friend class HttpRequestWriter; // the host fills requests in (not part of the plugin API)
     QSharedDataPointer<HttpRequestData> d;
 };
 
@@ -135,6 +124,11 @@ struct YIELDHOST_SDK_EXPORT Problem
     static Problem validation(QMap<QString, QStringList> errors);
     static Problem unavailable(const QString &detail, int retryAfterSeconds);
 };
+
+// The client-facing problem for a database error: 503 + Retry-After when it is down, 409 for a
+// uniqueness conflict, 500 for anything else (a server bug; log the error's message).
+struct DbError;
+YIELDHOST_SDK_EXPORT Problem problemFor(const DbError &error);
 
 using HttpHandler = std::function<QCoro::Task<HttpResponse>(HttpRequest)>;
 

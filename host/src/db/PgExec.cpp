@@ -1,0 +1,232 @@
+#include "db/PgExec.h"
+
+#include "yieldhost/HostAccess.h"
+
+#include <QtCore/QDateTime>
+#include <QtCore/QUuid>
+
+namespace yieldhost {
+
+namespace {
+
+constexpr int StatementCacheLimit = 256;
+
+// Type OIDs from PostgreSQL's pg_type.
+constexpr Oid BoolOid = 16, Int8Oid = 20, Int2Oid = 21, Int4Oid = 23, OidOid = 26, DateOid = 1082, TimestampOid = 1114,
+              TimestampTzOid = 1184;
+
+QDateTime parseTimestamp(QByteArray text, bool withZone)
+{
+    // "2026-11-25 13:14:29.228+00" (the session runs in UTC) -> ISO 8601.
+    text.replace(' ', 'T');
+    if (!withZone)
+        text.append('Z');
+    else if (text.size() >= 3 && (text.at(text.size() - 3) == '+' || text.at(text.size() - 3) == '-'))
+        text.append(":00");
+    QDateTime dt = QDateTime::fromString(QString::fromLatin1(text), Qt::ISODateWithMs);
+    return dt.toUTC();
+}
+
+DbError unavailable(PGconn *connection)
+{
+    DbError e;
+    e.kind = DbError::Kind::Unavailable;
+    e.message = QString::fromUtf8(PQerrorMessage(connection)).trimmed();
+    return e;
+}
+
+} // namespace
+
+QByteArray PgExec::positional(const QString &sql, int *count)
+{
+    const QByteArray in = sql.toUtf8();
+    QByteArray out;
+    out.reserve(in.size() + 16);
+    int n = 0;
+    for (qsizetype i = 0; i < in.size(); ++i) {
+        const char c = in.at(i);
+        if (c == '\'' || c == '"') { // a quoted string or identifier ('' and "" escape themselves)
+            const qsizetype end = in.indexOf(c, i + 1);
+            const qsizetype stop = end < 0 ? in.size() - 1 : end;
+            out.append(in.mid(i, stop - i + 1));
+            i = stop;
+        } else if (c == '-' && i + 1 < in.size() && in.at(i + 1) == '-') {
+            const qsizetype end = in.indexOf('\n', i);
+            const qsizetype stop = end < 0 ? in.size() - 1 : end;
+            out.append(in.mid(i, stop - i + 1));
+            i = stop;
+        } else if (c == '$' && (i == 0 || !QChar::isLetterOrNumber(uchar(in.at(i - 1))))) {
+            const qsizetype close = in.indexOf('$', i + 1);
+            const QByteArray tag = close < 0 ? QByteArray() : in.mid(i, close - i + 1);
+            const bool isTag = !tag.isEmpty() && std::all_of(tag.begin() + 1, tag.end() - 1, [](char t) { return std::isalnum(uchar(t)) || t == '_'; })
+                               && !(tag.size() > 2 && std::isdigit(uchar(tag.at(1))));
+            if (isTag) { // $tag$ ... $tag$
+                const qsizetype end = in.indexOf(tag, close + 1);
+                const qsizetype stop = end < 0 ? in.size() - 1 : end + tag.size() - 1;
+                out.append(in.mid(i, stop - i + 1));
+                i = stop;
+            } else {
+                out.append(c);
+            }
+        } else if (c == '?') {
+            out.append('$').append(QByteArray::number(++n));
+        } else {
+            out.append(c);
+        }
+    }
+    *count = n;
+    return out;
+}
+
+std::optional<QByteArray> PgExec::text(const QVariant &v)
+{
+    if (!v.isValid() || v.isNull())
+        return std::nullopt;
+    switch (v.typeId()) {
+    case QMetaType::QString: {
+        const QString s = v.toString();
+        if (s.isNull())
+            return std::nullopt;
+        return s.toUtf8();
+    }
+    case QMetaType::Bool:
+        return QByteArray(v.toBool() ? "t" : "f");
+    case QMetaType::QDateTime: {
+        const QDateTime dt = v.toDateTime();
+        if (!dt.isValid())
+            return std::nullopt;
+        return dt.toUTC().toString(Qt::ISODateWithMs).toLatin1();
+    }
+    case QMetaType::QDate:
+        return v.toDate().toString(Qt::ISODate).toLatin1();
+    case QMetaType::QByteArray:
+        return v.toByteArray();
+    case QMetaType::QUuid:
+        return v.toUuid().toString(QUuid::WithoutBraces).toLatin1();
+    case QMetaType::Int:
+    case QMetaType::LongLong:
+    case QMetaType::Short:
+    case QMetaType::Long:
+        return QByteArray::number(v.toLongLong());
+    case QMetaType::UInt:
+    case QMetaType::ULongLong:
+        return QByteArray::number(v.toULongLong());
+    default:
+        return v.toString().toUtf8();
+    }
+}
+
+PGconn *PgExec::connect(const DatabaseUrl &url, const char *applicationName, QString *error)
+{
+    const QByteArray host = url.host.toUtf8(), port = QByteArray::number(url.port), user = url.user.toUtf8(),
+                     password = url.password.toUtf8(), dbname = url.database.toUtf8(), timeout = QByteArray::number(url.connectTimeoutSeconds);
+    const char *keys[] = {"host", "port", "user", "password", "dbname", "connect_timeout", "application_name", nullptr};
+    const char *values[] = {host.constData(), port.constData(), user.constData(), password.isEmpty() ? nullptr : password.constData(),
+                            dbname.constData(), timeout.constData(), applicationName, nullptr};
+    PGconn *connection = PQconnectdbParams(keys, values, 0);
+    if (PQstatus(connection) != CONNECTION_OK) {
+        *error = QString::fromUtf8(PQerrorMessage(connection)).trimmed();
+        PQfinish(connection);
+        return nullptr;
+    }
+    PQsetNoticeProcessor(connection, [](void *, const char *) {}, nullptr);
+    PQclear(PQexec(connection, "SET TIME ZONE 'UTC'")); // timestamps travel as UTC text both ways
+    return connection;
+}
+
+SqlResult PgExec::result(PGconn *connection, PGresult *res)
+{
+    SqlResult out;
+    if (!res) {
+        SqlResultWriter::setError(out, unavailable(connection));
+        return out;
+    }
+    const ExecStatusType status = PQresultStatus(res);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (!state || PQstatus(connection) == CONNECTION_BAD)
+            SqlResultWriter::setError(out, unavailable(connection));
+        else
+            SqlResultWriter::setError(out, DbError::fromSqlState(QString::fromLatin1(state), QString::fromUtf8(PQresultErrorMessage(res)).trimmed()));
+        PQclear(res);
+        return out;
+    }
+    const int rows = PQntuples(res);
+    const int fields = PQnfields(res);
+    if (status == PGRES_TUPLES_OK) {
+        QStringList columns;
+        QList<Oid> types;
+        for (int c = 0; c < fields; ++c) {
+            columns.append(QString::fromUtf8(PQfname(res, c)));
+            types.append(PQftype(res, c));
+        }
+        SqlResultWriter::setColumns(out, columns);
+        for (int r = 0; r < rows; ++r) {
+            QVariantList row;
+            row.reserve(fields);
+            for (int c = 0; c < fields; ++c) {
+                if (PQgetisnull(res, r, c)) {
+                    row.append(QVariant());
+                    continue;
+                }
+                const char *value = PQgetvalue(res, r, c);
+                const int length = PQgetlength(res, r, c);
+                switch (types.at(c)) {
+                case BoolOid: row.append(value[0] == 't'); break;
+                case Int8Oid:
+                case Int2Oid:
+                case Int4Oid:
+                case OidOid: row.append(QByteArray::fromRawData(value, length).toLongLong()); break;
+                case DateOid: row.append(QDate::fromString(QString::fromLatin1(value, length), Qt::ISODate)); break;
+                case TimestampOid: row.append(parseTimestamp(QByteArray(value, length), false)); break;
+                case TimestampTzOid: row.append(parseTimestamp(QByteArray(value, length), true)); break;
+                default: row.append(QString::fromUtf8(value, length)); break; // text, uuid, numeric (exact), ...
+                }
+            }
+            SqlResultWriter::appendRow(out, std::move(row));
+        }
+    }
+    const char *affected = PQcmdTuples(res);
+    SqlResultWriter::setRowsAffected(out, affected && *affected ? QByteArray(affected).toLongLong() : rows);
+    PQclear(res);
+    return out;
+}
+
+SqlResult PgExec::exec(const QString &sql, const QVariantList &params)
+{
+    if (params.isEmpty()) // utility statements (DDL, BEGIN) cannot be prepared
+        return result(m_connection, PQexec(m_connection, sql.toUtf8().constData()));
+
+    QByteArray name = m_prepared.value(sql);
+    if (name.isEmpty()) {
+        if (m_prepared.size() >= StatementCacheLimit) {
+            PQclear(PQexec(m_connection, "DEALLOCATE ALL"));
+            m_prepared.clear();
+        }
+        int count = 0;
+        const QByteArray text = positional(sql, &count);
+        if (count != params.size()) {
+            SqlResult r;
+            SqlResultWriter::setError(r, DbError{DbError::Kind::Query, QString(),
+                               QStringLiteral("the statement has %1 placeholders but %2 values were bound").arg(count).arg(params.size())});
+            return r;
+        }
+        name = "yh_" + QByteArray::number(++m_next);
+        SqlResult prepared = result(m_connection, PQprepare(m_connection, name.constData(), text.constData(), count, nullptr));
+        if (prepared.error())
+            return prepared;
+        m_prepared.insert(sql, name);
+    }
+    QList<QByteArray> storage;
+    storage.reserve(params.size());
+    std::vector<const char *> values(size_t(params.size()), nullptr);
+    for (qsizetype i = 0; i < params.size(); ++i) {
+        if (auto t = PgExec::text(params.at(i))) {
+            storage.append(std::move(*t));
+            values[size_t(i)] = storage.constLast().constData();
+        }
+    }
+    return result(m_connection, PQexecPrepared(m_connection, name.constData(), int(params.size()), values.data(), nullptr, nullptr, 0));
+}
+
+} // namespace yieldhost

@@ -1,0 +1,45 @@
+// PgExec.h — statements on a libpq connection: "?" placeholders bound as text parameters of a
+// server-side prepared statement, results converted by column type (NUMERIC stays text, never
+// double; timestamps are UTC QDateTimes).
+//
+// The pool talks to libpq directly on the connection QPSQL opened: QPSQL formats every execution
+// as an `EXECUTE name (literal, ...)` string and converts results through QSqlRecord, which cost a
+// large share of a small query's time.
+#pragma once
+
+#include "db/DatabaseUrl.h"
+
+#include "yieldhost/Database.h"
+
+#include <QtCore/QByteArray>
+#include <QtCore/QHash>
+#include <QtCore/QVariant>
+
+#include <libpq-fe.h>
+
+namespace yieldhost {
+
+class PgExec
+{
+public:
+    // Rewrites "?" placeholders as $1..$n, leaving quoted strings, identifiers, dollar-quoted
+    // bodies and comments alone.
+    static QByteArray positional(const QString &sql, int *count);
+    // Text form of a bound value, or nullopt for SQL NULL.
+    static std::optional<QByteArray> text(const QVariant &value);
+    static SqlResult result(PGconn *connection, PGresult *result);
+    // A session of our own (blocking: call it off any event loop), in UTC, with server notices
+    // kept off stderr; nullptr and *error when the server cannot be reached.
+    static PGconn *connect(const DatabaseUrl &url, const char *applicationName, QString *error);
+
+    explicit PgExec(PGconn *connection) : m_connection(connection) {}
+    SqlResult exec(const QString &sql, const QVariantList &params);
+    void forgetStatements() { m_prepared.clear(); }
+
+private:
+    PGconn *m_connection;
+    QHash<QString, QByteArray> m_prepared; // SQL -> statement name
+    int m_next = 0;
+};
+
+} // namespace yieldhost

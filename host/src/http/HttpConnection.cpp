@@ -1,0 +1,442 @@
+#include "http/HttpConnection.h"
+
+#include "http/HttpThread.h"
+#include "core/Logging.h"
+#include "core/Metrics.h"
+#include "http/RequestDispatcher.h"
+#include "http/Router.h"
+
+#include "yieldhost/HostAccess.h"
+
+#include <QtCore/QUrl>
+
+namespace yieldhost {
+
+namespace {
+
+QByteArray reasonPhrase(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 417: return "Expectation Failed";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+    }
+}
+
+HttpConnection *self(http_parser *parser) { return static_cast<HttpConnection *>(parser->data); }
+
+// Drives one request through the dispatcher. A free coroutine holding only a QPointer to the
+// connection: if the client has gone when the handler finishes, the response is dropped.
+QCoro::Task<> drive(QPointer<HttpConnection> connection, RequestDispatcher *dispatcher, HttpRequest request, quint64 sequence)
+{
+    RequestDispatcher::Result result = co_await dispatcher->dispatch(std::move(request));
+    if (connection)
+        connection->complete(sequence, result.response, result.routeLabel);
+}
+
+} // namespace
+
+const http_parser_settings &HttpConnection::parserSettings()
+{
+    static const http_parser_settings settings = [] {
+        http_parser_settings s;
+        http_parser_settings_init(&s);
+        s.on_message_begin = &HttpConnection::onMessageBegin;
+        s.on_url = &HttpConnection::onUrl;
+        s.on_header_field = &HttpConnection::onHeaderField;
+        s.on_header_value = &HttpConnection::onHeaderValue;
+        s.on_headers_complete = &HttpConnection::onHeadersComplete;
+        s.on_body = &HttpConnection::onBody;
+        s.on_message_complete = &HttpConnection::onMessageComplete;
+        return s;
+    }();
+    return settings;
+}
+
+HttpConnection::HttpConnection(QTcpSocket *socket, HttpThread *worker)
+    : QObject(worker)
+    , m_worker(worker)
+    , m_socket(socket)
+{
+    m_socket->setParent(this);
+    // Backpressure: Qt stops reading from the kernel when this much is buffered and unread. It
+    // must hold a whole header block, which is parsed inside a read transaction (see onReadyRead).
+    m_socket->setReadBufferSize(std::max<qint64>(64 << 10, m_worker->settings().maxHeaderBytes * 2));
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    http_parser_init(&m_parser, HTTP_REQUEST);
+    m_parser.data = this;
+    m_lastActivityMs = m_worker->nowMs();
+    connect(m_socket, &QTcpSocket::readyRead, this, &HttpConnection::onReadyRead);
+    connect(m_socket, &QTcpSocket::disconnected, this, [this] {
+        if (m_state != State::Upgraded)
+            Q_EMIT finished(this);
+    });
+    if (m_socket->bytesAvailable() > 0)
+        QMetaObject::invokeMethod(this, &HttpConnection::onReadyRead, Qt::QueuedConnection);
+}
+
+HttpConnection::~HttpConnection() = default;
+
+void HttpConnection::onReadyRead()
+{
+    if (!m_socket || m_state == State::Dispatching || m_state == State::Closing || m_state == State::Upgraded)
+        return; // the rest waits in the socket until the response in flight is written
+    // A WebSocket upgrade hands the untouched socket to QWebSocketServer, which reads the
+    // handshake itself: so a request that starts on a fresh read is read inside a transaction
+    // that an upgrade rolls back and anything else commits.
+    if (m_buffer.isEmpty() && m_state == State::Idle && !m_socket->isTransactionStarted())
+        m_socket->startTransaction();
+    m_buffer += m_socket->readAll();
+    m_lastActivityMs = m_worker->nowMs();
+    parseBuffered();
+}
+
+void HttpConnection::parseBuffered()
+{
+    while (!m_buffer.isEmpty() && (m_state == State::Idle || m_state == State::Reading)) {
+        const size_t parsed = http_parser_execute(&m_parser, &parserSettings(), m_buffer.constData(), size_t(m_buffer.size()));
+        const auto error = HTTP_PARSER_ERRNO(&m_parser);
+        m_buffer.remove(0, qsizetype(parsed));
+
+        if (error != HPE_OK && error != HPE_PAUSED) {
+            if (m_earlyStatus == 413)
+                refuse(413, QStringLiteral("body-too-large"), QStringLiteral("Content too large"), m_earlyDetail);
+            else if (m_earlyStatus == 431)
+                refuse(431, QStringLiteral("headers-too-large"), QStringLiteral("Request header fields too large"), m_earlyDetail);
+            else if (m_earlyStatus != 0)
+                refuse(m_earlyStatus, QStringLiteral("bad-request"), QString::fromLatin1(reasonPhrase(m_earlyStatus)), m_earlyDetail);
+            else
+                refuse(400, QStringLiteral("bad-request"), QStringLiteral("Bad request"),
+                       QStringLiteral("Malformed HTTP request: %1.").arg(QLatin1String(http_errno_description(error))));
+            return;
+        }
+        if (!m_messageComplete)
+            return; // need more bytes
+        http_parser_pause(&m_parser, 0);
+        if (m_parser.upgrade)
+            handleUpgrade();
+        else
+            dispatchCurrent();
+    }
+}
+
+int HttpConnection::onMessageBegin(http_parser *parser)
+{
+    HttpConnection *c = self(parser);
+    c->m_state = State::Reading;
+    c->m_url.clear();
+    c->m_field.clear();
+    c->m_value.clear();
+    c->m_inValue = false;
+    c->m_headers.clear();
+    c->m_body.clear();
+    c->m_headerBytes = 0;
+    c->m_headersComplete = false;
+    c->m_messageComplete = false;
+    c->m_earlyStatus = 0;
+    c->m_requestStartMs = c->m_worker->nowMs();
+    c->m_latency.start();
+    return 0;
+}
+
+bool HttpConnection::addHeaderBytes(size_t length)
+{
+    m_headerBytes += qint64(length);
+    if (m_headerBytes > m_worker->settings().maxHeaderBytes) {
+        m_earlyStatus = 431;
+        m_earlyDetail = QStringLiteral("The request line and headers exceed %1 bytes.").arg(m_worker->settings().maxHeaderBytes);
+        return false;
+    }
+    return true;
+}
+
+int HttpConnection::onUrl(http_parser *parser, const char *at, size_t length)
+{
+    HttpConnection *c = self(parser);
+    if (!c->addHeaderBytes(length))
+        return -1;
+    c->m_url.append(at, qsizetype(length));
+    return 0;
+}
+
+void HttpConnection::flushHeader()
+{
+    if (!m_field.isEmpty())
+        m_headers.append({m_field.toLower(), m_value.trimmed()});
+    m_field.clear();
+    m_value.clear();
+}
+
+int HttpConnection::onHeaderField(http_parser *parser, const char *at, size_t length)
+{
+    HttpConnection *c = self(parser);
+    if (!c->addHeaderBytes(length))
+        return -1;
+    if (c->m_inValue) {
+        c->flushHeader();
+        c->m_inValue = false;
+    }
+    c->m_field.append(at, qsizetype(length));
+    return 0;
+}
+
+int HttpConnection::onHeaderValue(http_parser *parser, const char *at, size_t length)
+{
+    HttpConnection *c = self(parser);
+    if (!c->addHeaderBytes(length))
+        return -1;
+    c->m_inValue = true;
+    c->m_value.append(at, qsizetype(length));
+    return 0;
+}
+
+QByteArray HttpConnection::header(QByteArrayView name) const
+{
+    for (const auto &[key, value] : m_headers) {
+        if (key == name)
+            return value;
+    }
+    return {};
+}
+
+int HttpConnection::onHeadersComplete(http_parser *parser)
+{
+    HttpConnection *c = self(parser);
+    c->flushHeader();
+    c->m_headersComplete = true;
+    c->m_http10 = parser->http_major == 1 && parser->http_minor == 0;
+    c->m_method = QByteArray(http_method_str(http_method(parser->method)));
+    c->m_head = parser->method == HTTP_HEAD;
+    const HttpSettings &settings = c->m_worker->settings();
+
+    if ((parser->flags & F_CONTENTLENGTH) && parser->content_length > quint64(settings.maxBodyBytes)) {
+        c->m_earlyStatus = 413;
+        c->m_earlyDetail = QStringLiteral("The body is %1 bytes; the limit is %2.").arg(parser->content_length).arg(settings.maxBodyBytes);
+        return -1;
+    }
+    const QByteArray expect = c->header("expect").toLower();
+    if (!expect.isEmpty()) {
+        if (expect != "100-continue") {
+            c->m_earlyStatus = 417;
+            c->m_earlyDetail = QStringLiteral("Only \"Expect: 100-continue\" is supported.");
+            return -1;
+        }
+        if (!c->m_http10 && c->m_socket)
+            c->m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    // Not an upgrade: the socket will never be handed over, so stop retaining its bytes.
+    if (!parser->upgrade && c->m_socket && c->m_socket->isTransactionStarted())
+        c->m_socket->commitTransaction();
+    return 0;
+}
+
+int HttpConnection::onBody(http_parser *parser, const char *at, size_t length)
+{
+    HttpConnection *c = self(parser);
+    const qint64 limit = c->m_worker->settings().maxBodyBytes;
+    if (c->m_body.size() + qint64(length) > limit) { // chunked bodies have no declared length
+        c->m_earlyStatus = 413;
+        c->m_earlyDetail = QStringLiteral("The body exceeds the limit of %1 bytes.").arg(limit);
+        return -1;
+    }
+    c->m_body.append(at, qsizetype(length));
+    return 0;
+}
+
+int HttpConnection::onMessageComplete(http_parser *parser)
+{
+    HttpConnection *c = self(parser);
+    c->m_messageComplete = true;
+    c->m_keepAlive = http_should_keep_alive(parser) != 0;
+    http_parser_pause(parser, 1); // one request at a time: the rest stays buffered, in order
+    return 0;
+}
+
+void HttpConnection::dispatchCurrent()
+{
+    m_messageComplete = false;
+    m_state = State::Dispatching;
+    if (m_socket->isTransactionStarted())
+        m_socket->commitTransaction();
+
+    const auto method = methodFromName(m_method);
+    if (!method) {
+        refuse(501, QStringLiteral("not-implemented"), QStringLiteral("Not implemented"),
+               QStringLiteral("Method %1 is not supported.").arg(QString::fromLatin1(m_method)));
+        return;
+    }
+
+    HttpRequest request;
+    HttpRequestWriter::setMethod(request, *method);
+    const QUrl url = QUrl::fromEncoded(m_url);
+    HttpRequestWriter::setPath(request, url.path(QUrl::FullyDecoded));
+    HttpRequestWriter::setQuery(request, QUrlQuery(url));
+    for (auto &[key, value] : m_headers)
+        HttpRequestWriter::addHeader(request, key, value);
+    HttpRequestWriter::setBody(request, std::move(m_body));
+    m_body = QByteArray();
+    HttpRequestWriter::setPeerAddress(request, m_socket->peerAddress());
+    const QByteArray given = header("x-request-id");
+    m_requestId = (!given.isEmpty() && given.size() <= 128) ? QString::fromLatin1(given) : m_worker->nextRequestId();
+    HttpRequestWriter::setRequestId(request, m_requestId);
+
+    drive(QPointer<HttpConnection>(this), &m_worker->dispatcher(), std::move(request), ++m_sequence);
+}
+
+void HttpConnection::complete(quint64 sequence, const HttpResponse &response, const QByteArray &routeLabel)
+{
+    if (sequence != m_sequence || m_state != State::Dispatching || !m_socket)
+        return;
+    const bool close = !m_keepAlive || m_shuttingDown;
+    send(response, routeLabel, close);
+    if (close)
+        return;
+    m_state = State::Idle;
+    m_lastActivityMs = m_worker->nowMs();
+    // Pipelined requests already buffered, then whatever waited in the socket.
+    parseBuffered();
+    if (m_state == State::Idle && m_socket->bytesAvailable() > 0)
+        onReadyRead();
+}
+
+void HttpConnection::refuse(int status, const QString &type, const QString &title, const QString &detail)
+{
+    m_state = State::Dispatching;
+    if (m_socket && m_socket->isTransactionStarted())
+        m_socket->commitTransaction();
+    if (!m_latency.isValid())
+        m_latency.start();
+    if (m_requestId.isEmpty())
+        m_requestId = m_worker->nextRequestId();
+    // After a refusal the rest of the stream cannot be trusted (an unread body, a broken parse).
+    send(Problem{status, type, title, detail, {}, -1}.toResponse(), "unmatched", true);
+}
+
+void HttpConnection::send(const HttpResponse &response, const QByteArray &routeLabel, bool close)
+{
+    const int status = response.status();
+    QByteArray out;
+    out.reserve(256 + response.body().size());
+    out += "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
+    out += "Date: " + m_worker->dateHeader() + "\r\n";
+    if (status != 204 && status != 304) {
+        if (!response.contentType().isEmpty())
+            out += "Content-Type: " + response.contentType() + "\r\n";
+        out += "Content-Length: " + QByteArray::number(response.body().size()) + "\r\n";
+    }
+    out += "X-Request-Id: " + m_requestId.toLatin1() + "\r\n";
+    for (const auto &[name, value] : response.headers())
+        out += name + ": " + value + "\r\n";
+    if (close)
+        out += "Connection: close\r\n";
+    else if (m_http10)
+        out += "Connection: keep-alive\r\n";
+    out += "\r\n";
+    if (!m_head && status != 204 && status != 304)
+        out += response.body();
+    m_socket->write(out);
+
+    const double seconds = double(m_latency.nsecsElapsed()) / 1e9;
+    m_worker->metrics().recordRequest(m_method.isEmpty() ? QByteArray("-") : m_method, routeLabel, status, seconds);
+    if (m_worker->settings().accessLog && lcAccess().isInfoEnabled()) {
+        qCInfo(lcAccess).noquote() << QStringLiteral("%1 \"%2 %3 HTTP/1.%4\" %5 %6 %7ms rid=%8")
+                                          .arg(m_socket->peerAddress().toString(), QString::fromLatin1(m_method),
+                                               QString::fromLatin1(m_url.left(512)))
+                                          .arg(m_http10 ? 0 : 1)
+                                          .arg(status)
+                                          .arg(response.body().size())
+                                          .arg(seconds * 1000.0, 0, 'f', 2)
+                                          .arg(m_requestId);
+    }
+    m_requestId.clear();
+    m_latency.invalidate();
+    if (close)
+        closeConnection();
+}
+
+void HttpConnection::handleUpgrade()
+{
+    m_messageComplete = false;
+    const QUrl url = QUrl::fromEncoded(m_url);
+    const QString path = url.path(QUrl::FullyDecoded);
+    if (header("upgrade").toLower() != "websocket") {
+        // Another protocol (e.g. curl's "Upgrade: h2c"): decline it by answering over HTTP/1.1.
+        dispatchCurrent();
+        return;
+    }
+    m_requestId = m_worker->nextRequestId();
+    if (!m_worker->router().webSocket(path)) {
+        refuse(404, QStringLiteral("not-found"), QStringLiteral("Not found"),
+               QStringLiteral("No WebSocket endpoint at %1.").arg(path));
+        return;
+    }
+    if (m_method != "GET" || !m_socket->isTransactionStarted() || !m_buffer.isEmpty()) {
+        refuse(400, QStringLiteral("bad-request"), QStringLiteral("Bad request"),
+               QStringLiteral("A WebSocket upgrade must be a GET sent as the first request of its connection's read."));
+        return;
+    }
+    m_state = State::Upgraded;
+    m_socket->rollbackTransaction();
+    disconnect(m_socket, nullptr, this, nullptr);
+    QTcpSocket *socket = m_socket;
+    m_socket = nullptr;
+    m_worker->adoptWebSocket(socket);
+    Q_EMIT finished(this);
+}
+
+void HttpConnection::beginShutdown()
+{
+    m_shuttingDown = true;
+    if (m_state == State::Idle)
+        closeConnection();
+}
+
+void HttpConnection::checkTimeouts(qint64 nowMs)
+{
+    const HttpSettings &settings = m_worker->settings();
+    if (m_state == State::Idle && nowMs - m_lastActivityMs > settings.idleTimeoutMs) {
+        closeConnection();
+    } else if (m_state == State::Reading && !m_headersComplete && nowMs - m_requestStartMs > settings.headerTimeoutMs) {
+        refuse(408, QStringLiteral("request-timeout"), QStringLiteral("Request timeout"),
+               QStringLiteral("The request headers did not arrive within %1 ms.").arg(settings.headerTimeoutMs));
+    } else if (m_state == State::Reading && m_headersComplete && nowMs - m_lastActivityMs > settings.idleTimeoutMs) {
+        refuse(408, QStringLiteral("request-timeout"), QStringLiteral("Request timeout"),
+               QStringLiteral("The request body stalled for %1 ms.").arg(settings.idleTimeoutMs));
+    }
+}
+
+void HttpConnection::closeConnection()
+{
+    if (m_state == State::Closing || !m_socket)
+        return;
+    m_state = State::Closing;
+    // Flushes what is queued, then closes; `disconnected` follows and the worker deletes us.
+    m_socket->disconnectFromHost();
+    if (m_socket->state() == QAbstractSocket::UnconnectedState)
+        Q_EMIT finished(this);
+}
+
+} // namespace yieldhost

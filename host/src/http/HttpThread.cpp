@@ -1,0 +1,147 @@
+#include "http/HttpThread.h"
+
+#include "http/HttpConnection.h"
+#include "core/Logging.h"
+#include "core/Metrics.h"
+#include "http/Router.h"
+#include "http/WebSocketSessionImpl.h"
+
+#include <QtCore/QDateTime>
+#include <QtCore/QLocale>
+#include <QtCore/QRandomGenerator>
+#include <QtNetwork/QTcpServer>
+#include <QtWebSockets/QWebSocket>
+#include <QtWebSockets/QWebSocketServer>
+
+namespace yieldhost {
+
+HttpThread::HttpThread(int index, const HttpSettings &settings, RequestDispatcher &dispatcher, Router &router, Metrics &metrics)
+    : m_index(index)
+    , m_settings(settings)
+    , m_dispatcher(dispatcher)
+    , m_router(router)
+    , m_metrics(metrics)
+    , m_shard(metrics.addShard())
+    , m_sweep(this)
+{
+    m_clock.start();
+    m_requestPrefix = QStringLiteral("%1-%2-").arg(QRandomGenerator::global()->generate() & 0xffffff, 6, 16, QLatin1Char('0')).arg(index);
+}
+
+HttpThread::~HttpThread() = default;
+
+void HttpThread::start(qintptr listeningDescriptor)
+{
+    m_server = new QTcpServer(this);
+    m_server->setMaxPendingConnections(1024);
+    if (!m_server->setSocketDescriptor(listeningDescriptor))
+        qCCritical(lcHttp) << "HTTP thread" << m_index << "cannot use its listening socket:" << m_server->errorString();
+    connect(m_server, &QTcpServer::newConnection, this, &HttpThread::onNewConnection);
+
+    m_webSocketServer = new QWebSocketServer(QStringLiteral("yieldhost"), QWebSocketServer::NonSecureMode, this);
+    m_webSocketServer->setHandshakeTimeout(std::chrono::milliseconds(m_settings.headerTimeoutMs));
+    connect(m_webSocketServer, &QWebSocketServer::newConnection, this, &HttpThread::onWebSocket);
+
+    connect(&m_sweep, &QTimer::timeout, this, &HttpThread::sweep);
+    m_sweep.start(1000);
+}
+
+void HttpThread::onNewConnection()
+{
+    while (QTcpSocket *socket = m_server->nextPendingConnection()) {
+        if (m_draining || m_connections.size() + m_sessions.size() >= m_settings.maxConnections) {
+            qCWarning(lcHttp) << "connection from" << socket->peerAddress().toString() << "refused: connection limit"
+                              << m_settings.maxConnections << "reached on HTTP thread" << m_index;
+            socket->abort();
+            socket->deleteLater();
+            continue;
+        }
+        auto *connection = new HttpConnection(socket, this);
+        connect(connection, &HttpConnection::finished, this, &HttpThread::onConnectionFinished);
+        m_connections.insert(connection);
+        ++m_metrics.httpConnections;
+    }
+}
+
+void HttpThread::onConnectionFinished(HttpConnection *connection)
+{
+    if (!m_connections.remove(connection))
+        return; // already finished (disconnected can follow a close we started)
+    --m_metrics.httpConnections;
+    connection->deleteLater();
+    checkDrained();
+}
+
+void HttpThread::adoptWebSocket(QTcpSocket *socket)
+{
+    socket->setParent(nullptr);
+    m_webSocketServer->handleConnection(socket);
+}
+
+void HttpThread::onWebSocket()
+{
+    while (QWebSocket *socket = m_webSocketServer->nextPendingConnection()) {
+        const WebSocketHandler *handler = m_router.webSocket(socket->requestUrl().path());
+        if (!handler || m_draining) {
+            socket->close(QWebSocketProtocol::CloseCodeGoingAway);
+            socket->deleteLater();
+            continue;
+        }
+        auto *session = new WebSocketSessionImpl(socket, m_settings, this);
+        m_sessions.insert(session);
+        ++m_metrics.webSocketConnections;
+        connect(session, &WebSocketSession::closed, this, [this, session] {
+            if (m_sessions.remove(session)) {
+                --m_metrics.webSocketConnections;
+                session->deleteLater();
+                checkDrained();
+            }
+        });
+        (*handler)(session);
+    }
+}
+
+void HttpThread::sweep()
+{
+    const qint64 now = nowMs();
+    const auto connections = m_connections; // a timeout may finish a connection
+    for (HttpConnection *c : connections)
+        c->checkTimeouts(now);
+}
+
+void HttpThread::drain()
+{
+    m_draining = true;
+    if (m_server)
+        m_server->close();
+    const auto connections = m_connections;
+    for (HttpConnection *c : connections)
+        c->beginShutdown();
+    const auto sessions = m_sessions;
+    for (WebSocketSessionImpl *s : sessions)
+        s->close(QWebSocketProtocol::CloseCodeGoingAway, QStringLiteral("server shutting down"));
+    checkDrained();
+}
+
+void HttpThread::checkDrained()
+{
+    if (m_draining && m_connections.isEmpty() && m_sessions.isEmpty())
+        Q_EMIT drained();
+}
+
+const QByteArray &HttpThread::dateHeader()
+{
+    const qint64 second = QDateTime::currentSecsSinceEpoch();
+    if (second != m_dateSecond) {
+        m_dateSecond = second;
+        m_date = QLocale::c().toString(QDateTime::fromSecsSinceEpoch(second, Qt::UTC), u"ddd, dd MMM yyyy hh:mm:ss 'GMT'").toLatin1();
+    }
+    return m_date;
+}
+
+QString HttpThread::nextRequestId()
+{
+    return m_requestPrefix + QString::number(++m_requestCounter);
+}
+
+} // namespace yieldhost

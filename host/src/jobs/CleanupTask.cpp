@@ -1,0 +1,45 @@
+#include "jobs/CleanupTask.h"
+
+#include "jobs/JobStore.h"
+
+namespace yieldhost {
+
+CleanupTask::CleanupTask(JobRegistry &jobs, Database *database, int retentionDays)
+    : m_jobs(jobs)
+    , m_db(database)
+    , m_retentionDays(std::max(1, retentionDays))
+{
+}
+
+Status CleanupTask::registerTask()
+{
+    TaskOptions options;
+    options.queue = QStringLiteral("maintenance");
+    options.maxAttempts = 3;
+    options.timeoutSeconds = 3600;
+    const QString owner = QStringLiteral("host");
+    const QString name = QString::fromLatin1(Name);
+    if (Status s = m_jobs.registerTask(owner, name, options, [this](JobContext &job) { return run(job); }); !s)
+        return s;
+    return m_jobs.addSchedule(owner, name, QStringLiteral("0 3 * * *"), {});
+}
+
+QCoro::Task<Status> CleanupTask::run(JobContext &job)
+{
+    if (!m_db)
+        co_return Status::failure(QStringLiteral("no database is configured"));
+    const JobStore store(*m_db, m_jobs);
+    const SqlResult purged = co_await store.purgeFinished(m_retentionDays);
+    if (purged.error())
+        co_return Status::failure(QStringLiteral("purging finished jobs: %1").arg(purged.error().message));
+    job.progress(QStringLiteral("purged %1 finished jobs older than %2 days").arg(purged.rowsAffected()).arg(m_retentionDays));
+    for (const CleanupSpec &step : m_jobs.cleanups()) {
+        job.progress(QStringLiteral("%1: %2").arg(step.plugin, step.description));
+        const Status done = co_await step.step(job);
+        if (!done)
+            co_return Status::failure(QStringLiteral("%1: %2").arg(step.description, done.error()));
+    }
+    co_return Status{};
+}
+
+} // namespace yieldhost

@@ -1,0 +1,37 @@
+// HostAccess.h — how the host fills in the values plugins only read: an HTTP request before its
+// handler runs, an SQL result after a statement. Not installed with the SDK: a plugin sees
+// HttpRequest and SqlResult as read-only, and these writers can change without an SDK release.
+#pragma once
+
+#include "yieldhost/Database.h"
+#include "yieldhost/Http.h"
+
+namespace yieldhost {
+
+class YIELDHOST_SDK_EXPORT HttpRequestWriter
+{
+public:
+    static void setMethod(HttpRequest &request, HttpMethod method);
+    static void setPath(HttpRequest &request, const QString &path);
+    static void setQuery(HttpRequest &request, const QUrlQuery &query);
+    static void addHeader(HttpRequest &request, QByteArray lowerName, QByteArray value);
+    static void setBody(HttpRequest &request, QByteArray body);
+    static void setJson(HttpRequest &request, QJsonValue json);
+    static void setPathParams(HttpRequest &request, QHash<QString, QString> params);
+    static void setPeerAddress(HttpRequest &request, const QHostAddress &address);
+    static void setRequestId(HttpRequest &request, const QString &id);
+    static void setUser(HttpRequest &request, std::optional<AuthenticatedUser> user);
+};
+
+class YIELDHOST_SDK_EXPORT SqlResultWriter
+{
+public:
+    static void setError(SqlResult &result, DbError error);
+    static void setColumns(SqlResult &result, QStringList columns);
+    static void appendRow(SqlResult &result, QVariantList row);
+    static void setRowsAffected(SqlResult &result, qint64 n);
+    // A result that carries only `error`.
+    static SqlResult failed(DbError error);
+};
+
+} // namespace yieldhost

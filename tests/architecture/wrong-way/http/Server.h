@@ -1,0 +1,3 @@
+// A layer above core.
+#pragma once
+#include "core/Clock.h"
