@@ -21,3 +21,11 @@ function(yieldhost_add_plugin_test id)
   target_compile_definitions(tst_plugin_${id} PRIVATE YIELDHOST_PLUGIN_DIR="${YIELDHOST_PLUGIN_OUTPUT_DIR}")
   add_dependencies(tst_plugin_${id} yieldhost-users yieldhost-integrations yieldhost-wallets yieldhost-investments yieldhost-analytics yieldhost-notifications)
 endfunction()
+
+# A plugin's behaviour tests, kept with the plugin in plugins/<id>/tests/tst_<id>.cpp: the real
+# host binary with the real plugin set, over loopback.
+function(yieldhost_add_plugin_e2e_test id)
+  yieldhost_add_qtest(tst_${id} SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/tests/tst_${id}.cpp LABELS e2e ${ARGN})
+  add_dependencies(tst_${id} yieldhost yieldhost-testkit yieldhost-users yieldhost-integrations yieldhost-wallets
+    yieldhost-investments yieldhost-analytics yieldhost-notifications)
+endfunction()

@@ -207,11 +207,13 @@ Status Host::serve(Roles roles, std::optional<JobWorker::Settings> workerSetting
         if (!m_workerSettings)
             return Status::failure(error);
     }
-    m_plugins.start();
-    m_pluginList.publish(m_plugins.describe());
     if (m_roles.http) {
         if (Status s = checkRequiredPlugins(); !s)
             return s;
+    }
+    m_plugins.start();
+    m_pluginList.publish(m_plugins.describe());
+    if (m_roles.http) {
         const HttpSettings settings = HttpSettings::fromConfig(m_config);
         int threads = int(m_config.integer(QStringLiteral("http.threads")));
         if (threads <= 0)

@@ -1,8 +1,8 @@
 // yieldhost — the command line: one binary, several roles.
-#include "Host.h"
 #include "core/Config.h"
 #include "core/Logging.h"
 #include "core/SignalWatcher.h"
+#include "Host.h"
 
 #include "yieldhost/Services.h"
 

@@ -6,22 +6,8 @@ set -euo pipefail
 binary=$1 tools=$2
 redocly=$tools/node_modules/.bin/redocly
 [[ -x $redocly ]] || { echo "Redocly CLI is not installed in $tools (packaging/install-deps.sh runs npm ci there)"; exit 1; }
-work=$(mktemp -d)
-chmod 755 "$work" # the embedded cluster runs as user postgres when we are root
-export YIELDHOST_DATA_DIR=$work/data
-host_pid=
-cleanup() { [[ -n $host_pid ]] && kill "$host_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-
-YIELDHOST_LISTEN=127.0.0.1:0 "$binary" serve >"$work/host.log" 2>&1 &
-host_pid=$!
-for _ in $(seq 300); do
-  grep -q 'listening on' "$work/host.log" && break
-  kill -0 "$host_pid" 2>/dev/null || break
-  sleep 0.1
-done
-url=$(grep -o 'http://[0-9.]*:[0-9]*' "$work/host.log" | head -1 || true)
-[[ -n $url ]] || { cat "$work/host.log"; echo "host did not start"; exit 1; }
+source "$(dirname "$0")/../support/host.sh"
+start_host "$binary" serve
 
 curl -sf "$url/api/openapi.json" >"$work/openapi.json"
 # Every plugin of the build is in the document being linted.

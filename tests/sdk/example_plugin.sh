@@ -4,15 +4,12 @@
 # route. Arguments: <build dir> <source dir> <yieldhost binary>
 set -euo pipefail
 build=$1 src=$2 binary=$3
-work=$(mktemp -d)
-chmod 755 "$work" # the embedded cluster runs as user postgres when we are root
-export YIELDHOST_DATA_DIR=$work/data
-host_pid=
-cleanup() { [[ -n $host_pid ]] && kill "$host_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
+source "$src/tests/support/host.sh"
 
 cmake --install "$build" --prefix "$work/prefix" --component sdk >/dev/null
 test -f "$work/prefix/include/yieldhost/Plugin.h"
+test -f "$work/prefix/include/yieldhost/services/Authenticator.h" # the umbrella's parts install too
+! find "$work/prefix" -name HostAccess.h | grep -q . || { echo "the host's side of the SDK was installed"; exit 1; }
 ls "$work/prefix"/lib*/libyieldhost-sdk.so.1 >/dev/null
 
 launcher=()
@@ -22,15 +19,7 @@ cmake -S "$src/sdk/examples/hello-plugin" -B "$work/hello" -G Ninja -DCMAKE_BUIL
 cmake --build "$work/hello" >/dev/null
 test -f "$work/hello/hello.so"
 
-YIELDHOST_LISTEN=127.0.0.1:0 YIELDHOST_PLUGIN_PATH="$work/hello" YIELDHOST_HELLO__GREETING=bonjour \
-  "$binary" serve >"$work/host.log" 2>&1 &
-host_pid=$!
-for _ in $(seq 100); do
-  grep -q 'listening on' "$work/host.log" && break
-  sleep 0.1
-done
-url=$(grep -o 'http://[0-9.]*:[0-9]*' "$work/host.log" | head -1)
-[[ -n $url ]] || { cat "$work/host.log"; echo "host did not start"; exit 1; }
+YIELDHOST_PLUGIN_PATH="$work/hello" YIELDHOST_HELLO__GREETING=bonjour start_host "$binary" serve
 
 reply=$(curl -sf "$url/api/v1/hello/world")
 echo "$reply"

@@ -139,6 +139,9 @@ private Q_SLOTS:
         QVERIFY2(error(l, QStringLiteral("provider-b")).contains(QLatin1String("service dev.yieldhost.test.Fixture/1 is already provided by plugin provider-a")),
                  qPrintable(error(l, QStringLiteral("provider-b"))));
         QCOMPARE(l.warnings.count(QLatin1String("plugin provider-b refused")), 1);
+        // What it registered before it was refused is withdrawn.
+        QVERIFY(!l.parts->router.match(HttpMethod::Get, QStringLiteral("/fixture/provider-b")).route);
+        QVERIFY(l.parts->router.match(HttpMethod::Get, QStringLiteral("/fixture/provider-a")).route);
         // The first provider still answers.
         const auto *service = static_cast<const QString *>(l.parts->services.find("dev.yieldhost.test.Fixture/1"));
         QVERIFY(service);

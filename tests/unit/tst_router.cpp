@@ -1,6 +1,6 @@
 // Routing: static and parameterised paths, 405 with Allow, refusal of bad registrations, OpenAPI.
-#include "http/RouteTable.h"
 #include "http/Router.h"
+#include "http/RouteTable.h"
 
 #include <QtCore/QJsonArray>
 #include <QtTest/QtTest>
@@ -143,22 +143,73 @@ private Q_SLOTS:
         Router r;
         Table table;
         static constexpr RouteRow<Table> rows[] = {
-            {HttpMethod::Get, "/a", AuthLevel::Public, "getA", "A", &Table::one},
-            {HttpMethod::Get, "/a", AuthLevel::Public, "getAAgain", "A again", &Table::one},
-            {HttpMethod::Get, "/b/{", AuthLevel::Public, "getB", "B", &Table::one},
-            {HttpMethod::Get, "/c", AuthLevel::Staff, "getC", "C", &Table::one},
+            {HttpMethod::Get, "/a", AuthLevel::Public, 200, "getA", "A", &Table::one},
+            {HttpMethod::Get, "/a", AuthLevel::Public, 200, "getAAgain", "A again", &Table::one},
+            {HttpMethod::Get, "/b/{", AuthLevel::Public, 200, "getB", "B", &Table::one},
+            {HttpMethod::Post, "/c", AuthLevel::Staff, 202, "createC", "C", &Table::one},
         };
         const Status s = addRouteTable<Table>(r, QStringLiteral("host"), table, rows);
         QVERIFY(!s);
         QVERIFY2(s.error().contains(QLatin1String("already registered")), qPrintable(s.error()));
         QVERIFY2(s.error().contains(QLatin1String("/b/{")), qPrintable(s.error()));
         QCOMPARE(r.routeCount(), 2);
-        const Router::Match c = r.match(HttpMethod::Get, QStringLiteral("/c"));
+        const Router::Match c = r.match(HttpMethod::Post, QStringLiteral("/c"));
         QVERIFY(c.route);
         QCOMPARE(c.route->authLevel(), AuthLevel::Staff);
-        QCOMPARE(r.openApi(QStringLiteral("t"), QStringLiteral("1"))[QLatin1String("paths")][QLatin1String("/c")][QLatin1String("get")]
-                     [QLatin1String("operationId")].toString(),
-                 QStringLiteral("getC"));
+        const QJsonObject op = r.openApi(QStringLiteral("t"), QStringLiteral("1"))[QLatin1String("paths")][QLatin1String("/c")][QLatin1String("post")].toObject();
+        QCOMPARE(op.value(QLatin1String("operationId")).toString(), QStringLiteral("createC"));
+        const QJsonObject responses = op.value(QLatin1String("responses")).toObject();
+        QVERIFY(responses.contains(QLatin1String("202"))); // the row's success status, and no invented 2XX
+        QVERIFY(!responses.contains(QLatin1String("2XX")));
+        QVERIFY(responses.contains(QLatin1String("default")));
+    }
+
+    void operationIdsStayUniqueWhenDerivedIdsMeet()
+    {
+        Router r;
+        QString e;
+        r.add(QStringLiteral("p"), HttpMethod::Get, QStringLiteral("/a/{id}"), ok(), &e);
+        r.add(QStringLiteral("p"), HttpMethod::Get, QStringLiteral("/a/id"), ok(), &e);
+        const QJsonObject paths = r.openApi(QStringLiteral("t"), QStringLiteral("1"))[QLatin1String("paths")].toObject();
+        const QString first = paths[QLatin1String("/a/{id}")][QLatin1String("get")][QLatin1String("operationId")].toString();
+        const QString second = paths[QLatin1String("/a/id")][QLatin1String("get")][QLatin1String("operationId")].toString();
+        QCOMPARE(first, QStringLiteral("getAId"));
+        QCOMPARE(second, QStringLiteral("getAId2"));
+    }
+
+    void anUndescribedRouteSucceedsWithSome2xxAndFailsWithAProblem()
+    {
+        Router r;
+        QString e;
+        r.add(QStringLiteral("p"), HttpMethod::Post, QStringLiteral("/things"), ok(), &e);
+        const QJsonObject responses = r.openApi(QStringLiteral("t"), QStringLiteral("1"))[QLatin1String("paths")][QLatin1String("/things")]
+                                          [QLatin1String("post")][QLatin1String("responses")].toObject();
+        QVERIFY(responses.contains(QLatin1String("2XX")));
+        QCOMPARE(responses[QLatin1String("default")][QLatin1String("content")].toObject().keys(), QStringList{QStringLiteral("application/problem+json")});
+    }
+
+    void removingAnOwnerWithdrawsItsRoutesAndKeepsTheOthersMatching()
+    {
+        Router r;
+        QString e;
+        r.add(QStringLiteral("keep"), HttpMethod::Get, QStringLiteral("/k1"), ok(), &e);
+        r.add(QStringLiteral("gone"), HttpMethod::Get, QStringLiteral("/g"), ok(), &e);
+        r.add(QStringLiteral("gone"), HttpMethod::Get, QStringLiteral("/g/{id}"), ok(), &e);
+        r.add(QStringLiteral("keep"), HttpMethod::Get, QStringLiteral("/k2"), ok(), &e);
+        r.add(QStringLiteral("keep"), HttpMethod::Get, QStringLiteral("/k/{id}"), ok(), &e);
+        QVERIFY(r.addWebSocket(QStringLiteral("gone"), QStringLiteral("/ws/g"), [](WebSocketSession *) {}, &e));
+        r.removeOwner(QStringLiteral("gone"));
+        QCOMPARE(r.routeCount(), 3);
+        QVERIFY(!r.match(HttpMethod::Get, QStringLiteral("/g")).route);
+        QVERIFY(!r.match(HttpMethod::Get, QStringLiteral("/g/1")).route);
+        QVERIFY(!r.webSocket(QStringLiteral("/ws/g")));
+        for (const char *path : {"/k1", "/k2", "/k/7"}) {
+            const Router::Match m = r.match(HttpMethod::Get, QString::fromLatin1(path));
+            QVERIFY2(m.route, path);
+            QCOMPARE(m.route->owner(), QStringLiteral("keep"));
+        }
+        // Its paths can be registered again.
+        QVERIFY(r.add(QStringLiteral("other"), HttpMethod::Get, QStringLiteral("/g"), ok(), &e));
     }
 
     void webSocketPathsAreUnique()

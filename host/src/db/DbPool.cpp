@@ -1,8 +1,8 @@
 #include "db/DbPool.h"
 
 #include "core/Logging.h"
-#include "db/PgPipeline.h"
 #include "db/PgExec.h"
+#include "db/PgPipeline.h"
 
 #include <QtCore/QAbstractEventDispatcher>
 #include <QtCore/QElapsedTimer>

@@ -1,8 +1,9 @@
 // DbPool.h — the host's Database: SQL on a few DB threads, each owning one QPSQL connection.
 //
 // Work is queued to a QThreadPool whose threads never expire, so a thread-local connection
-// lives as long as its thread; callers await a QFuture (QCoro), which resumes them on their own
-// thread. A broken connection is reopened on the next use, so the pool recovers by itself when
+// lives as long as its thread; callers await yieldhost::runOn (RunOn.h), which resumes them on
+// their own thread with a queued call. Plain parameterized statements skip the hop: they are
+// pipelined on the calling thread's own libpq connections (db/PgPipeline.h). A broken connection is reopened on the next use, so the pool recovers by itself when
 // the server comes back; while it is down, calls fail fast with DbError::Unavailable.
 // Prepared statements are cached per connection by SQL text.
 #pragma once

@@ -1,7 +1,7 @@
 #include "db/Migrations.h"
 
-#include "db/DbPool.h"
 #include "core/Logging.h"
+#include "db/DbPool.h"
 
 #include <QtCore/QCryptographicHash>
 #include <QtCore/QDir>

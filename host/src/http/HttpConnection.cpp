@@ -1,8 +1,8 @@
 #include "http/HttpConnection.h"
 
-#include "http/HttpThread.h"
 #include "core/Logging.h"
 #include "core/Metrics.h"
+#include "http/HttpThread.h"
 #include "http/RequestDispatcher.h"
 #include "http/Router.h"
 

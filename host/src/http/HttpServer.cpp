@@ -1,7 +1,7 @@
 #include "http/HttpServer.h"
 
-#include "http/HttpThread.h"
 #include "core/Logging.h"
+#include "http/HttpThread.h"
 
 #include <QtCore/QThread>
 

@@ -1,8 +1,8 @@
 #include "http/HttpThread.h"
 
-#include "http/HttpConnection.h"
 #include "core/Logging.h"
 #include "core/Metrics.h"
+#include "http/HttpConnection.h"
 #include "http/Router.h"
 #include "http/WebSocketSessionImpl.h"
 

@@ -3,7 +3,7 @@
 // function that answers it.
 //
 //   static constexpr RouteRow<SystemRoutes> rows[] = {
-//       {HttpMethod::Get, "/healthz", AuthLevel::Public, "getHealth", "Liveness", &SystemRoutes::health},
+//       {HttpMethod::Get, "/healthz", AuthLevel::Public, 200, "getHealth", "Liveness", &SystemRoutes::health},
 //   };
 //   return addRouteTable(router, u"host"_s, *this, rows);
 #pragma once
@@ -22,6 +22,7 @@ struct RouteRow
     HttpMethod method;
     const char *pattern;
     AuthLevel auth;
+    int status; // of a success, for the OpenAPI document; errors are problem details
     const char *operationId;
     const char *summary;
     QCoro::Task<HttpResponse> (Owner::*handler)(HttpRequest);
@@ -42,7 +43,9 @@ Status addRouteTable(Router &router, const QString &owner, Owner &object, std::s
             continue;
         }
         route->auth(row.auth).summary(QString::fromUtf8(row.summary));
-        route->openapi(QJsonObject{{QStringLiteral("operationId"), QLatin1String(row.operationId)}});
+        const QJsonObject success{{QStringLiteral("description"), QString::fromUtf8(row.summary)}};
+        route->openapi(QJsonObject{{QStringLiteral("operationId"), QLatin1String(row.operationId)},
+                                   {QStringLiteral("responses"), QJsonObject{{QString::number(row.status), success}}}});
     }
     return errors.isEmpty() ? Status{} : Status::failure(errors.join(QStringLiteral("; ")));
 }

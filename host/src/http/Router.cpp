@@ -1,6 +1,7 @@
 #include "http/Router.h"
 
 #include <QtCore/QJsonArray>
+#include <QtCore/QSet>
 #include <QtCore/QRegularExpression>
 
 namespace yieldhost {
@@ -92,15 +93,29 @@ bool Router::addWebSocket(const QString &pluginId, const QString &path, WebSocke
         *error = QStringLiteral("WebSocket path %1 is already registered").arg(path);
         return false;
     }
-    Q_UNUSED(pluginId);
-    m_webSockets.insert(path, std::move(handler));
+    m_webSockets.insert(path, WebSocketEndpoint{pluginId, std::move(handler)});
     return true;
 }
 
 const WebSocketHandler *Router::webSocket(const QString &path) const
 {
     auto it = m_webSockets.constFind(path);
-    return it == m_webSockets.constEnd() ? nullptr : &*it;
+    return it == m_webSockets.constEnd() ? nullptr : &it->handler;
+}
+
+void Router::removeOwner(const QString &owner)
+{
+    m_webSockets.removeIf([&owner](const auto &it) { return it.value().owner == owner; });
+    const auto removed = std::remove_if(m_routes.begin(), m_routes.end(), [&owner](const Route &r) { return r.m_owner == owner; });
+    if (removed == m_routes.end())
+        return;
+    m_routes.erase(removed, m_routes.end());
+    // Erasing from the middle of the deque moved routes: index them again.
+    m_static.clear();
+    for (const Route &r : m_routes) {
+        if (!r.m_hasParams)
+            m_static[r.m_pattern].push_back(&r);
+    }
 }
 
 namespace {
@@ -155,12 +170,21 @@ QJsonObject Router::openApi(const QString &title, const QString &version) const
 {
     QJsonObject paths;
     QStringList owners;
+    QSet<QString> operationIds;
     for (const Route &r : m_routes) {
         QJsonObject op = r.m_openapi;
         if (!op.contains(QLatin1String("summary")))
             op.insert(QStringLiteral("summary"), r.m_summary.isEmpty() ? QStringLiteral("%1 %2").arg(QString::fromLatin1(methodName(r.m_method)), r.m_pattern) : r.m_summary);
-        if (!op.contains(QLatin1String("operationId")))
-            op.insert(QStringLiteral("operationId"), derivedOperationId(r.m_method, r.m_segments));
+        // Unique across the document (client generators name methods after it): a derived id
+        // that meets another route's (e.g. "/a/{id}" and "/a/id") gets a numbered suffix.
+        QString base = op.value(QLatin1String("operationId")).toString();
+        if (base.isEmpty())
+            base = derivedOperationId(r.m_method, r.m_segments);
+        QString operationId = base;
+        for (int n = 2; operationIds.contains(operationId); ++n)
+            operationId = base + QString::number(n);
+        operationIds.insert(operationId);
+        op.insert(QStringLiteral("operationId"), operationId);
         op.insert(QStringLiteral("tags"), QJsonArray{r.m_owner});
         if (!owners.contains(r.m_owner))
             owners.append(r.m_owner);
@@ -176,8 +200,13 @@ QJsonObject Router::openApi(const QString &title, const QString &version) const
             op.insert(QStringLiteral("parameters"), params);
         }
         QJsonObject responses = op.value(QLatin1String("responses")).toObject();
-        if (responses.isEmpty())
-            responses.insert(QStringLiteral("200"), QJsonObject{{QStringLiteral("description"), QStringLiteral("Success")}});
+        // A route that does not describe its success says only that it succeeds with some 2xx.
+        const QStringList codes = responses.keys();
+        if (std::none_of(codes.cbegin(), codes.cend(), [](const QString &code) { return code.startsWith(u'2'); }))
+            responses.insert(QStringLiteral("2XX"), QJsonObject{{QStringLiteral("description"), QStringLiteral("Success")}});
+        // Any error, including those the route's handler sends (404, 409, 422, 503 ...), is a problem.
+        if (!responses.contains(QLatin1String("default")))
+            responses.insert(QStringLiteral("default"), problemResponse(QStringLiteral("An error, as RFC 9457 problem details")));
         // What the host itself answers before (or instead of) the handler.
         auto addProblem = [&responses](const char *status, const char *description) {
             if (!responses.contains(QLatin1String(status)))

@@ -67,6 +67,10 @@ public:
     bool addWebSocket(const QString &pluginId, const QString &path, WebSocketHandler handler, QString *error);
     const WebSocketHandler *webSocket(const QString &path) const;
 
+    // Withdraws every route and WebSocket endpoint `owner` registered (a plugin that was refused
+    // after registering). Only while the table is being filled: no HTTP thread reads it yet.
+    void removeOwner(const QString &owner);
+
     // The OpenAPI 3.1 document of every route: each operation gets an operationId (derived from
     // method and path unless its owner gave one), its security (`[]` for public routes), path
     // parameters and RFC 9457 problem responses, so client generators and linters accept it.
@@ -76,7 +80,12 @@ public:
 private:
     std::deque<Route> m_routes;
     QHash<QString, std::vector<const Route *>> m_static; // patterns without parameters, by path
-    QHash<QString, WebSocketHandler> m_webSockets;
+    struct WebSocketEndpoint
+    {
+        QString owner;
+        WebSocketHandler handler;
+    };
+    QHash<QString, WebSocketEndpoint> m_webSockets;
 };
 
 } // namespace yieldhost

@@ -34,13 +34,13 @@ SystemRoutes::SystemRoutes(Router &router, Metrics &metrics, const PluginListSna
 Status SystemRoutes::registerRoutes()
 {
     static constexpr RouteRow<SystemRoutes> rows[] = {
-        {HttpMethod::Get, "/healthz", AuthLevel::Public, "getHealth", "Liveness: 200 while the process runs", &SystemRoutes::health},
-        {HttpMethod::Get, "/readyz", AuthLevel::Public, "getReadiness", "Readiness: 200 when the database answers and every migration is applied", &SystemRoutes::ready},
-        {HttpMethod::Get, "/metrics", AuthLevel::Public, "getMetrics", "Prometheus metrics", &SystemRoutes::metrics},
-        {HttpMethod::Get, "/api/openapi.json", AuthLevel::Public, "getOpenApiDocument", "OpenAPI 3.1 document of every REST route", &SystemRoutes::openApi},
-        {HttpMethod::Get, "/api/docs", AuthLevel::Public, "getApiReference", "Browsable API reference (HTML, Redoc)", &SystemRoutes::docs},
-        {HttpMethod::Get, "/api/docs/redoc.standalone.js", AuthLevel::Public, "getApiReferenceScript", "The API reference's script (Redoc)", &SystemRoutes::docsScript},
-        {HttpMethod::Get, "/api/v1/plugins", AuthLevel::Public, "listPlugins", "Loaded plugins: id, name, version, sdk version, state", &SystemRoutes::plugins},
+        {HttpMethod::Get, "/healthz", AuthLevel::Public, 200, "getHealth", "Liveness: 200 while the process runs", &SystemRoutes::health},
+        {HttpMethod::Get, "/readyz", AuthLevel::Public, 200, "getReadiness", "Readiness: 200 when the database answers and every migration is applied", &SystemRoutes::ready},
+        {HttpMethod::Get, "/metrics", AuthLevel::Public, 200, "getMetrics", "Prometheus metrics", &SystemRoutes::metrics},
+        {HttpMethod::Get, "/api/openapi.json", AuthLevel::Public, 200, "getOpenApiDocument", "OpenAPI 3.1 document of every REST route", &SystemRoutes::openApi},
+        {HttpMethod::Get, "/api/docs", AuthLevel::Public, 200, "getApiReference", "Browsable API reference (HTML, Redoc)", &SystemRoutes::docs},
+        {HttpMethod::Get, "/api/docs/redoc.standalone.js", AuthLevel::Public, 200, "getApiReferenceScript", "The API reference's script (Redoc)", &SystemRoutes::docsScript},
+        {HttpMethod::Get, "/api/v1/plugins", AuthLevel::Public, 200, "listPlugins", "Loaded plugins: id, name, version, sdk version, state", &SystemRoutes::plugins},
     };
     return addRouteTable<SystemRoutes>(m_router, QStringLiteral("host"), *this, rows);
 }
@@ -83,7 +83,10 @@ QCoro::Task<HttpResponse> SystemRoutes::docs(HttpRequest)
 
 QCoro::Task<HttpResponse> SystemRoutes::docsScript(HttpRequest)
 {
-    static const QByteArray script = (initApiDocsResources(), resource(QStringLiteral(":/yieldhost/web/redoc.standalone.js")));
+    // Redoc shows its vendor's logo from a CDN in the menu; it removes the image when it fails to
+    // load, so pointing it at an empty data: URL keeps every request of the page on this host.
+    static const QByteArray script = (initApiDocsResources(), resource(QStringLiteral(":/yieldhost/web/redoc.standalone.js")))
+                                         .replace("https://cdn.redoc.ly/redoc/logo-mini.svg", "data:,");
     if (script.isEmpty())
         co_return Problem::notFound(QStringLiteral("This build was made without the Redoc bundle (npm install in tools/npm); "
                                                    "read /api/openapi.json instead.")).toResponse();

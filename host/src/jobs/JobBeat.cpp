@@ -1,9 +1,9 @@
 #include "jobs/JobBeat.h"
 
-#include "db/DbPool.h"
-#include "jobs/JobWorker.h"
 #include "core/Logging.h"
+#include "db/DbPool.h"
 #include "db/PgSession.h"
+#include "jobs/JobWorker.h"
 
 #include <QtCore/QHash>
 #include <QtCore/QJsonDocument>

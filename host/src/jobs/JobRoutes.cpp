@@ -59,16 +59,16 @@ JobRoutes::JobRoutes(Router &router, JobRegistry &jobs, Database *database, cons
 Status JobRoutes::registerRoutes()
 {
     static constexpr RouteRow<JobRoutes> rows[] = {
-        {HttpMethod::Get, "/api/v1/admin/queues", AuthLevel::Staff, "listQueues", "Per queue: pending, scheduled, running, failed, done in the last hour, oldest pending age", &JobRoutes::queues},
-        {HttpMethod::Get, "/api/v1/admin/jobs", AuthLevel::Staff, "listJobs", "Jobs, newest first, filtered by ?state= and ?queue=", &JobRoutes::listJobs},
-        {HttpMethod::Post, "/api/v1/admin/jobs", AuthLevel::Staff, "enqueueJob", "Enqueue a job: {task, args?, queue?, run_at?, priority?, unique_key?} → 202 job", &JobRoutes::enqueueJob},
-        {HttpMethod::Get, "/api/v1/admin/jobs/{id}", AuthLevel::Staff, "getJob", "One job", &JobRoutes::job},
-        {HttpMethod::Post, "/api/v1/admin/jobs/{id}/retry", AuthLevel::Staff, "retryJob", "Run a failed or cancelled job again now", &JobRoutes::retryJob},
-        {HttpMethod::Post, "/api/v1/admin/jobs/{id}/cancel", AuthLevel::Staff, "cancelJob", "Cancel a scheduled, pending or running job (a running task's result is then ignored)", &JobRoutes::cancelJob},
-        {HttpMethod::Get, "/api/v1/admin/workers", AuthLevel::Staff, "listWorkers", "Live workers: id, host, pid, queues, started_at, last_heartbeat, running jobs", &JobRoutes::workers},
-        {HttpMethod::Get, "/api/v1/admin/schedules", AuthLevel::Staff, "listSchedules", "Periodic tasks (beat): task, schedule, next_run_at, last_run_at", &JobRoutes::schedules},
-        {HttpMethod::Get, "/api/v1/admin/tasks", AuthLevel::Staff, "listTasks", "Registered tasks: name, plugin, queue, max_attempts, timeout (seconds)", &JobRoutes::tasks},
-        {HttpMethod::Get, "/admin/jobs", AuthLevel::Public, "getJobDashboard", "Job dashboard (HTML) for staff", &JobRoutes::dashboard},
+        {HttpMethod::Get, "/api/v1/admin/queues", AuthLevel::Staff, 200, "listQueues", "Per queue: pending, scheduled, running, failed, done in the last hour, oldest pending age", &JobRoutes::queues},
+        {HttpMethod::Get, "/api/v1/admin/jobs", AuthLevel::Staff, 200, "listJobs", "Jobs, newest first, filtered by ?state= and ?queue=", &JobRoutes::listJobs},
+        {HttpMethod::Post, "/api/v1/admin/jobs", AuthLevel::Staff, 202, "enqueueJob", "Enqueue a job: {task, args?, queue?, run_at?, priority?, unique_key?} → 202 job", &JobRoutes::enqueueJob},
+        {HttpMethod::Get, "/api/v1/admin/jobs/{id}", AuthLevel::Staff, 200, "getJob", "One job", &JobRoutes::job},
+        {HttpMethod::Post, "/api/v1/admin/jobs/{id}/retry", AuthLevel::Staff, 200, "retryJob", "Run a failed or cancelled job again now", &JobRoutes::retryJob},
+        {HttpMethod::Post, "/api/v1/admin/jobs/{id}/cancel", AuthLevel::Staff, 200, "cancelJob", "Cancel a scheduled, pending or running job (a running task's result is then ignored)", &JobRoutes::cancelJob},
+        {HttpMethod::Get, "/api/v1/admin/workers", AuthLevel::Staff, 200, "listWorkers", "Live workers: id, host, pid, queues, started_at, last_heartbeat, running jobs", &JobRoutes::workers},
+        {HttpMethod::Get, "/api/v1/admin/schedules", AuthLevel::Staff, 200, "listSchedules", "Periodic tasks (beat): task, schedule, next_run_at, last_run_at", &JobRoutes::schedules},
+        {HttpMethod::Get, "/api/v1/admin/tasks", AuthLevel::Staff, 200, "listTasks", "Registered tasks: name, plugin, queue, max_attempts, timeout (seconds)", &JobRoutes::tasks},
+        {HttpMethod::Get, "/admin/jobs", AuthLevel::Public, 200, "getJobDashboard", "Job dashboard (HTML) for staff", &JobRoutes::dashboard},
     };
     return addRouteTable<JobRoutes>(m_router, QStringLiteral("host"), *this, rows);
 }

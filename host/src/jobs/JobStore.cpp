@@ -252,8 +252,10 @@ QCoro::Task<qint64> JobStore::rescue(qint64 staleMs, DbError *error) const
         *error = r.error();
         co_return 0;
     }
-    if (r.size() > 0)
-        co_await m_db.query(QStringLiteral("SELECT pg_notify('yieldhost_jobs', '*')"));
+    if (r.size() > 0) {
+        const QVariantList channel{QString::fromLatin1(NotifyChannel)}; // GCC 12: no braced list inside co_await
+        co_await m_db.query(QStringLiteral("SELECT pg_notify(?, '*')"), channel);
+    }
     co_return r.size();
 }
 
@@ -292,7 +294,7 @@ QCoro::Task<DbError> JobStore::unregister(QString workerId) const
         if (removed.error())
             return Status::failure(removed.error().message);
         if (released.rowsAffected() > 0)
-            tx.exec(QStringLiteral("SELECT pg_notify('yieldhost_jobs', '*')"));
+            tx.exec(QStringLiteral("SELECT pg_notify(?, '*')"), {QString::fromLatin1(NotifyChannel)});
         return {};
     };
     const TransactionOutcome outcome = co_await m_db.transaction(work);
@@ -333,7 +335,7 @@ QCoro::Task<SqlResult> JobStore::retry(qint64 id) const
         if (out.error())
             return Status::failure(out.error().message);
         if (!out.isEmpty())
-            tx.exec(QStringLiteral("SELECT pg_notify('yieldhost_jobs', ?)"), {out.string(0, QStringLiteral("queue"))});
+            tx.exec(QStringLiteral("SELECT pg_notify(?, ?)"), {QString::fromLatin1(NotifyChannel), out.string(0, QStringLiteral("queue"))});
         return {};
     };
     const TransactionOutcome outcome = co_await m_db.transaction(work);

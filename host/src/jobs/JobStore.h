@@ -12,7 +12,6 @@
 #include "yieldhost/Database.h"
 #include "yieldhost/Jobs.h"
 
-#include <QtCore/QJsonArray>
 
 namespace yieldhost {
 

@@ -6,7 +6,6 @@
 #include "jobs/JobRunner.h"
 #include "jobs/RunningJob.h"
 
-#include <QtCore/QCoreApplication>
 #include <QtCore/QPointer>
 #include <QtCore/QRandomGenerator>
 

@@ -1,13 +1,12 @@
 #include "pluginsystem/PluginManager.h"
 
-#include "pluginsystem/HostPluginContext.h"
 #include "core/Logging.h"
+#include "pluginsystem/HostPluginContext.h"
 
 #include "yieldhost/Plugin.h"
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QDir>
-#include <QtCore/QFileInfo>
 
 #include <algorithm>
 #include <functional>
@@ -66,6 +65,7 @@ void PluginManager::refuse(PluginSpec &spec, const QString &why)
     spec.fail(why);
     m_env.jobs.removePlugin(spec.id);
     m_env.services.removePlugin(spec.id);
+    m_env.router.removeOwner(spec.id);
     qCWarning(lcPlugins).noquote() << QStringLiteral("plugin %1 refused: %2").arg(spec.id, why);
 }
 
