@@ -40,8 +40,16 @@ QCoro::Task<RequestDispatcher::Result> RequestDispatcher::dispatch(HttpRequest r
         if (Verdict answer = co_await authenticate(request, r))
             co_return Result{std::move(*answer), std::move(label)};
     }
-    HttpResponse response = co_await call(r, std::move(request));
-    co_return Result{std::move(response), std::move(label)};
+    // call → map exceptions, in this frame: a coroutine of its own would cost an allocation on
+    // every request.
+    std::exception_ptr failure;
+    try {
+        HttpResponse response = co_await r.handler()(std::move(request));
+        co_return Result{std::move(response), std::move(label)};
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    co_return Result{mapException(r, failure), std::move(label)};
 }
 
 RequestDispatcher::Verdict RequestDispatcher::route(HttpRequest &request, const Route *&matched) const
@@ -117,17 +125,6 @@ QCoro::Task<RequestDispatcher::Verdict> RequestDispatcher::authenticate(HttpRequ
         co_return Problem::forbidden(QStringLiteral("This route is for staff accounts only.")).toResponse();
     HttpRequestWriter::setUser(request, std::move(outcome.user));
     co_return std::nullopt;
-}
-
-QCoro::Task<HttpResponse> RequestDispatcher::call(const Route &route, HttpRequest request)
-{
-    std::exception_ptr failure;
-    try {
-        co_return co_await route.handler()(std::move(request));
-    } catch (...) {
-        failure = std::current_exception();
-    }
-    co_return mapException(route, failure);
 }
 
 HttpResponse RequestDispatcher::mapException(const Route &route, std::exception_ptr error)

@@ -38,7 +38,6 @@ private:
     static Verdict parseJson(HttpRequest &request);
     static Verdict checkContentType(const HttpRequest &request, const Route &route);
     QCoro::Task<Verdict> authenticate(HttpRequest &request, const Route &route) const;
-    static QCoro::Task<HttpResponse> call(const Route &route, HttpRequest request);
     static HttpResponse mapException(const Route &route, std::exception_ptr error);
 
     const Router &m_router;
