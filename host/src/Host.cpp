@@ -27,6 +27,11 @@ Host::Host(Config config, QObject *parent)
     , m_plugins(PluginEnvironment{m_config, m_clock, m_events, m_router, m_services, m_jobs, m_database})
     , m_dispatcher(m_router, m_services)
 {
+    if (m_config.string(QStringLiteral("data_dir")).isEmpty())
+        m_config.set(QStringLiteral("data_dir"), EmbeddedPostgres::defaultDataDirectory());
+    if (m_config.boolean(QStringLiteral("sandbox")))
+        qCWarning(lcHost).noquote() << "SANDBOX MODE: simulated deposits, a movable test clock and a generated signing secret; "
+                                       "set YIELDHOST_SANDBOX=0 (with YIELDHOST_JWT_SECRET) in production";
     addMetricsCollectors();
 }
 
@@ -66,9 +71,7 @@ Status Host::openDatabase()
 {
     QString url = m_config.string(QStringLiteral("database_url"));
     if (url.isEmpty()) {
-        QString dataDir = m_config.string(QStringLiteral("data_dir"));
-        if (dataDir.isEmpty())
-            dataDir = EmbeddedPostgres::defaultDataDirectory();
+        const QString dataDir = m_config.string(QStringLiteral("data_dir"));
         EmbeddedPostgres::Options options;
         options.dataDirectory = dataDir;
         m_embedded = std::make_unique<EmbeddedPostgres>(options);
@@ -98,7 +101,8 @@ Status Host::openDatabase()
 
 Status Host::registerHostRoutesAndTasks()
 {
-    m_systemRoutes = std::make_unique<SystemRoutes>(m_router, m_metrics, m_pluginList, [this] { return notReadyReason(); });
+    const QString mode = m_config.boolean(QStringLiteral("sandbox")) ? QStringLiteral("sandbox") : QStringLiteral("production");
+    m_systemRoutes = std::make_unique<SystemRoutes>(m_router, m_metrics, m_pluginList, [this] { return notReadyReason(); }, mode);
     m_jobRoutes = std::make_unique<JobRoutes>(m_router, m_jobs, m_database.get(), m_config, m_clock);
     m_cleanup = std::make_unique<CleanupTask>(m_jobs, m_database.get(), int(m_config.integer(QStringLiteral("jobs.retention_days"))));
     for (const Status &s : {m_systemRoutes->registerRoutes(), m_jobRoutes->registerRoutes(), m_cleanup->registerTask()}) {

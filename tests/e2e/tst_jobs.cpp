@@ -45,6 +45,9 @@ class TestJobs : public QObject
     {
         QProcessEnvironment e;
         e.insert(QStringLiteral("YIELDHOST_DATABASE_URL"), m_dbUrl);
+        // Several processes, each with its own data directory, accept one staff token: they share
+        // a secret, as an installation's processes do in production.
+        e.insert(QStringLiteral("YIELDHOST_JWT_SECRET"), QStringLiteral("jobs-test-secret-0123456789abcdef0123456789"));
         e.insert(QStringLiteral("YIELDHOST_JOBS__HEARTBEAT_INTERVAL_MS"), QStringLiteral("200"));
         e.insert(QStringLiteral("YIELDHOST_JOBS__WORKER_TIMEOUT_MS"), QStringLiteral("1500"));
         e.insert(QStringLiteral("YIELDHOST_JOBS__RETRY_BASE_MS"), QStringLiteral("200"));

@@ -4,14 +4,18 @@
 
 #include "pluginsystem/PluginEnvironment.h"
 
+#include <QtCore/QTemporaryDir>
+
 namespace yieldhost::test {
 
 struct HostParts
 {
-    explicit HostParts(Config c) : config(std::move(c)) {}
+    // Plugins that keep files (the users plugin's sandbox secret) get a private data directory.
+    explicit HostParts(Config c) : config(std::move(c)) { config.set(QStringLiteral("data_dir"), dataDir.path()); }
 
     PluginEnvironment environment() { return PluginEnvironment{config, clock, events, router, services, jobs, database}; }
 
+    QTemporaryDir dataDir;
     Config config;
     HostClock clock;
     EventBus events;

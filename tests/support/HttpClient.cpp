@@ -40,8 +40,10 @@ ParseState *st(http_parser *p) { return static_cast<ParseState *>(p->data); }
 HttpClient::HttpClient(const QString &host, quint16 port) : m_host(host), m_port(port) {}
 HttpClient::~HttpClient() = default;
 
-bool HttpClient::open(int timeoutMs)
+bool HttpClient::open(int timeoutMs, const QHostAddress &from)
 {
+    if (!from.isNull() && !m_socket.bind(from))
+        return false;
     m_socket.connectToHost(m_host, m_port);
     return m_socket.waitForConnected(timeoutMs);
 }
@@ -135,20 +137,25 @@ bool HttpClient::waitForClose(int timeoutMs)
 
 void HttpClient::close() { m_socket.abort(); }
 
-std::optional<HttpReply> HttpClient::request(const QString &host, quint16 port, const QByteArray &method, const QByteArray &path,
-                                             const QByteArray &body, const QByteArray &contentType,
-                                             const QList<QPair<QByteArray, QByteArray>> &extraHeaders)
+QByteArray HttpClient::format(const QString &host, const QByteArray &method, const QByteArray &path, const QByteArray &body,
+                              const QByteArray &contentType, const QList<QPair<QByteArray, QByteArray>> &extraHeaders)
 {
-    HttpClient client(host, port);
-    if (!client.open())
-        return std::nullopt;
     QByteArray raw = method + ' ' + path + " HTTP/1.1\r\nHost: " + host.toLatin1() + "\r\n";
     if (!body.isEmpty() || method == "POST" || method == "PUT" || method == "PATCH")
         raw += "Content-Type: " + contentType + "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
     for (const auto &[k, v] : extraHeaders)
         raw += k + ": " + v + "\r\n";
-    raw += "\r\n" + body;
-    client.send(raw);
+    return raw + "\r\n" + body;
+}
+
+std::optional<HttpReply> HttpClient::request(const QString &host, quint16 port, const QByteArray &method, const QByteArray &path,
+                                             const QByteArray &body, const QByteArray &contentType,
+                                             const QList<QPair<QByteArray, QByteArray>> &extraHeaders, const QHostAddress &from)
+{
+    HttpClient client(host, port);
+    if (!client.open(5000, from))
+        return std::nullopt;
+    client.send(format(host, method, path, body, contentType, extraHeaders));
     return client.read(10000, method == "HEAD");
 }
 

@@ -6,6 +6,7 @@
 #include <QtCore/QByteArray>
 #include <QtCore/QJsonObject>
 #include <QtCore/QList>
+#include <QtNetwork/QHostAddress>
 #include <QtNetwork/QTcpSocket>
 
 #include <memory>
@@ -29,7 +30,9 @@ public:
     HttpClient(const QString &host, quint16 port);
     ~HttpClient();
 
-    bool open(int timeoutMs = 5000);
+    // `from` picks the local address (e.g. 127.0.0.7: every 127/8 address is loopback), so a test
+    // can act as several clients.
+    bool open(int timeoutMs = 5000, const QHostAddress &from = {});
     void send(const QByteArray &raw);
     // Next complete reply; nullopt on timeout or if the server closed first.
     std::optional<HttpReply> read(int timeoutMs = 10000, bool forHead = false);
@@ -38,10 +41,13 @@ public:
     void close();
     QTcpSocket &socket() { return m_socket; }
 
+    // The bytes of one request (Host, Content-Type and Content-Length filled in).
+    static QByteArray format(const QString &host, const QByteArray &method, const QByteArray &path, const QByteArray &body = {},
+                             const QByteArray &contentType = "application/json", const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
     // One request on a fresh connection.
     static std::optional<HttpReply> request(const QString &host, quint16 port, const QByteArray &method, const QByteArray &path,
                                             const QByteArray &body = {}, const QByteArray &contentType = "application/json",
-                                            const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
+                                            const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {}, const QHostAddress &from = {});
 
 private:
     QString m_host;

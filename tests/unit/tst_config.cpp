@@ -12,7 +12,7 @@ class TestConfig : public QObject
 
     static QJsonObject defaults()
     {
-        return QJsonObject{{QStringLiteral("listen"), QStringLiteral("0.0.0.0:8088")},
+        return QJsonObject{{QStringLiteral("listen"), QStringLiteral("127.0.0.1:8088")},
                            {QStringLiteral("sandbox"), true},
                            {QStringLiteral("http"), QJsonObject{{QStringLiteral("max_body_bytes"), 1048576},
                                                                 {QStringLiteral("threads"), 0}}}};
@@ -32,7 +32,7 @@ private Q_SLOTS:
         QString error;
         const auto c = Config::load(defaults(), {}, {}, &error);
         QVERIFY2(c, qPrintable(error));
-        QCOMPARE(c->string(QStringLiteral("listen")), QStringLiteral("0.0.0.0:8088"));
+        QCOMPARE(c->string(QStringLiteral("listen")), QStringLiteral("127.0.0.1:8088"));
         QCOMPARE(c->integer(QStringLiteral("http.max_body_bytes")), 1048576);
     }
 
@@ -113,7 +113,7 @@ private Q_SLOTS:
     void builtInDefaultsHoldTheDocumentedKeys()
     {
         const QJsonObject d = Config::builtInDefaults();
-        QCOMPARE(d.value(QLatin1String("listen")).toString(), QStringLiteral("0.0.0.0:8088"));
+        QCOMPARE(d.value(QLatin1String("listen")).toString(), QStringLiteral("127.0.0.1:8088"));
         QCOMPARE(d.value(QLatin1String("coingecko_url")).toString(), QStringLiteral("https://api.coingecko.com"));
         QCOMPARE(d.value(QLatin1String("http")).toObject().value(QLatin1String("max_body_bytes")).toInt(), 1048576);
         QCOMPARE(d.value(QLatin1String("websocket")).toObject().value(QLatin1String("max_message_bytes")).toInt(), 65536);

@@ -120,6 +120,11 @@ std::optional<Config> Config::load(const QJsonObject &defaults, const QString &f
     return config;
 }
 
+void Config::set(const QString &dottedKey, const QJsonValue &value)
+{
+    m_root = withValue(m_root, dottedKey.split(u'.'), value);
+}
+
 QJsonValue Config::value(const QString &dottedKey) const
 {
     const QStringList path = dottedKey.split(u'.');

@@ -32,6 +32,10 @@ public:
     QJsonObject section(const QString &name) const { return m_root.value(name).toObject(); }
     const QJsonObject &root() const { return m_root; }
 
+    // The host fills in a value it resolved (e.g. the default data directory) before anything
+    // reads it, so every part — plugins included — sees one answer.
+    void set(const QString &dottedKey, const QJsonValue &value);
+
 private:
     QJsonObject m_root;
 };

@@ -23,11 +23,12 @@ QByteArray resource(const QString &path)
 
 } // namespace
 
-SystemRoutes::SystemRoutes(Router &router, Metrics &metrics, const PluginListSnapshot &plugins, ReadinessCheck readiness)
+SystemRoutes::SystemRoutes(Router &router, Metrics &metrics, const PluginListSnapshot &plugins, ReadinessCheck readiness, QString mode)
     : m_router(router)
     , m_metrics(metrics)
     , m_plugins(plugins)
     , m_readiness(std::move(readiness))
+    , m_mode(std::move(mode))
 {
 }
 
@@ -56,7 +57,7 @@ QCoro::Task<HttpResponse> SystemRoutes::ready(HttpRequest)
     const std::optional<QString> reason = co_await m_readiness();
     if (reason)
         co_return Problem::unavailable(QStringLiteral("Not ready: %1.").arg(*reason), 5).toResponse();
-    co_return HttpResponse::json(200, QJsonObject{{QStringLiteral("status"), QStringLiteral("ready")}});
+    co_return HttpResponse::json(200, QJsonObject{{QStringLiteral("status"), QStringLiteral("ready")}, {QStringLiteral("mode"), m_mode}});
 }
 
 QCoro::Task<HttpResponse> SystemRoutes::metrics(HttpRequest)

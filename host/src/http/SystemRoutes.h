@@ -43,7 +43,8 @@ public:
     // Why the host is not ready to serve (no database, migrations pending), or nullopt when it is.
     using ReadinessCheck = std::function<QCoro::Task<std::optional<QString>>()>;
 
-    SystemRoutes(Router &router, Metrics &metrics, const PluginListSnapshot &plugins, ReadinessCheck readiness);
+    // `mode` ("sandbox" or "production") is reported by /readyz so a client can tell.
+    SystemRoutes(Router &router, Metrics &metrics, const PluginListSnapshot &plugins, ReadinessCheck readiness, QString mode);
     Status registerRoutes();
 
     QCoro::Task<HttpResponse> health(HttpRequest request);
@@ -59,6 +60,7 @@ private:
     Metrics &m_metrics;
     const PluginListSnapshot &m_plugins;
     ReadinessCheck m_readiness;
+    QString m_mode;
 };
 
 } // namespace yieldhost

@@ -53,9 +53,9 @@ bool AccountStore::isUuid(const QString &text)
 
 QCoro::Task<AccountStore::Created> AccountStore::create(Registration r, QString passwordHash, bool staff, QDateTime now)
 {
-    const QString sql = QStringLiteral("INSERT INTO users_user (email, password_hash, first_name, last_name, base_currency, is_staff, date_joined) "
-                                       "VALUES (?, ?, COALESCE(?, ''), COALESCE(?, ''), ?, ?, ?) RETURNING ") + Columns;
-    const QVariantList params{r.email, passwordHash, r.firstName, r.lastName, r.baseCurrency, staff, now};
+    const QString sql = QStringLiteral("INSERT INTO users_user (email, email_key, password_hash, first_name, last_name, base_currency, is_staff, date_joined) "
+                                       "VALUES (?, ?, ?, COALESCE(?, ''), COALESCE(?, ''), ?, ?, ?) RETURNING ") + Columns;
+    const QVariantList params{r.email, canonicalEmail(r.email), passwordHash, r.firstName, r.lastName, r.baseCurrency, staff, now};
     const SqlResult result = co_await m_db.query(sql, params);
     Created c;
     c.error = result.error();
@@ -66,8 +66,8 @@ QCoro::Task<AccountStore::Created> AccountStore::create(Registration r, QString 
 
 QCoro::Task<AccountStore::Found> AccountStore::byEmail(QString email)
 {
-    const QString sql = QStringLiteral("SELECT ") + Columns + QStringLiteral(" FROM users_user WHERE lower(email) = lower(?)");
-    const QVariantList params{email};
+    const QString sql = QStringLiteral("SELECT ") + Columns + QStringLiteral(" FROM users_user WHERE email_key = ?");
+    const QVariantList params{canonicalEmail(email)};
     co_return found(co_await m_db.query(sql, params));
 }
 

@@ -142,21 +142,30 @@ QCoro::Task<HttpResponse> AuthRoutes::token(HttpRequest request)
         errors[QStringLiteral("password")].append(QStringLiteral("is required"));
     if (!errors.isEmpty())
         co_return validationFailed(errors);
-    const QString email = body.value(QLatin1String("email")).toString().trimmed();
+    const QString email = body.value(QLatin1String("email")).toString();
     const QString password = body.value(QLatin1String("password")).toString();
-    const QString accountKey = email.toLower();
-    const QString address = request.peerAddress().toString();
+    // No password longer than any account can have is worth an Argon2 run.
+    if (password.size() > MaxPasswordLength * 2 || password.toUcs4().size() > MaxPasswordLength) {
+        errors[QStringLiteral("password")].append(QStringLiteral("must be at most %1 characters").arg(MaxPasswordLength));
+        co_return validationFailed(errors);
+    }
+    const QString accountKey = canonicalEmail(email);
+    const QString address = LoginThrottle::addressKey(request.peerAddress());
     const QDateTime now = m_context.clock().now();
 
-    const std::optional<qint64> wait = co_await m_throttle.retryAfter(accountKey, address, now);
-    if (!wait)
+    const LoginThrottle::Reservation attempt = co_await m_throttle.reserve(accountKey, address, now);
+    if (attempt.unavailable)
         co_return fromDb(DbError{DbError::Kind::Unavailable, {}, {}});
-    if (*wait > 0)
-        co_return throttled(*wait);
+    if (attempt.retryAfter > 0) {
+        qCInfo(m_context.log()).noquote() << QStringLiteral("login throttled for %1 from %2 (retry in %3 s)").arg(accountKey, address).arg(attempt.retryAfter);
+        co_return throttled(attempt.retryAfter);
+    }
 
     const AccountStore::Found found = co_await m_accounts.byEmail(email);
-    if (found.error)
+    if (found.error) {
+        co_await m_throttle.fail(attempt.attempt);
         co_return fromDb(found.error);
+    }
     const bool usable = found.account && found.account->isActive;
     // Always one Argon2 verification, against a dummy hash when there is no such account. (The
     // hash is chosen on its own line: GCC 12 destroys a ?: temporary in a co_await twice.)
@@ -165,10 +174,11 @@ QCoro::Task<HttpResponse> AuthRoutes::token(HttpRequest request)
         stored = found.account->passwordHash;
     const bool ok = co_await m_hasher.verify(stored, password);
     if (!ok) {
-        co_await m_throttle.recordFailure(accountKey, address, now);
+        co_await m_throttle.fail(attempt.attempt);
+        qCInfo(m_context.log()).noquote() << QStringLiteral("failed login for %1 from %2").arg(accountKey, address);
         co_return invalidCredentials();
     }
-    co_await m_throttle.clearAccount(accountKey);
+    co_await m_throttle.succeed(attempt.attempt, accountKey, address);
     const RefreshTokens::Issued issued = co_await m_refresh.issue(found.account->id, now);
     if (issued.error)
         co_return fromDb(issued.error);

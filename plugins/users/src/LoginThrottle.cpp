@@ -1,41 +1,110 @@
 #include "LoginThrottle.h"
 
+#include <QtCore/QUuid>
+
 namespace yieldhost::users {
 
-QCoro::Task<std::optional<qint64>> LoginThrottle::retryAfter(QString account, QString address, QDateTime now)
+namespace {
+QString pairKey(const QString &account, const QString &address) { return account + u'\n' + address; }
+} // namespace
+
+QString LoginThrottle::addressKey(const QHostAddress &address)
 {
-    const QString sql = QStringLiteral("SELECT scope, count(*) AS n, min(failed_at) AS oldest FROM users_login_failure "
-                                       "WHERE ((scope = 'account' AND key = ?) OR (scope = 'address' AND key = ?)) AND failed_at > ? "
-                                       "GROUP BY scope");
-    const QVariantList params{account, address, now.addSecs(-m_limits.windowSeconds)};
-    const SqlResult r = co_await m_db.query(sql, params);
-    if (r.error())
-        co_return std::nullopt;
+    bool isV4 = false;
+    const quint32 v4 = address.toIPv4Address(&isV4);
+    if (isV4)
+        return QHostAddress(v4).toString();
+    Q_IPV6ADDR bytes = address.toIPv6Address();
+    for (int i = 8; i < 16; ++i)
+        bytes[i] = 0;
+    return QHostAddress(bytes).toString() + QStringLiteral("/64");
+}
+
+qint64 LoginThrottle::retryAfter(const Counts &c, const Limits &limits, const QDateTime &now)
+{
     qint64 wait = 0;
-    for (qsizetype i = 0; i < r.size(); ++i) {
-        const bool isAccount = r.string(i, QStringLiteral("scope")) == QLatin1String("account");
-        const qint64 limit = isAccount ? m_limits.perAccount : m_limits.perAddress;
-        if (r.integer(i, QStringLiteral("n")) < limit)
-            continue;
-        // Allowed again when the oldest failure in the window leaves it.
-        const QDateTime oldest = r.value(i, QStringLiteral("oldest")).toDateTime();
-        wait = std::max(wait, std::max<qint64>(1, now.secsTo(oldest.addSecs(m_limits.windowSeconds))));
+    auto until = [&](const QDateTime &when) { wait = std::max(wait, std::max<qint64>(1, now.secsTo(when))); };
+    if (c.pair >= limits.perPair)
+        until(c.oldestPair.addSecs(limits.windowSeconds));
+    if (c.address >= limits.perAddress)
+        until(c.oldestAddress.addSecs(limits.windowSeconds));
+    if (c.account >= limits.perAccount && c.pair > 0) {
+        const qint64 doublings = std::min<qint64>(c.account - limits.perAccount, 30);
+        const qint64 delay = std::min(limits.windowSeconds, limits.accountDelaySeconds << doublings);
+        const QDateTime allowed = c.newestAccount.addSecs(delay);
+        if (allowed > now)
+            until(allowed);
     }
-    co_return wait;
+    return wait;
 }
 
-QCoro::Task<> LoginThrottle::recordFailure(QString account, QString address, QDateTime now)
+QCoro::Task<LoginThrottle::Reservation> LoginThrottle::reserve(QString account, QString address, QDateTime now)
 {
-    const QString sql = QStringLiteral("INSERT INTO users_login_failure (scope, key, failed_at) VALUES ('account', ?, ?), ('address', ?, ?)");
-    const QVariantList params{account, now, address, now};
-    co_await m_db.query(sql, params);
+    Reservation reservation;
+    const Limits limits = m_limits;
+    auto work = [&](SqlTransaction &tx) -> Status {
+        // One decision at a time per account and per address, always locked in this order.
+        const QStringList locks{QString(QStringLiteral("users.login.account:") + account), QString(QStringLiteral("users.login.address:") + address)};
+        for (const QString &lock : locks) {
+            const SqlResult locked = tx.exec(QStringLiteral("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"), {lock});
+            if (locked.error())
+                return Status::failure(locked.error().message);
+        }
+        const SqlResult r = tx.exec(QStringLiteral(
+            "SELECT scope, count(*) AS n, min(failed_at) AS oldest, max(failed_at) AS newest FROM users_login_failure "
+            "WHERE ((scope = 'account' AND key = ?) OR (scope = 'address' AND key = ?) OR (scope = 'pair' AND key = ?)) "
+            "  AND failed_at > ? GROUP BY scope"),
+            {account, address, pairKey(account, address), now.addSecs(-limits.windowSeconds)});
+        if (r.error())
+            return Status::failure(r.error().message);
+        Counts counts;
+        for (qsizetype i = 0; i < r.size(); ++i) {
+            const QString scope = r.string(i, QStringLiteral("scope"));
+            const qint64 n = r.integer(i, QStringLiteral("n"));
+            if (scope == QLatin1String("pair")) {
+                counts.pair = n;
+                counts.oldestPair = r.value(i, QStringLiteral("oldest")).toDateTime();
+            } else if (scope == QLatin1String("address")) {
+                counts.address = n;
+                counts.oldestAddress = r.value(i, QStringLiteral("oldest")).toDateTime();
+            } else {
+                counts.account = n;
+                counts.newestAccount = r.value(i, QStringLiteral("newest")).toDateTime();
+            }
+        }
+        reservation.retryAfter = retryAfter(counts, limits, now);
+        if (reservation.retryAfter > 0)
+            return {}; // refused: nothing recorded, the transaction commits nothing
+        const QString attempt = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        const SqlResult inserted = tx.exec(QStringLiteral(
+            "INSERT INTO users_login_failure (scope, key, failed_at, attempt, pending) "
+            "VALUES ('account', ?, ?, ?::uuid, true), ('address', ?, ?, ?::uuid, true), ('pair', ?, ?, ?::uuid, true)"),
+            {account, now, attempt, address, now, attempt, pairKey(account, address), now, attempt});
+        if (inserted.error())
+            return Status::failure(inserted.error().message);
+        reservation.attempt = attempt;
+        return {};
+    };
+    const TransactionOutcome outcome = co_await m_db.transaction(std::move(work));
+    if (!outcome.committed) {
+        reservation = Reservation{};
+        reservation.unavailable = true;
+    }
+    co_return reservation;
 }
 
-QCoro::Task<> LoginThrottle::clearAccount(QString account)
+QCoro::Task<> LoginThrottle::fail(QString attempt)
 {
-    const QString sql = QStringLiteral("DELETE FROM users_login_failure WHERE scope = 'account' AND key = ?");
-    const QVariantList params{account};
-    co_await m_db.query(sql, params);
+    const QVariantList params{attempt};
+    co_await m_db.query(QStringLiteral("UPDATE users_login_failure SET pending = false WHERE attempt = ?::uuid"), params);
+}
+
+QCoro::Task<> LoginThrottle::succeed(QString attempt, QString account, QString address)
+{
+    const QVariantList params{attempt, account, pairKey(account, address)};
+    co_await m_db.query(QStringLiteral("DELETE FROM users_login_failure WHERE attempt = ?::uuid "
+                                       "OR (scope = 'account' AND key = ?) OR (scope = 'pair' AND key = ?)"),
+                        params);
 }
 
 QCoro::Task<SqlResult> LoginThrottle::purgeOld(QDateTime now)

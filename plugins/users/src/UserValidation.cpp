@@ -43,7 +43,26 @@ std::optional<QString> currency(const QJsonObject &body, FieldErrors *errors, bo
 bool isValidEmail(const QString &email)
 {
     static const QRegularExpression re(QStringLiteral("^[^@\\s]{1,64}@[^@\\s]+\\.[^@\\s]+$"));
-    return email.size() <= 254 && re.match(email).hasMatch();
+    if (email.size() > 254 || !re.match(email).hasMatch())
+        return false;
+    // No control or format characters (NUL, bidi overrides such as U+202E, zero-width joiners):
+    // they make two addresses look alike or hide what an address says.
+    const QList<uint> codePoints = email.toUcs4();
+    return std::none_of(codePoints.cbegin(), codePoints.cend(), [](uint c) {
+        const QChar::Category category = QChar::category(char32_t(c));
+        return category == QChar::Other_Control || category == QChar::Other_Format || category == QChar::Other_NotAssigned
+               || category == QChar::Other_Surrogate || category == QChar::Other_PrivateUse;
+    });
+}
+
+QString canonicalEmail(const QString &email)
+{
+    return email.trimmed().normalized(QString::NormalizationForm_KC).toCaseFolded().normalized(QString::NormalizationForm_KC);
+}
+
+QString displayEmail(const QString &email)
+{
+    return email.trimmed().normalized(QString::NormalizationForm_C);
 }
 
 QString validatePassword(const QJsonValue &value)
@@ -62,10 +81,10 @@ Registration validateRegistration(const QJsonObject &body, FieldErrors *errors)
 {
     Registration r;
     const QJsonValue email = body.value(QLatin1String("email"));
-    if (!email.isString() || !isValidEmail(email.toString().trimmed()))
+    if (!email.isString() || !isValidEmail(displayEmail(email.toString())))
         (*errors)[QStringLiteral("email")].append(QStringLiteral("must be a valid email address"));
     else
-        r.email = email.toString().trimmed();
+        r.email = displayEmail(email.toString());
     if (const QString why = validatePassword(body.value(QLatin1String("password"))); !why.isEmpty())
         (*errors)[QStringLiteral("password")].append(why);
     else

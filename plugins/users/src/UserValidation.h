@@ -39,5 +39,12 @@ Registration validateRegistration(const QJsonObject &body, FieldErrors *errors);
 ProfileChanges validateProfile(const QJsonObject &body, FieldErrors *errors);
 QString validatePassword(const QJsonValue &value); // empty when acceptable
 bool isValidEmail(const QString &email);
+// The one form of an email that decides which account it names, used to store, look up and
+// throttle alike: NFKC-normalised and case-folded, so "Josè" typed in NFC or NFD, and any casing,
+// are one account. (Lower-casing in two places — Qt and PostgreSQL disagree on 'İ' — let a
+// different spelling of a locked account open a fresh throttle bucket.)
+QString canonicalEmail(const QString &email);
+// How an email is kept for display: trimmed and NFC-normalised.
+QString displayEmail(const QString &email);
 
 } // namespace yieldhost::users

@@ -3,6 +3,7 @@
 #include "AccountStore.h"
 #include "AuthRoutes.h"
 #include "Jwt.h"
+#include "JwtSecret.h"
 #include "LoginThrottle.h"
 #include "PasswordHasher.h"
 #include "RefreshTokens.h"
@@ -34,30 +35,29 @@ yieldhost::Status UsersPlugin::initialize(yieldhost::PluginContext &context)
     m_context = &context;
     const QJsonObject config = context.config();
 
-    QByteArray secret = context.hostConfig(QStringLiteral("jwt_secret")).toString().toUtf8();
-    const bool sandbox = context.hostConfig(QStringLiteral("sandbox")).toBool();
-    if (secret.isEmpty() || secret == DevelopmentSecret) {
-        if (!sandbox)
-            return Status::failure(QStringLiteral("YIELDHOST_JWT_SECRET must be set to a secret of at least 32 bytes outside sandbox mode"));
-        qCWarning(context.log()) << "no YIELDHOST_JWT_SECRET: signing tokens with the built-in development secret (sandbox mode only)";
-        secret = DevelopmentSecret;
-    } else if (secret.size() < 32 && !sandbox) {
-        return Status::failure(QStringLiteral("YIELDHOST_JWT_SECRET is shorter than 32 bytes"));
-    }
+    QString secretError;
+    const std::optional<JwtSecret> secret = JwtSecret::resolve(context.hostConfig(QStringLiteral("jwt_secret")).toString().toUtf8(),
+                                                               context.hostConfig(QStringLiteral("sandbox")).toBool(),
+                                                               context.hostConfig(QStringLiteral("data_dir")).toString(), &secretError);
+    if (!secret)
+        return Status::failure(secretError);
+    qCInfo(context.log()).noquote() << "access tokens are signed with the secret from" << secret->origin;
 
     PasswordHasher::Parameters argon;
     argon.timeCost = uint32_t(setting(config, "argon2_time_cost", argon.timeCost));
     argon.memoryKiB = uint32_t(setting(config, "argon2_memory_kib", argon.memoryKiB));
     argon.parallelism = uint32_t(setting(config, "argon2_parallelism", argon.parallelism));
     LoginThrottle::Limits limits;
+    limits.perPair = int(setting(config, "login_max_failures_per_address_and_account", limits.perPair));
     limits.perAccount = int(setting(config, "login_max_failures_per_account", limits.perAccount));
+    limits.accountDelaySeconds = setting(config, "login_account_delay_seconds", limits.accountDelaySeconds);
     limits.perAddress = int(setting(config, "login_max_failures_per_address", limits.perAddress));
     limits.windowSeconds = setting(config, "login_window_seconds", limits.windowSeconds);
     AuthSettings auth;
     auth.accessTtlSeconds = std::max<qint64>(1, setting(config, "access_ttl_seconds", auth.accessTtlSeconds));
     const qint64 refreshTtl = std::max<qint64>(60, setting(config, "refresh_ttl_seconds", 7 * 24 * 3600));
 
-    m_jwt = std::make_unique<Jwt>(secret);
+    m_jwt = std::make_unique<Jwt>(secret->key);
     m_hasher = std::make_unique<PasswordHasher>(argon);
     m_accounts = std::make_unique<AccountStore>(context.database());
     m_refresh = std::make_unique<RefreshTokens>(context.database(), refreshTtl);

@@ -33,9 +33,6 @@ public:
     yieldhost::Status initialize(yieldhost::PluginContext &context) override;
     QCoro::Task<Status> createUser(QString email, QString password, bool staff) override;
 
-    // Used while the secret is unset in sandbox mode; the host refuses it outside sandbox mode.
-    static constexpr const char *DevelopmentSecret = "yieldhost-development-secret-do-not-use-in-production";
-
 private:
     yieldhost::PluginContext *m_context = nullptr;
     std::unique_ptr<Jwt> m_jwt;

@@ -110,6 +110,14 @@ class TestUsers : public QObject
     }
 
 
+    // A login from another client address: every 127/8 address is this machine.
+    std::optional<HttpReply> loginFrom(const char *address, const QString &email, const QString &password)
+    {
+        return HttpClient::request(m_host->host(), m_host->port(), "POST", "/api/v1/auth/token",
+                                   compact(QJsonObject{{QStringLiteral("email"), email}, {QStringLiteral("password"), password}}),
+                                   "application/json", {}, QHostAddress(QString::fromLatin1(address)));
+    }
+
     bool registerUser(const QString &email, QJsonObject *user = nullptr, QJsonObject extra = {})
     {
         extra.insert(QStringLiteral("email"), email);
@@ -461,6 +469,178 @@ private Q_SLOTS:
         CHECK(verifyProblem(loginReply(email, kPassword, &second), 429));
         QVERIFY(!loginReply(email, kPassword, &second)->header("retry-after").isEmpty());
         QCOMPARE(second.terminate(), 0);
+    }
+
+    // --- throttling: parallel bursts, lockout by email, many addresses ---
+
+    void aBurstOfParallelWrongLoginsChecksAtMostThePairLimitOfPasswords()
+    {
+        // Attempts are reserved before the password is checked: 40 requests in flight at once
+        // get no more password checks than the limit of 5 per address and account.
+        const QString email = uniqueEmail("burst");
+        QVERIFY(registerUser(email));
+        std::vector<std::unique_ptr<HttpClient>> clients;
+        for (int i = 0; i < 40; ++i) {
+            auto client = std::make_unique<HttpClient>(m_host->host(), m_host->port());
+            QVERIFY(client->open(5000, QHostAddress(QStringLiteral("127.0.0.2"))));
+            clients.push_back(std::move(client));
+        }
+        for (int i = 0; i < 40; ++i) {
+            const QJsonObject body{{QStringLiteral("email"), email}, {QStringLiteral("password"), QStringLiteral("wrong guess %1").arg(i)}};
+            clients[size_t(i)]->socket().write(HttpClient::format(m_host->host(), "POST", "/api/v1/auth/token", compact(body)));
+        }
+        int unauthorized = 0, throttled = 0;
+        for (auto &client : clients) {
+            const auto r = client->read(60000);
+            QVERIFY(r);
+            if (r->status == 401)
+                ++unauthorized;
+            else if (r->status == 429)
+                ++throttled;
+            else
+                QFAIL(qPrintable(QStringLiteral("unexpected status %1").arg(r->status)));
+        }
+        QVERIFY2(unauthorized >= 1 && unauthorized <= 5, qPrintable(QString::number(unauthorized)));
+        QCOMPARE(unauthorized + throttled, 40);
+        // And the right password from that address is refused for now too.
+        CHECK(verifyProblem(loginFrom("127.0.0.2", email, kPassword), 429));
+    }
+
+    void knowingAnEmailIsNotEnoughToLockItsOwnerOut()
+    {
+        const QString email = uniqueEmail("lockout");
+        QVERIFY(registerUser(email));
+        for (int i = 0; i < 5; ++i)
+            CHECK(verifyProblem(loginFrom("127.0.0.3", email, QStringLiteral("guess %1").arg(i)), 401));
+        CHECK(verifyProblem(loginFrom("127.0.0.3", email, kPassword), 429));
+        // The owner, at an address that has not been failing, is let in.
+        const auto owner = loginFrom("127.0.0.4", email, kPassword);
+        QVERIFY(owner);
+        QCOMPARE(owner->status, 200);
+    }
+
+    void manyFailingAddressesSlowTheAccountDownButNotAFreshAddress()
+    {
+        const QString email = uniqueEmail("spray");
+        QVERIFY(registerUser(email));
+        // 20 addresses, one wrong guess each: the account-wide threshold.
+        for (int a = 10; a < 30; ++a)
+            CHECK(verifyProblem(loginFrom(qPrintable(QStringLiteral("127.0.0.%1").arg(a)), email, QStringLiteral("guess")), 401));
+        // One of those addresses tries again: the account's growing delay applies to it.
+        const auto slowed = loginFrom("127.0.0.10", email, QStringLiteral("another guess"));
+        CHECK(verifyProblem(slowed, 429));
+        bool isNumber = false;
+        const int retryAfter = slowed->header("retry-after").toInt(&isNumber);
+        QVERIFY2(isNumber && retryAfter >= 1 && retryAfter <= 30, slowed->header("retry-after").constData());
+        // An address that has not been failing still logs in with the right password.
+        const auto fresh = loginFrom("127.0.0.40", email, kPassword);
+        QVERIFY(fresh);
+        QCOMPARE(fresh->status, 200);
+    }
+
+    void aPasswordLongerThanAnyAccountCanHaveIs422WithoutAHash()
+    {
+        const auto r = loginFrom("127.0.0.5", uniqueEmail("long"), QString(1025, u'x'));
+        CHECK(verifyFieldErrors(r, {QStringLiteral("password")}));
+    }
+
+    // --- one canonical email ---
+
+    void anEmailTypedInNfcOrNfdAndAnyCaseIsOneAccount()
+    {
+        const QString suffix = QString::number(++m_seq);
+        const QString nfc = QStringLiteral("jos\u00e9-%1@example.com").arg(suffix);
+        const QString nfd = QStringLiteral("JOSE\u0301-%1@EXAMPLE.com").arg(suffix);
+        QVERIFY(registerUser(nfc));
+        const auto again = post("/api/v1/auth/register", {{QStringLiteral("email"), nfd}, {QStringLiteral("password"), kPassword}});
+        CHECK(verifyProblem(again, 409));
+        const auto login = loginFrom("127.0.0.6", nfd, kPassword);
+        QVERIFY(login);
+        QCOMPARE(login->status, 200);
+    }
+
+    void aDottedCapitalIDoesNotOpenAFreshBucketForALockedAccount()
+    {
+        const QString suffix = QString::number(++m_seq);
+        const QString email = QStringLiteral("victim-%1@example.com").arg(suffix);
+        QVERIFY(registerUser(email));
+        for (int i = 0; i < 5; ++i)
+            CHECK(verifyProblem(loginFrom("127.0.0.7", email, QStringLiteral("guess %1").arg(i)), 401));
+        // "vİctim" is not the same account: it must not log in as the victim.
+        const auto twin = loginFrom("127.0.0.7", QStringLiteral("v\u0130ctim-%1@example.com").arg(suffix), kPassword);
+        QVERIFY(twin);
+        QVERIFY2(twin->status == 401 || twin->status == 429, qPrintable(QString::number(twin->status)));
+    }
+
+    void controlAndFormatCharactersInAnEmailAre422()
+    {
+        for (const QString &email : {QStringLiteral("a\u202Eb-%1@example.com"), QStringLiteral("a\u200Db-%1@example.com"),
+                                     QStringLiteral("a%2b-%1@example.com").arg(QChar(0x07))}) {
+            const auto r = post("/api/v1/auth/register", {{QStringLiteral("email"), email.arg(++m_seq)}, {QStringLiteral("password"), kPassword}});
+            CHECK(verifyFieldErrors(r, {QStringLiteral("email")}));
+        }
+        const auto nul = call("POST", "/api/v1/auth/register", "{\"email\":\"a\\u0000b@example.com\",\"password\":\"correct horse battery staple\"}");
+        CHECK(verifyFieldErrors(nul, {QStringLiteral("email")}));
+    }
+
+    // --- the signing secret ---
+
+    void sandboxWithoutASecretGeneratesOnePerDataDirectoryAndKeepsIt()
+    {
+        QTemporaryDir dataDir;
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("YIELDHOST_DATABASE_URL"), m_dbUrl);
+        env.insert(QStringLiteral("YIELDHOST_DATA_DIR"), dataDir.path());
+        QByteArray access;
+        const QString email = uniqueEmail("sandbox-secret");
+        {
+            HostProcess host(env);
+            QString error;
+            QVERIFY2(host.start(&error, 60000), qPrintable(error));
+            QVERIFY2(host.waitReady(60000), qPrintable(host.output().right(2000)));
+            QVERIFY2(host.output().contains(QLatin1String("SANDBOX")), qPrintable(host.output().left(2000)));
+            const auto ready = HttpClient::request(host.host(), host.port(), "GET", "/readyz");
+            QCOMPARE(ready->json().value(QLatin1String("mode")).toString(), QStringLiteral("sandbox"));
+            QVERIFY(registerUser(email));
+            Tokens t;
+            QVERIFY(login(email, &t, kPassword, &host));
+            access = t.access;
+            QCOMPARE(host.terminate(), 0);
+        }
+        QFile secret(dataDir.filePath(QStringLiteral("jwt-secret")));
+        QVERIFY(secret.exists());
+        QCOMPARE(secret.permissions() & ~(QFileDevice::ReadUser | QFileDevice::WriteUser | QFileDevice::ReadOwner | QFileDevice::WriteOwner),
+                 QFileDevice::Permissions());
+        QVERIFY(secret.open(QIODevice::ReadOnly));
+        const QByteArray key = secret.readAll();
+        QVERIFY(key.size() >= 32);
+        // The token verifies with the generated key, and with nothing compiled into the binary.
+        const QByteArrayList parts = segments(access);
+        QCOMPARE(hmac(QCryptographicHash::Sha256, parts[0] + '.' + parts[1], key), parts[2]);
+        // Restarted on the same data directory: the same key, so the token still works.
+        HostProcess again(env);
+        QString error;
+        QVERIFY2(again.start(&error, 60000), qPrintable(error));
+        QVERIFY2(again.waitReady(60000), qPrintable(again.output().right(2000)));
+        QCOMPARE(me(access, &again)->status, 200);
+        // A token signed with the secret older builds compiled in is refused.
+        const QByteArray input = parts[0] + '.' + parts[1];
+        const QByteArray forged = input + '.' + hmac(QCryptographicHash::Sha256, input, "yieldhost-development-secret-do-not-use-in-production");
+        CHECK(verifyUnauthorized(me(forged, &again)));
+        QCOMPARE(again.terminate(), 0);
+    }
+
+    void aSecretShorterThan32BytesIsRefusedInSandboxToo()
+    {
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("YIELDHOST_DATABASE_URL"), m_dbUrl);
+        env.insert(QStringLiteral("YIELDHOST_JWT_SECRET"), QStringLiteral("only-twenty-bytes-!!"));
+        HostProcess host(env);
+        QString error;
+        host.start(&error, 30000);
+        QVERIFY2(host.waitForExit(30000), qPrintable(host.output().right(2000)));
+        QCOMPARE(host.exitCode(), 1);
+        QVERIFY2(host.output().contains(QLatin1String("shorter than 32 bytes")), qPrintable(host.output().right(2000)));
     }
 
     // --- the access token on the wire ---
