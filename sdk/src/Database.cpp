@@ -94,6 +94,8 @@ Problem problemFor(const DbError &error)
     case DbError::Kind::SerializationFailure:
     case DbError::Kind::Deadlock:
         return Problem::unavailable(QStringLiteral("The database was too busy to complete this; try again."), 1);
+    case DbError::Kind::InvalidValue:
+        return Problem::badRequest(QStringLiteral("A text value contains a NUL character, which cannot be stored."));
     default:
         break;
     }

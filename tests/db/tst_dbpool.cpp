@@ -100,6 +100,25 @@ private Q_SLOTS:
         QCOMPARE(r.string(0, QStringLiteral("name")), hostile);
     }
 
+    void textWithANulIsRefusedNotTruncated()
+    {
+        // libpq sends text as C strings: without the check "x\0yz" would be stored as "x".
+        auto db = freshPool();
+        QVERIFY(!run(*db, QStringLiteral("CREATE TABLE t (name text)")).error());
+        const QString withNul = QStringLiteral("x") + QChar(0) + QStringLiteral("yz");
+        const SqlResult pipelined = run(*db, QStringLiteral("INSERT INTO t VALUES (?)"), {withNul});
+        QCOMPARE(pipelined.error().kind, DbError::Kind::InvalidValue);
+        QCOMPARE(problemFor(pipelined.error()).status, 400);
+        SqlResult inTransaction;
+        const TransactionOutcome t = QCoro::waitFor(db->transaction([&](SqlTransaction &tx) -> Status {
+            inTransaction = tx.exec(QStringLiteral("INSERT INTO t VALUES (?)"), {withNul});
+            return inTransaction.error() ? Status::failure(inTransaction.error().message) : Status{};
+        }));
+        QVERIFY(!t.committed);
+        QCOMPARE(inTransaction.error().kind, DbError::Kind::InvalidValue);
+        QCOMPARE(run(*db, QStringLiteral("SELECT count(*) AS n FROM t")).integer(0, QStringLiteral("n")), 0);
+    }
+
     void uniqueViolationIsReportedAsSuch()
     {
         auto db = freshPool();

@@ -361,6 +361,67 @@ private Q_SLOTS:
         QVERIFY(r);
         QCOMPARE(r->header("x-request-id"), QByteArray("trace-123"));
     }
+
+    void anUnsafeRequestIdIsReplacedNotEchoed()
+    {
+        for (const QByteArray &given : {QByteArray("a\"b"), QByteArray("x y"), QByteArray("<script>"), QByteArray(129, 'a')}) {
+            const auto r = HttpClient::request(m_host->host(), m_host->port(), "GET", "/healthz", {}, {}, {{"X-Request-Id", given}});
+            QVERIFY(r);
+            QCOMPARE(r->status, 200);
+            QVERIFY(!r->header("x-request-id").isEmpty());
+            QVERIFY2(r->header("x-request-id") != given, given.constData());
+        }
+    }
+
+    void aHeaderNameWithASpaceBeforeTheColonIs400AndClosed()
+    {
+        // Without this, "Transfer-Encoding : chunked" is read as chunked by some servers and
+        // ignored by others: request smuggling between a proxy and the host.
+        auto c = connect();
+        QVERIFY(c);
+        c->send("POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding : chunked\r\n\r\n"
+                "2\r\n{}\r\n0\r\n\r\n");
+        verifyProblem(c->read(5000), 400);
+        QVERIFY(c->waitForClose());
+    }
+
+    void aBareLineFeedInTheHeadersIs400AndClosed()
+    {
+        auto c = connect();
+        QVERIFY(c);
+        c->send("GET /healthz HTTP/1.1\r\nHost: x\nX-Other: y\r\n\r\n");
+        verifyProblem(c->read(5000), 400);
+        QVERIFY(c->waitForClose());
+        // A CRLF split across two reads is still a CRLF.
+        auto d = connect();
+        QVERIFY(d);
+        d->send("GET /healthz HTTP/1.1\r");
+        QTest::qWait(50);
+        d->send("\nHost: x\r\n\r\n");
+        const auto ok = d->read(5000);
+        QVERIFY(ok);
+        QCOMPARE(ok->status, 200);
+    }
+
+    void aResponseHeaderWithACrLfIsDroppedAndTheRestIsSent()
+    {
+        const auto r = get("/test/bad-header");
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+        QVERIFY(r->header("set-cookie").isEmpty());
+        QVERIFY(r->header("x-injected").isEmpty());
+        QCOMPARE(r->header("x-fine"), QByteArray("yes"));
+    }
+
+    void theAccessLogEscapesQuotesAndControlBytes()
+    {
+        auto c = connect();
+        QVERIFY(c);
+        c->send("GET /healthz?probe=\"forged\"%0a HTTP/1.1\r\nHost: x\r\n\r\n");
+        QVERIFY(c->read(5000));
+        QTRY_VERIFY_WITH_TIMEOUT(m_host->output().contains(QLatin1String("probe=\\x22forged\\x22")), 3000);
+        QVERIFY(!m_host->output().contains(QLatin1String("probe=\"forged\"")));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestHttp)

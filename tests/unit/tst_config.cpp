@@ -110,6 +110,38 @@ private Q_SLOTS:
         QVERIFY2(error.contains(QLatin1String("/nonexistent/yieldhost.json")), qPrintable(error));
     }
 
+    void wrongTypeInTheFileIsRefusedNamingTheKey()
+    {
+        QTemporaryFile file;
+        const QString path = writeFile(file, R"({"http": {"max_body_bytes": "1MB"}})");
+        QString error;
+        QVERIFY(!Config::load(defaults(), path, {}, &error));
+        QVERIFY2(error.contains(QLatin1String("http.max_body_bytes")) && error.contains(QLatin1String("a string")), qPrintable(error));
+        QTemporaryFile fraction;
+        QVERIFY(!Config::load(defaults(), writeFile(fraction, R"({"http": {"max_body_bytes": 1.5}})"), {}, &error));
+        QVERIFY2(error.contains(QLatin1String("integer")), qPrintable(error));
+        QTemporaryFile flag;
+        QVERIFY(!Config::load(defaults(), writeFile(flag, R"({"sandbox": "no"})"), {}, &error));
+        QVERIFY2(error.contains(QLatin1String("\"sandbox\" must be a boolean")), qPrintable(error));
+        // A plugin's own section is the plugin's to check.
+        QTemporaryFile plugin;
+        QVERIFY2(Config::load(defaults(), writeFile(plugin, R"({"wallets": {"anything": "goes"}})"), {}, &error), qPrintable(error));
+    }
+
+    void zeroOrNegativeLimitsAreRefused()
+    {
+        QString error;
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("YIELDHOST_HTTP__MAX_BODY_BYTES"), QStringLiteral("0"));
+        QVERIFY(!Config::load(defaults(), {}, env, &error));
+        QVERIFY2(error.contains(QLatin1String("http.max_body_bytes must be greater than 0")), qPrintable(error));
+        QTemporaryFile file;
+        QVERIFY(!Config::load(defaults(), writeFile(file, R"({"http": {"max_body_bytes": -5}})"), {}, &error));
+        QVERIFY2(error.contains(QLatin1String("(got -5)")), qPrintable(error));
+        // The built-in defaults themselves pass.
+        QVERIFY2(Config::load(Config::builtInDefaults(), {}, {}, &error), qPrintable(error));
+    }
+
     void builtInDefaultsHoldTheDocumentedKeys()
     {
         const QJsonObject d = Config::builtInDefaults();

@@ -57,6 +57,40 @@ QJsonObject withValue(QJsonObject object, QStringList path, const QJsonValue &va
     return object;
 }
 
+QString typeName(const QJsonValue &v)
+{
+    switch (v.type()) {
+    case QJsonValue::Bool: return QStringLiteral("a boolean");
+    case QJsonValue::Double: return QStringLiteral("a number");
+    case QJsonValue::String: return QStringLiteral("a string");
+    case QJsonValue::Array: return QStringLiteral("a list");
+    case QJsonValue::Object: return QStringLiteral("a section");
+    default: return QStringLiteral("null");
+    }
+}
+
+// A key the file sets must have the type of the built-in default it overrides: "1MB" where a
+// number belongs would otherwise read as 0 and refuse every request body.
+std::optional<QString> typeMismatch(const QJsonObject &defaults, const QJsonObject &given, const QString &path = {})
+{
+    for (auto it = given.begin(); it != given.end(); ++it) {
+        const QString key = path.isEmpty() ? it.key() : path + u'.' + it.key();
+        const QJsonValue expected = defaults.value(it.key());
+        if (expected.isUndefined() || expected.isNull())
+            continue; // a plugin's own section or a key the host does not know: the plugin checks it
+        if (expected.isObject() && it.value().isObject()) {
+            if (auto inner = typeMismatch(expected.toObject(), it.value().toObject(), key))
+                return inner;
+            continue;
+        }
+        const bool integer = expected.isDouble() && it.value().isDouble() && it.value().toDouble() == double(it.value().toInteger());
+        if (expected.type() != it.value().type() || (expected.isDouble() && !integer))
+            return QStringLiteral("\"%1\" must be %2%3, not %4")
+                .arg(key, typeName(expected), expected.isDouble() ? QStringLiteral(" (an integer)") : QString(), typeName(it.value()));
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 QJsonObject Config::builtInDefaults()
@@ -88,6 +122,10 @@ std::optional<Config> Config::load(const QJsonObject &defaults, const QString &f
                          .arg(parseError.offset);
             return std::nullopt;
         }
+        if (const auto mismatch = typeMismatch(defaults, doc.object())) {
+            *error = QStringLiteral("config file %1: %2").arg(filePath, *mismatch);
+            return std::nullopt;
+        }
         config.m_root = merged(config.m_root, doc.object());
     }
 
@@ -117,7 +155,28 @@ std::optional<Config> Config::load(const QJsonObject &defaults, const QString &f
         }
         config.m_root = withValue(config.m_root, path, value);
     }
+    if (const auto refused = config.nonPositiveLimit()) {
+        *error = *refused;
+        return std::nullopt;
+    }
     return config;
+}
+
+std::optional<QString> Config::nonPositiveLimit() const
+{
+    // Sizes, counts and intervals where 0 or less would refuse everything or spin.
+    static const char *const positive[] = {
+        "http.max_body_bytes", "http.max_header_bytes", "http.header_timeout_ms", "http.idle_timeout_ms", "http.max_connections",
+        "http.drain_timeout_ms", "db.pool_size", "jobs.default_concurrency", "jobs.claim_batch", "jobs.poll_interval_ms",
+        "jobs.heartbeat_interval_ms", "jobs.worker_timeout_ms", "jobs.retry_base_ms", "jobs.retry_max_ms", "jobs.shutdown_timeout_ms",
+        "jobs.beat_interval_ms", "jobs.metrics_refresh_ms", "jobs.retention_days", "websocket.max_message_bytes",
+        "websocket.max_outgoing_bytes", "websocket.ping_interval_ms", "websocket.pong_timeout_ms"};
+    for (const char *key : positive) {
+        const QJsonValue v = value(QLatin1String(key));
+        if (v.isDouble() && v.toInteger() <= 0)
+            return QStringLiteral("%1 must be greater than 0 (got %2)").arg(QLatin1String(key)).arg(v.toInteger());
+    }
+    return std::nullopt;
 }
 
 void Config::set(const QString &dottedKey, const QJsonValue &value)

@@ -37,6 +37,8 @@ public:
     void set(const QString &dottedKey, const QJsonValue &value);
 
 private:
+    std::optional<QString> nonPositiveLimit() const;
+
     QJsonObject m_root;
 };
 

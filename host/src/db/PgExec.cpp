@@ -192,8 +192,22 @@ SqlResult PgExec::result(PGconn *connection, PGresult *res)
     return out;
 }
 
+std::optional<DbError> PgExec::refusedParameter(const QVariantList &params)
+{
+    for (qsizetype i = 0; i < params.size(); ++i) {
+        const QVariant &v = params.at(i);
+        const bool hasNul = (v.typeId() == QMetaType::QString && v.toString().contains(QChar(0)))
+                            || (v.typeId() == QMetaType::QByteArray && v.toByteArray().contains('\0'));
+        if (hasNul)
+            return DbError{DbError::Kind::InvalidValue, QString(), QStringLiteral("parameter %1 contains a NUL character").arg(i + 1)};
+    }
+    return std::nullopt;
+}
+
 SqlResult PgExec::exec(const QString &sql, const QVariantList &params)
 {
+    if (const std::optional<DbError> refused = refusedParameter(params))
+        return SqlResultWriter::failed(*refused);
     if (params.isEmpty()) // utility statements (DDL, BEGIN) cannot be prepared
         return result(m_connection, PQexec(m_connection, sql.toUtf8().constData()));
 

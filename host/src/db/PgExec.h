@@ -27,6 +27,9 @@ public:
     static QByteArray positional(const QString &sql, int *count);
     // Text form of a bound value, or nullopt for SQL NULL.
     static std::optional<QByteArray> text(const QVariant &value);
+    // libpq sends text parameters as C strings: a NUL would silently cut the value short
+    // ("x\0yz" stored as "x"). Such a statement is refused before it is sent.
+    static std::optional<DbError> refusedParameter(const QVariantList &params);
     static SqlResult result(PGconn *connection, PGresult *result);
     // A session of our own (blocking: call it off any event loop), in UTC, with server notices
     // kept off stderr; nullptr and *error when the server cannot be reached.

@@ -92,6 +92,11 @@ void PgPipeline::start(PgPipelineRequest *request)
         m_frontSince.start();
     }
     const PgPipelineRequest &r = *request;
+    if (const std::optional<DbError> refused = PgExec::refusedParameter(r.params)) {
+        request->result = SqlResultWriter::failed(*refused);
+        resumeLater(&m_pool, request->waiter);
+        return;
+    }
     QByteArray name = m_prepared.value(r.sql);
     QByteArray text;
     if (name.isEmpty()) {

@@ -8,11 +8,31 @@
 
 #include "yieldhost/HostAccess.h"
 
+#include <QtCore/QRegularExpression>
 #include <QtCore/QUrl>
+
+#include <algorithm>
+#include <cstring>
 
 namespace yieldhost {
 
 namespace {
+
+// A request target as the text access log shows it: quotes, backslashes and bytes that are not
+// printable ASCII as \xHH, so a client cannot end the quoted field or forge a log line.
+QByteArray escapedForLog(const QByteArray &raw)
+{
+    QByteArray out;
+    out.reserve(raw.size());
+    for (const char c : raw) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\')
+            out += "\\x" + QByteArray::number(u, 16).rightJustified(2, '0');
+        else
+            out += c;
+    }
+    return out;
+}
 
 QByteArray reasonPhrase(int status)
 {
@@ -114,11 +134,34 @@ void HttpConnection::onReadyRead()
     parseBuffered();
 }
 
+// RFC 9112 §2.2: a request line or header line ended by a bare LF is refused, not guessed at —
+// a proxy in front might split the same bytes into different requests.
+bool HttpConnection::hasBareLineFeed() const
+{
+    if (m_state == State::Reading && m_headersComplete)
+        return false; // the body is opaque
+    const qsizetype end = m_buffer.indexOf("\r\n\r\n");
+    const qsizetype limit = end < 0 ? m_buffer.size() : end + 4;
+    for (qsizetype i = m_buffer.indexOf('\n'); i >= 0 && i < limit; i = m_buffer.indexOf('\n', i + 1)) {
+        const char before = i > 0 ? m_buffer.at(i - 1) : m_lastParsedByte;
+        if (before != '\r')
+            return true;
+    }
+    return false;
+}
+
 void HttpConnection::parseBuffered()
 {
     while (!m_buffer.isEmpty() && (m_state == State::Idle || m_state == State::Reading)) {
+        if (hasBareLineFeed()) {
+            refuse(400, QStringLiteral("bad-request"), QStringLiteral("Bad request"),
+                   QStringLiteral("A request line or header line ends with a bare LF; HTTP/1.1 lines end with CRLF."));
+            return;
+        }
         const size_t parsed = http_parser_execute(&m_parser, &parserSettings(), m_buffer.constData(), size_t(m_buffer.size()));
         const auto error = HTTP_PARSER_ERRNO(&m_parser);
+        if (parsed > 0)
+            m_lastParsedByte = m_buffer.at(qsizetype(parsed) - 1);
         m_buffer.remove(0, qsizetype(parsed));
 
         if (error != HPE_OK && error != HPE_PAUSED) {
@@ -182,12 +225,25 @@ int HttpConnection::onUrl(http_parser *parser, const char *at, size_t length)
     return 0;
 }
 
-void HttpConnection::flushHeader()
+bool HttpConnection::flushHeader()
 {
-    if (!m_field.isEmpty())
+    // A field name is a token: "Transfer-Encoding : chunked" (space before the colon) is refused
+    // (RFC 9112 §5.1), since servers that strip the space and servers that keep it disagree
+    // about how the body is framed.
+    static const auto isTokenChar = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+    };
+    const bool valid = std::all_of(m_field.cbegin(), m_field.cend(), isTokenChar);
+    if (!valid) {
+        m_earlyStatus = 400;
+        m_earlyDetail = QStringLiteral("The header field name \"%1\" is not a token (no spaces before the colon).")
+                            .arg(QString::fromLatin1(m_field.left(64)).toHtmlEscaped());
+    } else if (!m_field.isEmpty()) {
         m_headers.append({m_field.toLower(), m_value.trimmed()});
+    }
     m_field.clear();
     m_value.clear();
+    return valid;
 }
 
 int HttpConnection::onHeaderField(http_parser *parser, const char *at, size_t length)
@@ -196,8 +252,9 @@ int HttpConnection::onHeaderField(http_parser *parser, const char *at, size_t le
     if (!c->addHeaderBytes(length))
         return -1;
     if (c->m_inValue) {
-        c->flushHeader();
         c->m_inValue = false;
+        if (!c->flushHeader())
+            return -1;
     }
     c->m_field.append(at, qsizetype(length));
     return 0;
@@ -225,7 +282,8 @@ QByteArray HttpConnection::header(QByteArrayView name) const
 int HttpConnection::onHeadersComplete(http_parser *parser)
 {
     HttpConnection *c = self(parser);
-    c->flushHeader();
+    if (!c->flushHeader())
+        return -1;
     c->m_headersComplete = true;
     c->m_http10 = parser->http_major == 1 && parser->http_minor == 0;
     c->m_method = QByteArray(http_method_str(http_method(parser->method)));
@@ -299,8 +357,11 @@ void HttpConnection::dispatchCurrent()
     HttpRequestWriter::setBody(request, std::move(m_body));
     m_body = QByteArray();
     HttpRequestWriter::setPeerAddress(request, m_socket->peerAddress());
+    // A client's request id is kept only when it is plainly an id: it is echoed in a header and
+    // written to the log, where anything else could forge lines or headers.
+    static const QRegularExpression safeId(QStringLiteral("^[A-Za-z0-9._:-]{1,128}$"));
     const QByteArray given = header("x-request-id");
-    m_requestId = (!given.isEmpty() && given.size() <= 128) ? QString::fromLatin1(given) : m_worker->nextRequestId();
+    m_requestId = safeId.match(QString::fromLatin1(given)).hasMatch() ? QString::fromLatin1(given) : m_worker->nextRequestId();
     HttpRequestWriter::setRequestId(request, m_requestId);
 
     drive(QPointer<HttpConnection>(this), &m_worker->dispatcher(), std::move(request), ++m_sequence);
@@ -348,8 +409,15 @@ void HttpConnection::send(const HttpResponse &response, const QByteArray &routeL
         out += "Content-Length: " + QByteArray::number(response.body().size()) + "\r\n";
     }
     out += "X-Request-Id: " + m_requestId.toLatin1() + "\r\n";
-    for (const auto &[name, value] : response.headers())
+    for (const auto &[name, value] : response.headers()) {
+        // A handler's header that could end the header block or start another one is dropped.
+        if (name.isEmpty() || name.contains(':') || std::any_of(name.cbegin(), name.cend(), [](char c) { return c <= ' '; })
+            || value.contains('\r') || value.contains('\n') || value.contains('\0')) {
+            qCWarning(lcHttp).noquote() << "dropped a response header with a forbidden character from" << QString::fromLatin1(routeLabel);
+            continue;
+        }
         out += name + ": " + value + "\r\n";
+    }
     if (close)
         out += "Connection: close\r\n";
     else if (m_http10)
@@ -364,7 +432,7 @@ void HttpConnection::send(const HttpResponse &response, const QByteArray &routeL
     if (m_worker->settings().accessLog && lcAccess().isInfoEnabled()) {
         qCInfo(lcAccess).noquote() << QStringLiteral("%1 \"%2 %3 HTTP/1.%4\" %5 %6 %7ms rid=%8")
                                           .arg(m_socket->peerAddress().toString(), QString::fromLatin1(m_method),
-                                               QString::fromLatin1(m_url.left(512)))
+                                               QString::fromLatin1(escapedForLog(m_url.left(512))))
                                           .arg(m_http10 ? 0 : 1)
                                           .arg(status)
                                           .arg(response.body().size())

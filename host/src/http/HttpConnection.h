@@ -55,7 +55,8 @@ private:
     void onReadyRead();
     void parseBuffered();
     bool addHeaderBytes(size_t length);
-    void flushHeader();
+    bool flushHeader(); // false (and a 400 prepared) for a field name that is not an RFC 9110 token
+    bool hasBareLineFeed() const;
     QByteArray header(QByteArrayView name) const;
     void dispatchCurrent();
     void handleUpgrade();
@@ -79,6 +80,7 @@ private:
     QByteArray m_body;
     qint64 m_headerBytes = 0;
     bool m_headersComplete = false;
+    char m_lastParsedByte = 0; // the byte before m_buffer, to tell CRLF from a bare LF across reads
     bool m_messageComplete = false;
     bool m_keepAlive = true;
     bool m_http10 = false;

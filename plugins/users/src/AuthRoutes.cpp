@@ -122,6 +122,10 @@ QCoro::Task<HttpResponse> AuthRoutes::registerAccount(HttpRequest request)
     if (!errors.isEmpty())
         co_return validationFailed(errors);
     const QString hash = co_await m_hasher.hash(registration.password);
+    if (hash.isEmpty()) { // libargon2 failed (out of memory): store nothing that could never verify
+        qCWarning(m_context.log()) << "password hashing failed; registration refused";
+        co_return problem(Problem::unavailable(QStringLiteral("The password could not be processed right now; try again shortly."), 5));
+    }
     const AccountStore::Created created = co_await m_accounts.create(std::move(registration), hash, false, m_context.clock().now());
     if (created.error.kind == DbError::Kind::UniqueViolation)
         co_return emailTaken();

@@ -9,21 +9,34 @@
 #include "RefreshTokens.h"
 #include "UserAuthenticator.h"
 
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+
 namespace yieldhost::users {
 
 namespace {
-qint64 setting(const QJsonObject &config, const char *key, qint64 fallback)
+// A positive integer of the plugin's section (a number in a config file, text from the
+// environment), or `fallback` when absent. Anything else is recorded in *errors: a bad setting
+// stops the plugin rather than silently becoming the default.
+qint64 setting(const QJsonObject &config, const char *key, qint64 fallback, QStringList *errors)
 {
     const QJsonValue v = config.value(QLatin1String(key));
-    if (v.isDouble())
-        return v.toInteger();
-    if (v.isString()) {
-        bool ok = false;
-        const qint64 n = v.toString().toLongLong(&ok);
-        if (ok)
-            return n;
+    if (v.isUndefined() || v.isNull())
+        return fallback;
+    bool ok = false;
+    qint64 n = 0;
+    if (v.isDouble()) {
+        n = v.toInteger();
+        ok = double(n) == v.toDouble();
+    } else if (v.isString()) {
+        n = v.toString().trimmed().toLongLong(&ok);
     }
-    return fallback;
+    if (!ok || n <= 0) {
+        const QString shown = v.isString() ? v.toString() : QString::fromUtf8(QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact)).mid(1).chopped(1);
+        errors->append(QStringLiteral("users.%1 must be a positive integer (got \"%2\")").arg(QLatin1String(key), shown));
+        return fallback;
+    }
+    return n;
 }
 } // namespace
 
@@ -43,19 +56,23 @@ yieldhost::Status UsersPlugin::initialize(yieldhost::PluginContext &context)
         return Status::failure(secretError);
     qCInfo(context.log()).noquote() << "access tokens are signed with the secret from" << secret->origin;
 
+    QStringList settingErrors;
     PasswordHasher::Parameters argon;
-    argon.timeCost = uint32_t(setting(config, "argon2_time_cost", argon.timeCost));
-    argon.memoryKiB = uint32_t(setting(config, "argon2_memory_kib", argon.memoryKiB));
-    argon.parallelism = uint32_t(setting(config, "argon2_parallelism", argon.parallelism));
+    argon.timeCost = uint32_t(setting(config, "argon2_time_cost", argon.timeCost, &settingErrors));
+    argon.memoryKiB = uint32_t(setting(config, "argon2_memory_kib", argon.memoryKiB, &settingErrors));
+    argon.parallelism = uint32_t(setting(config, "argon2_parallelism", argon.parallelism, &settingErrors));
     LoginThrottle::Limits limits;
-    limits.perPair = int(setting(config, "login_max_failures_per_address_and_account", limits.perPair));
-    limits.perAccount = int(setting(config, "login_max_failures_per_account", limits.perAccount));
-    limits.accountDelaySeconds = setting(config, "login_account_delay_seconds", limits.accountDelaySeconds);
-    limits.perAddress = int(setting(config, "login_max_failures_per_address", limits.perAddress));
-    limits.windowSeconds = setting(config, "login_window_seconds", limits.windowSeconds);
+    limits.perPair = int(setting(config, "login_max_failures_per_address_and_account", limits.perPair, &settingErrors));
+    limits.perAccount = int(setting(config, "login_max_failures_per_account", limits.perAccount, &settingErrors));
+    limits.accountDelaySeconds = setting(config, "login_account_delay_seconds", limits.accountDelaySeconds, &settingErrors);
+    limits.perAddress = int(setting(config, "login_max_failures_per_address", limits.perAddress, &settingErrors));
+    limits.windowSeconds = setting(config, "login_window_seconds", limits.windowSeconds, &settingErrors);
     AuthSettings auth;
-    auth.accessTtlSeconds = std::max<qint64>(1, setting(config, "access_ttl_seconds", auth.accessTtlSeconds));
-    const qint64 refreshTtl = std::max<qint64>(60, setting(config, "refresh_ttl_seconds", 7 * 24 * 3600));
+    auth.accessTtlSeconds = std::max<qint64>(1, setting(config, "access_ttl_seconds", auth.accessTtlSeconds, &settingErrors));
+    const qint64 refreshTtl = std::max<qint64>(60, setting(config, "refresh_ttl_seconds", 7 * 24 * 3600, &settingErrors));
+
+    if (!settingErrors.isEmpty())
+        return Status::failure(settingErrors.join(QStringLiteral("; ")));
 
     m_jwt = std::make_unique<Jwt>(secret->key);
     m_hasher = std::make_unique<PasswordHasher>(argon);
@@ -96,6 +113,8 @@ QCoro::Task<Status> UsersPlugin::createUser(QString email, QString password, boo
         co_return Status::failure(lines.join(QStringLiteral("; ")));
     }
     const QString hash = co_await m_hasher->hash(r.password);
+    if (hash.isEmpty())
+        co_return Status::failure(QStringLiteral("hashing the password failed (out of memory?); no account was created"));
     const AccountStore::Created created = co_await m_accounts->create(std::move(r), hash, staff, m_context->clock().now());
     if (created.error.kind == DbError::Kind::UniqueViolation)
         co_return Status::failure(QStringLiteral("an account with email %1 already exists").arg(email));

@@ -630,6 +630,19 @@ private Q_SLOTS:
         QCOMPARE(again.terminate(), 0);
     }
 
+    void aBadPluginSettingStopsTheHostNamingIt()
+    {
+        QProcessEnvironment env = hostEnv();
+        env.insert(QStringLiteral("YIELDHOST_USERS__ACCESS_TTL_SECONDS"), QStringLiteral("15m"));
+        HostProcess host(env);
+        QString error;
+        host.start(&error, 30000);
+        QVERIFY2(host.waitForExit(30000), qPrintable(host.output().right(2000)));
+        QCOMPARE(host.exitCode(), 1);
+        QVERIFY2(host.output().contains(QLatin1String("users.access_ttl_seconds must be a positive integer (got \"15m\")")),
+                 qPrintable(host.output().right(2000)));
+    }
+
     void aSecretShorterThan32BytesIsRefusedInSandboxToo()
     {
         QProcessEnvironment env;

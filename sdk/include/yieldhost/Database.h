@@ -52,6 +52,7 @@ struct YIELDHOST_SDK_EXPORT DbError
         SerializationFailure, // 40001
         Deadlock,             // 40P01
         Query,                // anything else: a bug in the SQL or the schema
+        InvalidValue,         // a bound value PostgreSQL cannot store as given (text with NUL); nothing was sent
     };
     Kind kind = Kind::None;
     QString sqlState;

@@ -60,6 +60,14 @@ Status TestkitPlugin::initialize(PluginContext &context)
         co_return HttpResponse(200);
     }).auth(AuthLevel::Public);
 
+    // A handler that tries to smuggle a header line through a value (the host must drop it).
+    context.addRoute(HttpMethod::Get, QStringLiteral("/test/bad-header"), [](HttpRequest) -> QCoro::Task<HttpResponse> {
+        HttpResponse r = HttpResponse::json(200, QJsonObject{{QStringLiteral("ok"), true}});
+        r.addHeader("X-Injected", "a\r\nSet-Cookie: stolen=1");
+        r.addHeader("X-Fine", "yes");
+        co_return r;
+    }).auth(AuthLevel::Public);
+
     context.addRoute(HttpMethod::Get, QStringLiteral("/test/private"), [](HttpRequest) -> QCoro::Task<HttpResponse> {
         co_return HttpResponse::json(200, QJsonObject{{QStringLiteral("secret"), true}});
     }).auth(AuthLevel::User);
