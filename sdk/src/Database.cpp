@@ -58,12 +58,22 @@ QString SqlResult::string(qsizetype row, const QString &column) const { return v
 qint64 SqlResult::integer(qsizetype row, const QString &column) const { return value(row, column).toLongLong(); }
 bool SqlResult::isNull(qsizetype row, const QString &column) const { return value(row, column).isNull(); }
 
-std::optional<Decimal> SqlResult::decimal(qsizetype row, const QString &column) const
+std::optional<Decimal> SqlResult::decimal(qsizetype row, const QString &column) const { return decimal(row, column, nullptr); }
+
+std::optional<Decimal> SqlResult::decimal(qsizetype row, const QString &column, QString *error) const
 {
     const QVariant v = value(row, column);
-    if (v.isNull())
+    if (v.isNull()) {
+        if (error)
+            *error = QStringLiteral("column %1 is NULL").arg(column);
         return std::nullopt;
-    return Decimal::fromString(v.toString());
+    }
+    QString why;
+    std::optional<Decimal> d = Decimal::fromString(v.toString(), &why);
+    if (!d && error)
+        *error = QStringLiteral("column %1 holds \"%2\", which is not an exact decimal a Decimal can hold: %3")
+                     .arg(column, v.toString().left(64), why);
+    return d;
 }
 
 void SqlResultWriter::setError(SqlResult &r, DbError error) { r.d->error = std::move(error); }

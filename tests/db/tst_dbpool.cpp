@@ -100,6 +100,25 @@ private Q_SLOTS:
         QCOMPARE(r.string(0, QStringLiteral("name")), hostile);
     }
 
+    void aNumericADecimalCannotHoldIsRefusedWithAReason()
+    {
+        auto db = freshPool();
+        const SqlResult r = run(*db, QStringLiteral("SELECT 1::numeric / 3 AS third, 'NaN'::numeric AS nan, 1e-5::float8 AS f, "
+                                                    "round(1::numeric / 3, 8) AS rounded, NULL::numeric AS missing"));
+        QVERIFY(!r.error());
+        QString why;
+        QVERIFY(!r.decimal(0, QStringLiteral("third"), &why)); // 20 decimals
+        QVERIFY2(why.contains(QLatin1String("third")) && why.contains(QLatin1String("0.333")), qPrintable(why));
+        QVERIFY(!r.decimal(0, QStringLiteral("nan"), &why));
+        QVERIFY2(why.contains(QLatin1String("NaN")), qPrintable(why));
+        QVERIFY(!r.decimal(0, QStringLiteral("f"), &why));
+        QVERIFY(!r.decimal(0, QStringLiteral("missing"), &why));
+        QVERIFY2(why.contains(QLatin1String("NULL")), qPrintable(why));
+        const std::optional<Decimal> rounded = r.decimal(0, QStringLiteral("rounded"), &why);
+        QVERIFY(rounded);
+        QCOMPARE(rounded->toString(), QStringLiteral("0.33333333"));
+    }
+
     void textWithANulIsRefusedNotTruncated()
     {
         // libpq sends text as C strings: without the check "x\0yz" would be stored as "x".

@@ -1,7 +1,8 @@
 -- Login attempts are reserved before the password is checked (pending until decided) and counted
--- per account, per address and per (account, address) pair; see LoginThrottle.h.
+-- per account, per address and per (account, address) pair, and registrations per address;
+-- see LoginThrottle.h.
 ALTER TABLE users_login_failure DROP CONSTRAINT users_login_failure_scope_check;
-ALTER TABLE users_login_failure ADD CONSTRAINT users_login_failure_scope_check CHECK (scope IN ('account', 'address', 'pair'));
+ALTER TABLE users_login_failure ADD CONSTRAINT users_login_failure_scope_check CHECK (scope IN ('account', 'address', 'pair', 'register'));
 ALTER TABLE users_login_failure ADD COLUMN attempt uuid;
 ALTER TABLE users_login_failure ADD COLUMN pending boolean NOT NULL DEFAULT false;
 CREATE INDEX users_login_failure_attempt ON users_login_failure (attempt);

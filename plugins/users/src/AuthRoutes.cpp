@@ -48,6 +48,12 @@ HttpResponse throttled(qint64 seconds)
 
 HttpResponse fromDb(const DbError &e) { return problemFor(e).toResponse(); }
 
+// The hashing queue is full: refused at once, so a flood sheds load instead of queueing.
+HttpResponse busy()
+{
+    return Problem::unavailable(QStringLiteral("Too many password checks are in progress; try again in a moment."), 1).toResponse();
+}
+
 // The "refresh" field of a refresh or logout body, or the reply refusing the body.
 std::optional<HttpResponse> refreshTokenOf(const HttpRequest &request, QString *token)
 {
@@ -121,12 +127,27 @@ QCoro::Task<HttpResponse> AuthRoutes::registerAccount(HttpRequest request)
     Registration registration = validateRegistration(request.json().toObject(), &errors);
     if (!errors.isEmpty())
         co_return validationFailed(errors);
-    const QString hash = co_await m_hasher.hash(registration.password);
-    if (hash.isEmpty()) { // libargon2 failed (out of memory): store nothing that could never verify
+    const QString address = LoginThrottle::addressKey(request.peerAddress());
+    const LoginThrottle::Reservation allowed = co_await m_throttle.reserveRegistration(address, m_context.clock().now());
+    if (allowed.unavailable)
+        co_return fromDb(DbError{DbError::Kind::Unavailable, {}, {}});
+    if (allowed.retryAfter > 0) {
+        qCInfo(m_context.log()).noquote() << QStringLiteral("registration throttled from %1 (retry in %2 s)").arg(address).arg(allowed.retryAfter);
+        co_return Problem{429, QStringLiteral("too-many-registrations"), QStringLiteral("Too many registrations"),
+                          QStringLiteral("Too many accounts were registered from this address; try again in %1 seconds.").arg(allowed.retryAfter), {},
+                          int(allowed.retryAfter)}
+            .toResponse();
+    }
+    const PasswordHasher::Hashed hashed = co_await m_hasher.hash(registration.password);
+    if (hashed.busy) {
+        co_await m_throttle.release(allowed.attempt);
+        co_return busy();
+    }
+    if (hashed.encoded.isEmpty()) { // libargon2 failed (out of memory): store nothing that could never verify
         qCWarning(m_context.log()) << "password hashing failed; registration refused";
         co_return problem(Problem::unavailable(QStringLiteral("The password could not be processed right now; try again shortly."), 5));
     }
-    const AccountStore::Created created = co_await m_accounts.create(std::move(registration), hash, false, m_context.clock().now());
+    const AccountStore::Created created = co_await m_accounts.create(std::move(registration), hashed.encoded, false, m_context.clock().now());
     if (created.error.kind == DbError::Kind::UniqueViolation)
         co_return emailTaken();
     if (created.error || !created.account)
@@ -176,8 +197,12 @@ QCoro::Task<HttpResponse> AuthRoutes::token(HttpRequest request)
     QString stored;
     if (usable)
         stored = found.account->passwordHash;
-    const bool ok = co_await m_hasher.verify(stored, password);
-    if (!ok) {
+    const PasswordHasher::Verdict verdict = co_await m_hasher.verify(stored, password);
+    if (verdict == PasswordHasher::Verdict::Busy) {
+        co_await m_throttle.release(attempt.attempt);
+        co_return busy();
+    }
+    if (verdict != PasswordHasher::Verdict::Match) {
         co_await m_throttle.fail(attempt.attempt);
         qCInfo(m_context.log()).noquote() << QStringLiteral("failed login for %1 from %2").arg(accountKey, address);
         co_return invalidCredentials();

@@ -107,9 +107,50 @@ QCoro::Task<> LoginThrottle::succeed(QString attempt, QString account, QString a
                         params);
 }
 
+QCoro::Task<> LoginThrottle::release(QString attempt)
+{
+    const QVariantList params{attempt};
+    co_await m_db.query(QStringLiteral("DELETE FROM users_login_failure WHERE attempt = ?::uuid"), params);
+}
+
+QCoro::Task<LoginThrottle::Reservation> LoginThrottle::reserveRegistration(QString address, QDateTime now)
+{
+    Reservation reservation;
+    const Limits limits = m_limits;
+    auto work = [&](SqlTransaction &tx) -> Status {
+        const QVariantList lock{QString(QStringLiteral("users.register.address:") + address)};
+        const SqlResult locked = tx.exec(QStringLiteral("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"), lock);
+        if (locked.error())
+            return Status::failure(locked.error().message);
+        const SqlResult r = tx.exec(QStringLiteral("SELECT count(*) AS n, min(failed_at) AS oldest FROM users_login_failure "
+                                                   "WHERE scope = 'register' AND key = ? AND failed_at > ?"),
+                                    {address, now.addSecs(-limits.registrationWindowSeconds)});
+        if (r.error())
+            return Status::failure(r.error().message);
+        if (r.integer(0, QStringLiteral("n")) >= limits.registrationsPerAddress) {
+            const QDateTime oldest = r.value(0, QStringLiteral("oldest")).toDateTime();
+            reservation.retryAfter = std::max<qint64>(1, now.secsTo(oldest.addSecs(limits.registrationWindowSeconds)));
+            return {};
+        }
+        const QString attempt = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        const SqlResult inserted = tx.exec(QStringLiteral("INSERT INTO users_login_failure (scope, key, failed_at, attempt) VALUES ('register', ?, ?, ?::uuid)"),
+                                           {address, now, attempt});
+        if (inserted.error())
+            return Status::failure(inserted.error().message);
+        reservation.attempt = attempt;
+        return {};
+    };
+    const TransactionOutcome outcome = co_await m_db.transaction(std::move(work));
+    if (!outcome.committed) {
+        reservation = Reservation{};
+        reservation.unavailable = true;
+    }
+    co_return reservation;
+}
+
 QCoro::Task<SqlResult> LoginThrottle::purgeOld(QDateTime now)
 {
-    const QVariantList params{now.addSecs(-m_limits.windowSeconds)};
+    const QVariantList params{now.addSecs(-std::max(m_limits.windowSeconds, m_limits.registrationWindowSeconds))};
     co_return co_await m_db.query(QStringLiteral("DELETE FROM users_login_failure WHERE failed_at < ?"), params);
 }
 

@@ -10,6 +10,9 @@
 // under advisory locks on the account and the address), so a burst of parallel requests cannot
 // all pass the check before any failure is recorded: attempts in flight count as failures until
 // they are decided. Success releases the attempt and clears the account's failures.
+//
+// Registrations are counted the same way, per address over an hour: each one runs Argon2 and
+// creates a row, so an unlimited stream of them is both a flood and a way to fill the table.
 #pragma once
 
 #include "yieldhost/Database.h"
@@ -31,6 +34,8 @@ public:
         int perAccount = 20;
         qint64 accountDelaySeconds = 30; // past perAccount: 30 s, 60 s, 120 s ... up to the window
         qint64 windowSeconds = 900;
+        int registrationsPerAddress = 10;
+        qint64 registrationWindowSeconds = 3600;
     };
     struct Reservation
     {
@@ -52,6 +57,11 @@ public:
     // The password was right: the attempt is released and the account's and the pair's failures
     // are cleared (the address's failures on other accounts stay).
     QCoro::Task<> succeed(QString attempt, QString account, QString address);
+    // The attempt was never decided (the hasher was busy): it does not count.
+    QCoro::Task<> release(QString attempt);
+    // One registration from `address`, counted before the password is hashed; retryAfter > 0 when
+    // the address has used up its registrations for the hour.
+    QCoro::Task<Reservation> reserveRegistration(QString address, QDateTime now);
     // host.cleanup: attempts older than the window no longer count.
     QCoro::Task<SqlResult> purgeOld(QDateTime now);
 

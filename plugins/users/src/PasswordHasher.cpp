@@ -8,7 +8,7 @@
 
 namespace yieldhost::users {
 
-PasswordHasher::PasswordHasher(Parameters parameters) : m_parameters(parameters)
+PasswordHasher::PasswordHasher(Parameters parameters, int queueLimit) : m_parameters(parameters), m_queueLimit(std::max(1, queueLimit))
 {
     m_pool.setMaxThreadCount(std::max(1, QThread::idealThreadCount()));
     m_pool.setObjectName(QStringLiteral("argon2"));
@@ -38,20 +38,36 @@ bool PasswordHasher::verifyNow(const QString &encoded, const QString &password)
     return argon2id_verify(e.constData(), pwd.constData(), size_t(pwd.size())) == ARGON2_OK; // constant time
 }
 
-QCoro::Task<QString> PasswordHasher::hash(QString password)
+bool PasswordHasher::enter()
 {
-    const Parameters p = m_parameters;
-    auto work = [password = std::move(password), p] { return hashNow(password, p); };
-    co_return co_await runOn(&m_pool, std::move(work));
+    if (m_queued.fetchAndAddRelaxed(1) >= m_queueLimit) {
+        leave();
+        return false;
+    }
+    return true;
 }
 
-QCoro::Task<bool> PasswordHasher::verify(QString encoded, QString password)
+QCoro::Task<PasswordHasher::Hashed> PasswordHasher::hash(QString password)
 {
+    if (!enter())
+        co_return Hashed{QString(), true};
+    const Parameters p = m_parameters;
+    auto work = [password = std::move(password), p] { return hashNow(password, p); };
+    const QString encoded = co_await runOn(&m_pool, std::move(work));
+    leave();
+    co_return Hashed{encoded, false};
+}
+
+QCoro::Task<PasswordHasher::Verdict> PasswordHasher::verify(QString encoded, QString password)
+{
+    if (!enter())
+        co_return Verdict::Busy;
     const bool known = !encoded.isEmpty();
     const QString against = known ? encoded : m_dummy;
     auto work = [against, password = std::move(password)] { return verifyNow(against, password); };
     const bool ok = co_await runOn(&m_pool, std::move(work));
-    co_return known && ok;
+    leave();
+    co_return known && ok ? Verdict::Match : Verdict::Mismatch;
 }
 
 } // namespace yieldhost::users

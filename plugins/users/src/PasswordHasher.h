@@ -4,6 +4,10 @@
 // they can be raised later without invalidating old hashes. Verification of an unknown account
 // runs against a dummy hash with the same parameters, so "no such email" and "wrong password"
 // cost the same time.
+//
+// The queue is bounded: Argon2 is deliberately expensive, so past `queueLimit` hashes waiting or
+// running a request is refused at once (the caller answers 503 + Retry-After) instead of waiting
+// behind a backlog that only grows — login and registration floods shed load, they do not time out.
 #pragma once
 
 #include <QtCore/QString>
@@ -24,11 +28,17 @@ public:
         uint32_t memoryKiB = 19 * 1024; // OWASP's minimum for Argon2id: 19 MiB, t=2, p=1
         uint32_t parallelism = 1;
     };
-    explicit PasswordHasher(Parameters parameters);
+    explicit PasswordHasher(Parameters parameters, int queueLimit = 64);
 
-    QCoro::Task<QString> hash(QString password);
-    // An empty `encoded` (unknown account) verifies against the dummy hash and returns false.
-    QCoro::Task<bool> verify(QString encoded, QString password);
+    struct Hashed
+    {
+        QString encoded; // empty when busy or when libargon2 failed
+        bool busy = false;
+    };
+    QCoro::Task<Hashed> hash(QString password);
+    enum class Verdict { Match, Mismatch, Busy };
+    // An empty `encoded` (unknown account) verifies against the dummy hash: Mismatch.
+    QCoro::Task<Verdict> verify(QString encoded, QString password);
 
     const Parameters &parameters() const { return m_parameters; }
 
@@ -37,7 +47,12 @@ public:
     static bool verifyNow(const QString &encoded, const QString &password);
 
 private:
+    bool enter();
+    void leave() { m_queued.fetchAndSubRelaxed(1); }
+
     Parameters m_parameters;
+    int m_queueLimit;
+    QAtomicInt m_queued;
     QThreadPool m_pool;
     QString m_dummy;
 };

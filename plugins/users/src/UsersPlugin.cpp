@@ -67,6 +67,8 @@ yieldhost::Status UsersPlugin::initialize(yieldhost::PluginContext &context)
     limits.accountDelaySeconds = setting(config, "login_account_delay_seconds", limits.accountDelaySeconds, &settingErrors);
     limits.perAddress = int(setting(config, "login_max_failures_per_address", limits.perAddress, &settingErrors));
     limits.windowSeconds = setting(config, "login_window_seconds", limits.windowSeconds, &settingErrors);
+    limits.registrationsPerAddress = int(setting(config, "registrations_per_address_per_hour", limits.registrationsPerAddress, &settingErrors));
+    const int hashQueueLimit = int(setting(config, "hash_queue_limit", 64, &settingErrors));
     AuthSettings auth;
     auth.accessTtlSeconds = std::max<qint64>(1, setting(config, "access_ttl_seconds", auth.accessTtlSeconds, &settingErrors));
     const qint64 refreshTtl = std::max<qint64>(60, setting(config, "refresh_ttl_seconds", 7 * 24 * 3600, &settingErrors));
@@ -75,7 +77,7 @@ yieldhost::Status UsersPlugin::initialize(yieldhost::PluginContext &context)
         return Status::failure(settingErrors.join(QStringLiteral("; ")));
 
     m_jwt = std::make_unique<Jwt>(secret->key);
-    m_hasher = std::make_unique<PasswordHasher>(argon);
+    m_hasher = std::make_unique<PasswordHasher>(argon, hashQueueLimit);
     m_accounts = std::make_unique<AccountStore>(context.database());
     m_refresh = std::make_unique<RefreshTokens>(context.database(), refreshTtl);
     m_throttle = std::make_unique<LoginThrottle>(context.database(), limits);
@@ -112,10 +114,11 @@ QCoro::Task<Status> UsersPlugin::createUser(QString email, QString password, boo
             lines.append(it.key() + u' ' + it->join(QStringLiteral(", ")));
         co_return Status::failure(lines.join(QStringLiteral("; ")));
     }
-    const QString hash = co_await m_hasher->hash(r.password);
-    if (hash.isEmpty())
-        co_return Status::failure(QStringLiteral("hashing the password failed (out of memory?); no account was created"));
-    const AccountStore::Created created = co_await m_accounts->create(std::move(r), hash, staff, m_context->clock().now());
+    const PasswordHasher::Hashed hashed = co_await m_hasher->hash(r.password);
+    if (hashed.encoded.isEmpty())
+        co_return Status::failure(hashed.busy ? QStringLiteral("the password hasher is busy; try again")
+                                              : QStringLiteral("hashing the password failed (out of memory?); no account was created"));
+    const AccountStore::Created created = co_await m_accounts->create(std::move(r), hashed.encoded, staff, m_context->clock().now());
     if (created.error.kind == DbError::Kind::UniqueViolation)
         co_return Status::failure(QStringLiteral("an account with email %1 already exists").arg(email));
     if (created.error)

@@ -68,6 +68,8 @@ class TestUsers : public QObject
         QProcessEnvironment env;
         env.insert(QStringLiteral("YIELDHOST_DATABASE_URL"), m_dbUrl);
         env.insert(QStringLiteral("YIELDHOST_JWT_SECRET"), QString::fromLatin1(kSecret));
+        // This suite registers dozens of accounts from 127.0.0.1; the limit has its own test.
+        env.insert(QStringLiteral("YIELDHOST_USERS__REGISTRATIONS_PER_ADDRESS_PER_HOUR"), QStringLiteral("100000"));
         return env;
     }
     QString uniqueEmail(const char *prefix) { return QStringLiteral("%1-%2@example.com").arg(QLatin1String(prefix)).arg(++m_seq); }
@@ -487,7 +489,7 @@ private Q_SLOTS:
         }
         for (int i = 0; i < 40; ++i) {
             const QJsonObject body{{QStringLiteral("email"), email}, {QStringLiteral("password"), QStringLiteral("wrong guess %1").arg(i)}};
-            clients[size_t(i)]->socket().write(HttpClient::format(m_host->host(), "POST", "/api/v1/auth/token", compact(body)));
+            clients[size_t(i)]->send(HttpClient::format(m_host->host(), "POST", "/api/v1/auth/token", compact(body))); // sent now, not when read
         }
         int unauthorized = 0, throttled = 0;
         for (auto &client : clients) {
@@ -630,6 +632,64 @@ private Q_SLOTS:
         QCOMPARE(again.terminate(), 0);
     }
 
+    void registrationsFromOneAddressAreLimitedPerHour()
+    {
+        QProcessEnvironment env = hostEnv();
+        env.insert(QStringLiteral("YIELDHOST_USERS__REGISTRATIONS_PER_ADDRESS_PER_HOUR"), QStringLiteral("3"));
+        HostProcess host(env);
+        QString error;
+        QVERIFY2(host.start(&error, 60000), qPrintable(error));
+        QVERIFY2(host.waitReady(60000), qPrintable(host.output().right(2000)));
+        auto registerFrom = [&](const char *address) {
+            const QJsonObject body{{QStringLiteral("email"), uniqueEmail("flood")}, {QStringLiteral("password"), kPassword}};
+            return HttpClient::request(host.host(), host.port(), "POST", "/api/v1/auth/register", compact(body), "application/json", {},
+                                       QHostAddress(QString::fromLatin1(address)));
+        };
+        for (int i = 0; i < 3; ++i)
+            QCOMPARE(registerFrom("127.0.0.60")->status, 201);
+        const auto refused = registerFrom("127.0.0.60");
+        CHECK(verifyProblem(refused, 429));
+        bool isNumber = false;
+        const int retryAfter = refused->header("retry-after").toInt(&isNumber);
+        QVERIFY2(isNumber && retryAfter > 0 && retryAfter <= 3600, refused->header("retry-after").constData());
+        QCOMPARE(registerFrom("127.0.0.61")->status, 201); // another address is not affected
+        QCOMPARE(host.terminate(), 0);
+    }
+
+    void aFullHashingQueueShedsLoginsAt503InsteadOfQueueing()
+    {
+        QProcessEnvironment env = hostEnv();
+        env.insert(QStringLiteral("YIELDHOST_USERS__HASH_QUEUE_LIMIT"), QStringLiteral("1"));
+        HostProcess host(env);
+        QString error;
+        QVERIFY2(host.start(&error, 60000), qPrintable(error));
+        QVERIFY2(host.waitReady(60000), qPrintable(host.output().right(2000)));
+        std::vector<std::unique_ptr<HttpClient>> clients;
+        for (int i = 0; i < 16; ++i) { // distinct addresses and accounts: no throttle is involved
+            auto client = std::make_unique<HttpClient>(host.host(), host.port());
+            QVERIFY(client->open(5000, QHostAddress(QStringLiteral("127.0.1.%1").arg(i + 1))));
+            clients.push_back(std::move(client));
+        }
+        for (auto &client : clients) {
+            const QJsonObject body{{QStringLiteral("email"), uniqueEmail("shed")}, {QStringLiteral("password"), QStringLiteral("wrong password")}};
+            client->send(HttpClient::format(host.host(), "POST", "/api/v1/auth/token", compact(body))); // sent now, not when read
+        }
+        int unauthorized = 0, shed = 0;
+        for (auto &client : clients) {
+            const auto r = client->read(30000);
+            QVERIFY(r);
+            if (r->status == 401) {
+                ++unauthorized;
+            } else {
+                CHECK(verifyProblem(r, 503));
+                QCOMPARE(r->header("retry-after"), QByteArray("1"));
+                ++shed;
+            }
+        }
+        QVERIFY2(shed >= 1 && unauthorized >= 1, qPrintable(QStringLiteral("%1 shed, %2 checked").arg(shed).arg(unauthorized)));
+        QCOMPARE(host.terminate(), 0);
+    }
+
     void aBadPluginSettingStopsTheHostNamingIt()
     {
         QProcessEnvironment env = hostEnv();
@@ -638,7 +698,7 @@ private Q_SLOTS:
         QString error;
         host.start(&error, 30000);
         QVERIFY2(host.waitForExit(30000), qPrintable(host.output().right(2000)));
-        QCOMPARE(host.exitCode(), 1);
+        QVERIFY2(host.exitCode() == 1, qPrintable(QStringLiteral("exit %1 (-1: crashed):\n%2").arg(host.exitCode()).arg(host.output().right(3000))));
         QVERIFY2(host.output().contains(QLatin1String("users.access_ttl_seconds must be a positive integer (got \"15m\")")),
                  qPrintable(host.output().right(2000)));
     }
@@ -652,7 +712,7 @@ private Q_SLOTS:
         QString error;
         host.start(&error, 30000);
         QVERIFY2(host.waitForExit(30000), qPrintable(host.output().right(2000)));
-        QCOMPARE(host.exitCode(), 1);
+        QVERIFY2(host.exitCode() == 1, qPrintable(QStringLiteral("exit %1 (-1: crashed):\n%2").arg(host.exitCode()).arg(host.output().right(3000))));
         QVERIFY2(host.output().contains(QLatin1String("shorter than 32 bytes")), qPrintable(host.output().right(2000)));
     }
 
@@ -1031,7 +1091,7 @@ private Q_SLOTS:
         QString error;
         host.start(&error, 30000); // fails (it exits before listening) or, at worst, is followed by the exit
         QVERIFY2(host.waitForExit(30000), qPrintable(host.output().right(2000)));
-        QCOMPARE(host.exitCode(), 1);
+        QVERIFY2(host.exitCode() == 1, qPrintable(QStringLiteral("exit %1 (-1: crashed):\n%2").arg(host.exitCode()).arg(host.output().right(3000))));
         QVERIFY2(host.output().contains(QLatin1String("YIELDHOST_JWT_SECRET")), qPrintable(host.output().right(2000)));
     }
 

@@ -80,7 +80,11 @@ public:
     QVariant value(qsizetype row, const QString &column) const; // invalid QVariant when absent
     QString string(qsizetype row, const QString &column) const;
     qint64 integer(qsizetype row, const QString &column) const;
-    std::optional<Decimal> decimal(qsizetype row, const QString &column) const; // from NUMERIC text
+    // From NUMERIC text. nullopt for NULL and for what a Decimal cannot hold exactly — NaN,
+    // infinities, more than 18 decimals (round in SQL: round(x, 8)), float text — with the
+    // reason in *error when given. Always check before use: money is never guessed.
+    std::optional<Decimal> decimal(qsizetype row, const QString &column) const;
+    std::optional<Decimal> decimal(qsizetype row, const QString &column, QString *error) const;
     bool isNull(qsizetype row, const QString &column) const;
 
 private:

@@ -74,7 +74,8 @@ Status TestkitPlugin::initialize(PluginContext &context)
 
     // One small indexed query per request (the database benchmark route).
     Database &db = context.database();
-    context.addRoute(HttpMethod::Get, QStringLiteral("/test/db/{id}"), [&db](HttpRequest req) -> QCoro::Task<HttpResponse> {
+    const QLoggingCategory &log = context.log();
+    context.addRoute(HttpMethod::Get, QStringLiteral("/test/db/{id}"), [&db, &log](HttpRequest req) -> QCoro::Task<HttpResponse> {
         bool ok = false;
         const int id = req.pathParam(QStringLiteral("id")).toInt(&ok);
         if (!ok)
@@ -87,9 +88,15 @@ Status TestkitPlugin::initialize(PluginContext &context)
             co_return problemFor(r.error()).toResponse();
         if (r.isEmpty())
             co_return Problem::notFound(QStringLiteral("No item %1.").arg(id)).toResponse();
+        QString why;
+        const std::optional<Decimal> amount = r.decimal(0, QStringLiteral("amount"), &why);
+        if (!amount) {
+            qCWarning(log).noquote() << why;
+            co_return Problem{500, QStringLiteral("internal"), QStringLiteral("Internal error"), QStringLiteral("The amount cannot be read."), {}, -1}.toResponse();
+        }
         co_return HttpResponse::json(200, QJsonObject{{QStringLiteral("id"), r.integer(0, QStringLiteral("id"))},
                                                       {QStringLiteral("name"), r.string(0, QStringLiteral("name"))},
-                                                      {QStringLiteral("amount"), r.decimal(0, QStringLiteral("amount"))->toString()}});
+                                                      {QStringLiteral("amount"), amount->toString()}});
     }).auth(AuthLevel::Public);
 
     // Tasks for the job queue tests. testkit.record writes one row per run (so a test can count
