@@ -403,6 +403,31 @@ private Q_SLOTS:
         QCOMPARE(ok->status, 200);
     }
 
+    void aBlankLineSplitAcrossReadsBeforeABodyWithNewlinesIsFine()
+    {
+        // The headers' closing CRLF arrives with a pretty-printed body: neither is a bare LF.
+        const QByteArray body = "{\n  \"a\": 1\n}";
+        auto c = connect();
+        QVERIFY(c);
+        c->send("POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                + QByteArray::number(body.size()) + "\r\n");
+        QTest::qWait(50);
+        c->send("\r\n" + body);
+        const auto r = c->read(5000);
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+        // And split one byte later, inside the blank line.
+        auto d = connect();
+        QVERIFY(d);
+        d->send("POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                + QByteArray::number(body.size()) + "\r\n\r");
+        QTest::qWait(50);
+        d->send("\n" + body);
+        const auto r2 = d->read(5000);
+        QVERIFY(r2);
+        QCOMPARE(r2->status, 200);
+    }
+
     void aResponseHeaderWithACrLfIsDroppedAndTheRestIsSent()
     {
         const auto r = get("/test/bad-header");

@@ -140,11 +140,13 @@ bool HttpConnection::hasBareLineFeed() const
 {
     if (m_state == State::Reading && m_headersComplete)
         return false; // the body is opaque
-    const qsizetype end = m_buffer.indexOf("\r\n\r\n");
-    const qsizetype limit = end < 0 ? m_buffer.size() : end + 4;
-    for (qsizetype i = m_buffer.indexOf('\n'); i >= 0 && i < limit; i = m_buffer.indexOf('\n', i + 1)) {
-        const char before = i > 0 ? m_buffer.at(i - 1) : m_lastParsedByte;
-        if (before != '\r')
+    // The header bytes already parsed are seen again, so a CRLF, or the blank line that ends the
+    // headers, split across two reads is recognised as such; the scan stops at that blank line.
+    const QByteArray probe = QByteArray(m_headerTail + m_buffer);
+    const qsizetype end = probe.indexOf("\r\n\r\n");
+    const qsizetype limit = end < 0 ? probe.size() : end + 4;
+    for (qsizetype i = probe.indexOf('\n', m_headerTail.size()); i >= 0 && i < limit; i = probe.indexOf('\n', i + 1)) {
+        if (i == 0 || probe.at(i - 1) != '\r')
             return true;
     }
     return false;
@@ -160,8 +162,10 @@ void HttpConnection::parseBuffered()
         }
         const size_t parsed = http_parser_execute(&m_parser, &parserSettings(), m_buffer.constData(), size_t(m_buffer.size()));
         const auto error = HTTP_PARSER_ERRNO(&m_parser);
-        if (parsed > 0)
-            m_lastParsedByte = m_buffer.at(qsizetype(parsed) - 1);
+        if (m_headersComplete || m_messageComplete)
+            m_headerTail.clear(); // the next header bytes belong to the next request
+        else
+            m_headerTail = QByteArray(m_headerTail + m_buffer.left(qsizetype(parsed))).right(3);
         m_buffer.remove(0, qsizetype(parsed));
 
         if (error != HPE_OK && error != HPE_PAUSED) {

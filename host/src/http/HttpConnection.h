@@ -80,7 +80,7 @@ private:
     QByteArray m_body;
     qint64 m_headerBytes = 0;
     bool m_headersComplete = false;
-    char m_lastParsedByte = 0; // the byte before m_buffer, to tell CRLF from a bare LF across reads
+    QByteArray m_headerTail; // the last header bytes parsed (<= 3), to see a CRLF or the blank line split across reads
     bool m_messageComplete = false;
     bool m_keepAlive = true;
     bool m_http10 = false;

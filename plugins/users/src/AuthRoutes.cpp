@@ -174,6 +174,12 @@ QCoro::Task<HttpResponse> AuthRoutes::token(HttpRequest request)
         errors[QStringLiteral("password")].append(QStringLiteral("must be at most %1 characters").arg(MaxPasswordLength));
         co_return validationFailed(errors);
     }
+    // Only something that could be an account's email is counted, stored and logged: no control
+    // characters (a forged log line), no NUL, nothing longer than an email can be.
+    if (!isValidEmail(displayEmail(email))) {
+        errors[QStringLiteral("email")].append(QStringLiteral("must be a valid email address"));
+        co_return validationFailed(errors);
+    }
     const QString accountKey = canonicalEmail(email);
     const QString address = LoginThrottle::addressKey(request.peerAddress());
     const QDateTime now = m_context.clock().now();

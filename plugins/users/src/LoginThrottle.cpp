@@ -43,7 +43,11 @@ QCoro::Task<LoginThrottle::Reservation> LoginThrottle::reserve(QString account, 
     Reservation reservation;
     const Limits limits = m_limits;
     auto work = [&](SqlTransaction &tx) -> Status {
-        // One decision at a time per account and per address, always locked in this order.
+        // One decision at a time per account and per address, always locked in this order. A flood
+        // on one key must not hold every DB thread waiting: give up after a second (503).
+        const SqlResult timeout = tx.exec(QStringLiteral("SET LOCAL lock_timeout = '1s'"));
+        if (timeout.error())
+            return Status::failure(timeout.error().message);
         const QStringList locks{QString(QStringLiteral("users.login.account:") + account), QString(QStringLiteral("users.login.address:") + address)};
         for (const QString &lock : locks) {
             const SqlResult locked = tx.exec(QStringLiteral("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"), {lock});
@@ -101,10 +105,11 @@ QCoro::Task<> LoginThrottle::fail(QString attempt)
 
 QCoro::Task<> LoginThrottle::succeed(QString attempt, QString account, QString address)
 {
-    const QVariantList params{attempt, account, pairKey(account, address)};
-    co_await m_db.query(QStringLiteral("DELETE FROM users_login_failure WHERE attempt = ?::uuid "
-                                       "OR (scope = 'account' AND key = ?) OR (scope = 'pair' AND key = ?)"),
-                        params);
+    // Only this attempt and this address's failures on the account: the owner logging in must not
+    // wipe out what other addresses have been trying (they age out of the window instead).
+    Q_UNUSED(account);
+    const QVariantList params{attempt, pairKey(account, address)};
+    co_await m_db.query(QStringLiteral("DELETE FROM users_login_failure WHERE attempt = ?::uuid OR (scope = 'pair' AND key = ?)"), params);
 }
 
 QCoro::Task<> LoginThrottle::release(QString attempt)
@@ -118,6 +123,9 @@ QCoro::Task<LoginThrottle::Reservation> LoginThrottle::reserveRegistration(QStri
     Reservation reservation;
     const Limits limits = m_limits;
     auto work = [&](SqlTransaction &tx) -> Status {
+        const SqlResult timeout = tx.exec(QStringLiteral("SET LOCAL lock_timeout = '1s'"));
+        if (timeout.error())
+            return Status::failure(timeout.error().message);
         const QVariantList lock{QString(QStringLiteral("users.register.address:") + address)};
         const SqlResult locked = tx.exec(QStringLiteral("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"), lock);
         if (locked.error())

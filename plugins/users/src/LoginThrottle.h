@@ -9,7 +9,7 @@
 // An attempt is *reserved* before the password is checked (count and insert in one transaction
 // under advisory locks on the account and the address), so a burst of parallel requests cannot
 // all pass the check before any failure is recorded: attempts in flight count as failures until
-// they are decided. Success releases the attempt and clears the account's failures.
+// they are decided. Success releases the attempt and clears that address's failures on the account.
 //
 // Registrations are counted the same way, per address over an hour: each one runs Argon2 and
 // creates a row, so an unlimited stream of them is both a flood and a way to fill the table.
@@ -54,8 +54,9 @@ public:
     QCoro::Task<Reservation> reserve(QString account, QString address, QDateTime now);
     // The password was wrong: the reserved attempt stays, as a failure.
     QCoro::Task<> fail(QString attempt);
-    // The password was right: the attempt is released and the account's and the pair's failures
-    // are cleared (the address's failures on other accounts stay).
+    // The password was right: the attempt is released and this address's failures on the account
+    // are cleared (the account's failures from other addresses and the address's failures on other
+    // accounts stay until they leave the window).
     QCoro::Task<> succeed(QString attempt, QString account, QString address);
     // The attempt was never decided (the hasher was busy): it does not count.
     QCoro::Task<> release(QString attempt);

@@ -540,6 +540,13 @@ private Q_SLOTS:
         QCOMPARE(fresh->status, 200);
     }
 
+    void aLoginEmailThatCouldForgeALogLineIs422()
+    {
+        const auto r = loginFrom("127.0.0.5", QStringLiteral("a@example.com\n2026-11-30 info forged line"), QStringLiteral("whatever password"));
+        CHECK(verifyFieldErrors(r, {QStringLiteral("email")}));
+        QVERIFY(!m_host->output().contains(QLatin1String("forged line")));
+    }
+
     void aPasswordLongerThanAnyAccountCanHaveIs422WithoutAHash()
     {
         const auto r = loginFrom("127.0.0.5", uniqueEmail("long"), QString(1025, u'x'));
