@@ -140,14 +140,18 @@ bool HttpConnection::hasBareLineFeed() const
 {
     if (m_state == State::Reading && m_headersComplete)
         return false; // the body is opaque
-    // The header bytes already parsed are seen again, so a CRLF, or the blank line that ends the
+    // The last header bytes already parsed come first, so a CRLF, or the blank line that ends the
     // headers, split across two reads is recognised as such; the scan stops at that blank line.
-    const QByteArray probe = QByteArray(m_headerTail + m_buffer);
-    const qsizetype end = probe.indexOf("\r\n\r\n");
-    const qsizetype limit = end < 0 ? probe.size() : end + 4;
-    for (qsizetype i = probe.indexOf('\n', m_headerTail.size()); i >= 0 && i < limit; i = probe.indexOf('\n', i + 1)) {
-        if (i == 0 || probe.at(i - 1) != '\r')
+    // (Byte by byte over the buffer: no copy on the request path.)
+    quint32 last4 = 0; // the last four bytes seen, newest lowest
+    for (const char c : m_headerTail)
+        last4 = (last4 << 8) | quint8(c);
+    for (const char c : m_buffer) {
+        if (c == '\n' && (last4 & 0xff) != '\r')
             return true;
+        last4 = (last4 << 8) | quint8(c);
+        if (last4 == 0x0d0a0d0a) // \r\n\r\n: the body follows
+            return false;
     }
     return false;
 }

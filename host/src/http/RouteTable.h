@@ -5,7 +5,7 @@
 //   static constexpr RouteRow<SystemRoutes> rows[] = {
 //       {HttpMethod::Get, "/healthz", AuthLevel::Public, 200, "getHealth", "Liveness", &SystemRoutes::health},
 //   };
-//   return addRouteTable(router, u"host"_s, *this, rows);
+//   return addRouteTable<SystemRoutes>(router, u"host"_s, *this, rows);
 #pragma once
 
 #include "http/Router.h"

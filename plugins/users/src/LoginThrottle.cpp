@@ -6,7 +6,35 @@ namespace yieldhost::users {
 
 namespace {
 QString pairKey(const QString &account, const QString &address) { return account + u'\n' + address; }
+
+// One decision at a time per key, the locks always taken in the order given (so two decisions
+// cannot deadlock). A flood on one key must not hold every DB thread waiting: give up after a
+// second, which the caller reports as unavailable (503).
+Status lockKeys(SqlTransaction &tx, const QStringList &keys)
+{
+    const SqlResult timeout = tx.exec(QStringLiteral("SET LOCAL lock_timeout = '1s'"));
+    if (timeout.error())
+        return Status::failure(timeout.error().message);
+    for (const QString &key : keys) {
+        const SqlResult locked = tx.exec(QStringLiteral("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"), {key});
+        if (locked.error())
+            return Status::failure(locked.error().message);
+    }
+    return {};
+}
 } // namespace
+
+QCoro::Task<LoginThrottle::Reservation> LoginThrottle::decideIn(std::function<Status(SqlTransaction &, Reservation &)> decide)
+{
+    Reservation reservation;
+    auto work = [&](SqlTransaction &tx) -> Status { return decide(tx, reservation); };
+    const TransactionOutcome outcome = co_await m_db.transaction(std::move(work));
+    if (!outcome.committed) {
+        reservation = Reservation{};
+        reservation.unavailable = true;
+    }
+    co_return reservation;
+}
 
 QString LoginThrottle::addressKey(const QHostAddress &address)
 {
@@ -40,20 +68,11 @@ qint64 LoginThrottle::retryAfter(const Counts &c, const Limits &limits, const QD
 
 QCoro::Task<LoginThrottle::Reservation> LoginThrottle::reserve(QString account, QString address, QDateTime now)
 {
-    Reservation reservation;
     const Limits limits = m_limits;
-    auto work = [&](SqlTransaction &tx) -> Status {
-        // One decision at a time per account and per address, always locked in this order. A flood
-        // on one key must not hold every DB thread waiting: give up after a second (503).
-        const SqlResult timeout = tx.exec(QStringLiteral("SET LOCAL lock_timeout = '1s'"));
-        if (timeout.error())
-            return Status::failure(timeout.error().message);
-        const QStringList locks{QString(QStringLiteral("users.login.account:") + account), QString(QStringLiteral("users.login.address:") + address)};
-        for (const QString &lock : locks) {
-            const SqlResult locked = tx.exec(QStringLiteral("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"), {lock});
-            if (locked.error())
-                return Status::failure(locked.error().message);
-        }
+    auto decide = [=](SqlTransaction &tx, Reservation &reservation) -> Status {
+        const QStringList keys{QString(QStringLiteral("users.login.account:") + account), QString(QStringLiteral("users.login.address:") + address)};
+        if (Status locked = lockKeys(tx, keys); !locked)
+            return locked;
         const SqlResult r = tx.exec(QStringLiteral(
             "SELECT scope, count(*) AS n, min(failed_at) AS oldest, max(failed_at) AS newest FROM users_login_failure "
             "WHERE ((scope = 'account' AND key = ?) OR (scope = 'address' AND key = ?) OR (scope = 'pair' AND key = ?)) "
@@ -89,12 +108,7 @@ QCoro::Task<LoginThrottle::Reservation> LoginThrottle::reserve(QString account, 
         reservation.attempt = attempt;
         return {};
     };
-    const TransactionOutcome outcome = co_await m_db.transaction(std::move(work));
-    if (!outcome.committed) {
-        reservation = Reservation{};
-        reservation.unavailable = true;
-    }
-    co_return reservation;
+    co_return co_await decideIn(std::move(decide));
 }
 
 QCoro::Task<> LoginThrottle::fail(QString attempt)
@@ -120,16 +134,10 @@ QCoro::Task<> LoginThrottle::release(QString attempt)
 
 QCoro::Task<LoginThrottle::Reservation> LoginThrottle::reserveRegistration(QString address, QDateTime now)
 {
-    Reservation reservation;
     const Limits limits = m_limits;
-    auto work = [&](SqlTransaction &tx) -> Status {
-        const SqlResult timeout = tx.exec(QStringLiteral("SET LOCAL lock_timeout = '1s'"));
-        if (timeout.error())
-            return Status::failure(timeout.error().message);
-        const QVariantList lock{QString(QStringLiteral("users.register.address:") + address)};
-        const SqlResult locked = tx.exec(QStringLiteral("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"), lock);
-        if (locked.error())
-            return Status::failure(locked.error().message);
+    auto decide = [=](SqlTransaction &tx, Reservation &reservation) -> Status {
+        if (Status locked = lockKeys(tx, {QString(QStringLiteral("users.register.address:") + address)}); !locked)
+            return locked;
         const SqlResult r = tx.exec(QStringLiteral("SELECT count(*) AS n, min(failed_at) AS oldest FROM users_login_failure "
                                                    "WHERE scope = 'register' AND key = ? AND failed_at > ?"),
                                     {address, now.addSecs(-limits.registrationWindowSeconds)});
@@ -148,12 +156,7 @@ QCoro::Task<LoginThrottle::Reservation> LoginThrottle::reserveRegistration(QStri
         reservation.attempt = attempt;
         return {};
     };
-    const TransactionOutcome outcome = co_await m_db.transaction(std::move(work));
-    if (!outcome.committed) {
-        reservation = Reservation{};
-        reservation.unavailable = true;
-    }
-    co_return reservation;
+    co_return co_await decideIn(std::move(decide));
 }
 
 QCoro::Task<SqlResult> LoginThrottle::purgeOld(QDateTime now)

@@ -22,6 +22,8 @@
 
 #include <QCoro/QCoroTask>
 
+#include <functional>
+
 namespace yieldhost::users {
 
 class LoginThrottle
@@ -75,6 +77,10 @@ public:
     static qint64 retryAfter(const Counts &counts, const Limits &limits, const QDateTime &now);
 
 private:
+    // Runs `decide` in a transaction; a transaction that does not commit makes the reservation
+    // unavailable (503), never an allowed attempt.
+    QCoro::Task<Reservation> decideIn(std::function<Status(SqlTransaction &, Reservation &)> decide);
+
     Database &m_db;
     Limits m_limits;
 };

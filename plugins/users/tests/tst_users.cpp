@@ -112,6 +112,17 @@ class TestUsers : public QObject
     }
 
 
+    // A host that must refuse to start: it exits 1 (not by a crash) naming `reason`.
+    static void verifyRefusesToStart(const QProcessEnvironment &env, const QString &reason)
+    {
+        HostProcess host(env);
+        QString error;
+        host.start(&error, 30000); // fails (it exits before listening) or, at worst, is followed by the exit
+        QVERIFY2(host.waitForExit(30000), qPrintable(host.output().right(2000)));
+        QVERIFY2(host.exitCode() == 1, qPrintable(QStringLiteral("exit %1 (-1: crashed):\n%2").arg(host.exitCode()).arg(host.output().right(3000))));
+        QVERIFY2(host.output().contains(reason), qPrintable(host.output().right(2000)));
+    }
+
     // A login from another client address: every 127/8 address is this machine.
     std::optional<HttpReply> loginFrom(const char *address, const QString &email, const QString &password)
     {
@@ -701,13 +712,7 @@ private Q_SLOTS:
     {
         QProcessEnvironment env = hostEnv();
         env.insert(QStringLiteral("YIELDHOST_USERS__ACCESS_TTL_SECONDS"), QStringLiteral("15m"));
-        HostProcess host(env);
-        QString error;
-        host.start(&error, 30000);
-        QVERIFY2(host.waitForExit(30000), qPrintable(host.output().right(2000)));
-        QVERIFY2(host.exitCode() == 1, qPrintable(QStringLiteral("exit %1 (-1: crashed):\n%2").arg(host.exitCode()).arg(host.output().right(3000))));
-        QVERIFY2(host.output().contains(QLatin1String("users.access_ttl_seconds must be a positive integer (got \"15m\")")),
-                 qPrintable(host.output().right(2000)));
+        CHECK(verifyRefusesToStart(env, QStringLiteral("users.access_ttl_seconds must be a positive integer (got \"15m\")")));
     }
 
     void aSecretShorterThan32BytesIsRefusedInSandboxToo()
@@ -715,12 +720,7 @@ private Q_SLOTS:
         QProcessEnvironment env;
         env.insert(QStringLiteral("YIELDHOST_DATABASE_URL"), m_dbUrl);
         env.insert(QStringLiteral("YIELDHOST_JWT_SECRET"), QStringLiteral("only-twenty-bytes-!!"));
-        HostProcess host(env);
-        QString error;
-        host.start(&error, 30000);
-        QVERIFY2(host.waitForExit(30000), qPrintable(host.output().right(2000)));
-        QVERIFY2(host.exitCode() == 1, qPrintable(QStringLiteral("exit %1 (-1: crashed):\n%2").arg(host.exitCode()).arg(host.output().right(3000))));
-        QVERIFY2(host.output().contains(QLatin1String("shorter than 32 bytes")), qPrintable(host.output().right(2000)));
+        CHECK(verifyRefusesToStart(env, QStringLiteral("shorter than 32 bytes")));
     }
 
     // --- the access token on the wire ---
@@ -1094,12 +1094,7 @@ private Q_SLOTS:
         QProcessEnvironment env;
         env.insert(QStringLiteral("YIELDHOST_DATABASE_URL"), m_dbUrl);
         env.insert(QStringLiteral("YIELDHOST_SANDBOX"), QStringLiteral("0"));
-        HostProcess host(env);
-        QString error;
-        host.start(&error, 30000); // fails (it exits before listening) or, at worst, is followed by the exit
-        QVERIFY2(host.waitForExit(30000), qPrintable(host.output().right(2000)));
-        QVERIFY2(host.exitCode() == 1, qPrintable(QStringLiteral("exit %1 (-1: crashed):\n%2").arg(host.exitCode()).arg(host.output().right(3000))));
-        QVERIFY2(host.output().contains(QLatin1String("YIELDHOST_JWT_SECRET")), qPrintable(host.output().right(2000)));
+        CHECK(verifyRefusesToStart(env, QStringLiteral("YIELDHOST_JWT_SECRET")));
     }
 
     void nonSandboxHostWithAJwtSecretStarts()
