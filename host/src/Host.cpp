@@ -211,18 +211,22 @@ Status Host::serve(Roles roles, std::optional<JobWorker::Settings> workerSetting
         if (!m_workerSettings)
             return Status::failure(error);
     }
+    std::optional<HttpSettings> httpSettings;
     if (m_roles.http) {
+        QString error;
+        httpSettings = HttpSettings::fromConfig(m_config, &error);
+        if (!httpSettings)
+            return Status::failure(error);
         if (Status s = checkRequiredPlugins(); !s)
             return s;
     }
     m_plugins.start();
     m_pluginList.publish(m_plugins.describe());
     if (m_roles.http) {
-        const HttpSettings settings = HttpSettings::fromConfig(m_config);
         int threads = int(m_config.integer(QStringLiteral("http.threads")));
         if (threads <= 0)
             threads = std::max(1, QThread::idealThreadCount());
-        m_http = std::make_unique<HttpServer>(settings, m_dispatcher, m_router, m_metrics);
+        m_http = std::make_unique<HttpServer>(*httpSettings, m_dispatcher, m_router, m_metrics);
         connect(m_http.get(), &HttpServer::stopped, this, [this] { finishShutdown(); });
         if (Status s = m_http->listen(m_config.string(QStringLiteral("listen")), threads); !s)
             return s;

@@ -1,6 +1,7 @@
 // The async database API against a real PostgreSQL: exact NUMERIC, bound parameters, a pool
 // shared by many coroutines, transactions that roll back or retry, and an outage survived.
 #include "db/DbPool.h"
+#include "db/PgExec.h"
 #include "PgFixture.h"
 
 #include "yieldhost/Http.h"
@@ -8,10 +9,56 @@
 #include <QCoro/QCoroTask>
 #include <QtCore/QRandomGenerator>
 #include <QtCore/QTimer>
+#include <QtNetwork/QTcpServer>
+#include <QtNetwork/QTcpSocket>
 #include <QtTest/QtTest>
 
 using namespace yieldhost;
 using namespace yieldhost::test;
+
+namespace {
+
+// A TCP relay between the pool and PostgreSQL that, once armed, swallows the server's next reply
+// and cuts both connections: the statement ran on the server, the client never hears of it.
+class CuttingRelay : public QObject
+{
+public:
+    explicit CuttingRelay(quint16 serverPort)
+        : m_serverPort(serverPort)
+    {
+        m_listener.listen(QHostAddress::LocalHost);
+        connect(&m_listener, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *client = m_listener.nextPendingConnection()) {
+                auto *server = new QTcpSocket(client);
+                server->connectToHost(QHostAddress::LocalHost, m_serverPort);
+                connect(client, &QTcpSocket::readyRead, server, [client, server] { server->write(client->readAll()); });
+                connect(server, &QTcpSocket::readyRead, client, [this, client, server] {
+                    const QByteArray reply = server->readAll();
+                    if (m_armed) {
+                        m_armed = false;
+                        ++m_cuts;
+                        server->abort();
+                        client->abort();
+                        return;
+                    }
+                    client->write(reply);
+                });
+                connect(client, &QTcpSocket::disconnected, client, &QObject::deleteLater);
+            }
+        });
+    }
+    quint16 port() const { return m_listener.serverPort(); }
+    void arm() { m_armed = true; }
+    int cuts() const { return m_cuts; }
+
+private:
+    QTcpServer m_listener;
+    quint16 m_serverPort;
+    bool m_armed = false;
+    int m_cuts = 0;
+};
+
+} // namespace
 
 class TestDbPool : public QObject
 {
@@ -222,7 +269,7 @@ private Q_SLOTS:
             return {};
         }));
         QVERIFY(ok.committed);
-        QCOMPARE(run(*db, QStringLiteral("SELECT count(*) AS n FROM t")).integer(0, QStringLiteral("n")), 2);
+        QCOMPARE(run(*db, QStringLiteral("SELECT count(*) AS n FROM t WHERE v > ?"), {0}).integer(0, QStringLiteral("n")), 2);
     }
 
     void failedStatusRollsBack()
@@ -317,6 +364,56 @@ private Q_SLOTS:
     }
 
     // Last: it stops the shared server.
+    void aStatementThatMayHaveRunIsNeverSentAgain()
+    {
+        // The server executes and commits the INSERT; the connection breaks before the reply
+        // arrives. Sending it again on a fresh connection would insert the row twice.
+        QString url;
+        auto setup = freshPool(1, &url);
+        QVERIFY(!run(*setup, QStringLiteral("CREATE TABLE payouts (id serial, amount numeric)")).error());
+        CuttingRelay relay(m_pg.port());
+        QString error;
+        const QString viaRelay = QString(url).replace(QStringLiteral(":%1/").arg(m_pg.port()), QStringLiteral(":%1/").arg(relay.port()));
+        QVERIFY(viaRelay != url);
+        DbPool::Settings s;
+        s.primary = *DatabaseUrl::parse(viaRelay, &error);
+        s.poolSize = 1;
+        DbPool db(s);
+        QVERIFY(!run(db, QStringLiteral("SELECT ?::int"), {1}).error()); // the pipelined connection is open and idle
+        QTest::qWait(2500); // idle long enough that the pool once called it stale and sent it again
+        relay.arm();
+        const SqlResult cut = run(db, QStringLiteral("INSERT INTO payouts (amount) VALUES (?)"), {QStringLiteral("10.00")});
+        QCOMPARE(relay.cuts(), 1);
+        QCOMPARE(cut.error().kind, DbError::Kind::Unavailable);
+        QCOMPARE(run(*setup, QStringLiteral("SELECT count(*) AS n FROM payouts")).integer(0, QStringLiteral("n")), 1);
+        // The pool recovers on a fresh connection.
+        QVERIFY(!run(db, QStringLiteral("SELECT ?::int"), {2}).error());
+    }
+
+    void aConnectionClosedWhileIdleIsReplacedBeforeSending()
+    {
+        // A server restart closes every pooled session; the next statement must not fail for it.
+        // The close is made and waited for without running the event loop, so the socket
+        // notifier cannot notice it first: the check before sending has to.
+        QString url;
+        auto db = freshPool(1, &url);
+        QVERIFY(!run(*db, QStringLiteral("CREATE TABLE t (v int)")).error());
+        QVERIFY(!run(*db, QStringLiteral("INSERT INTO t VALUES (?)"), {1}).error());
+        QString error;
+        PGconn *killer = PgExec::connect(*DatabaseUrl::parse(url, &error), "killer", &error);
+        QVERIFY2(killer, qPrintable(error));
+        PGresult *killed = PQexec(killer, "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                          "WHERE datname = current_database() AND pid <> pg_backend_pid()) k");
+        const bool ok = PQresultStatus(killed) == PGRES_TUPLES_OK && QByteArray(PQgetvalue(killed, 0, 0)).toInt() > 0;
+        PQclear(killed);
+        PQfinish(killer);
+        QVERIFY2(ok, "no session was terminated");
+        QThread::msleep(1300); // the sessions end, and the pooled one passes the idle check's threshold
+        const SqlResult r = run(*db, QStringLiteral("INSERT INTO t VALUES (?)"), {2});
+        QVERIFY2(!r.error(), qPrintable(r.error().message));
+        QCOMPARE(run(*db, QStringLiteral("SELECT count(*) AS n FROM t WHERE v > ?"), {0}).integer(0, QStringLiteral("n")), 2);
+    }
+
     void outageIsReportedThenRecoveredFrom()
     {
         auto db = freshPool(2);

@@ -166,7 +166,8 @@ std::optional<QString> Config::nonPositiveLimit() const
 {
     // Sizes, counts and intervals where 0 or less would refuse everything or spin.
     static const char *const positive[] = {
-        "http.max_body_bytes", "http.max_header_bytes", "http.header_timeout_ms", "http.idle_timeout_ms", "http.max_connections",
+        "http.max_body_bytes", "http.max_header_bytes", "http.header_timeout_ms", "http.body_timeout_ms", "http.idle_timeout_ms",
+        "http.max_connections", "http.max_connections_per_address",
         "http.drain_timeout_ms", "db.pool_size", "jobs.default_concurrency", "jobs.claim_batch", "jobs.poll_interval_ms",
         "jobs.heartbeat_interval_ms", "jobs.worker_timeout_ms", "jobs.retry_base_ms", "jobs.retry_max_ms", "jobs.shutdown_timeout_ms",
         "jobs.beat_interval_ms", "jobs.metrics_refresh_ms", "jobs.retention_days", "websocket.max_message_bytes",

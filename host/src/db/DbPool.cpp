@@ -224,7 +224,7 @@ PgPipelinePool *DbPool::asyncPool(bool replica)
     QHash<QThread *, PgPipelinePool *> &byThread = m_async[replica ? 1 : 0];
     if (PgPipelinePool *pool = byThread.value(thread))
         return pool;
-    auto *pool = new PgPipelinePool(replica ? *m_settings.replica : m_settings.primary, m_settings.asyncConnectionsPerThread);
+    auto *pool = new PgPipelinePool(replica ? *m_settings.replica : m_settings.primary, m_settings.asyncConnectionsPerThread, replica);
     byThread.insert(thread, pool);
     // The pool's sockets belong to this thread: close them on it, as it ends.
     QObject::connect(thread, &QThread::finished, pool, [this, thread, pool, replica] {

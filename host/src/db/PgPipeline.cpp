@@ -9,14 +9,16 @@
 #include <QtCore/QPointer>
 #include <QtCore/QThreadPool>
 
+#include <poll.h>
+
 namespace yieldhost {
 
 namespace {
 
 constexpr int StatementCacheLimit = 256;
-// A connection idle this long may have died with a server restart: a failure on it is retried
-// once on a fresh connection instead of answering 503 (the statement never reached a server).
-constexpr qint64 StaleAfterMs = 2000;
+// A connection idle this long is checked for a close by the server before it is used (one poll):
+// a restart closes every session, and a statement sent into a closed one would fail as 503.
+constexpr qint64 CheckIdleAfterMs = 1000;
 // A connection whose oldest statement has waited this long is left alone by new statements.
 constexpr qint64 StallMs = 20;
 
@@ -87,10 +89,8 @@ PgPipeline::~PgPipeline()
 
 void PgPipeline::start(PgPipelineRequest *request)
 {
-    if (m_inFlight.empty()) {
-        m_idleBeforeBatch = m_lastReply.elapsed();
+    if (m_inFlight.empty())
         m_frontSince.start();
-    }
     const PgPipelineRequest &r = *request;
     if (const std::optional<DbError> refused = PgExec::refusedParameter(r.params)) {
         request->result = SqlResultWriter::failed(*refused);
@@ -148,6 +148,27 @@ void PgPipeline::start(PgPipelineRequest *request)
                 flush();
         }, Qt::QueuedConnection);
     }
+}
+
+bool PgPipeline::readyToSend()
+{
+    if (m_broken)
+        return false;
+    if (!m_inFlight.empty() || m_lastReply.elapsed() < CheckIdleAfterMs)
+        return true;
+    // An idle pipelined session has nothing to read unless the server is going away: a FATAL
+    // "terminating connection" message, then the end of the stream (read on the next pass).
+    for (int pass = 0; pass < 3; ++pass) {
+        pollfd p{PQsocket(m_connection), POLLIN, 0};
+        if (::poll(&p, 1, 0) <= 0)
+            return true;
+        if (!PQconsumeInput(m_connection) || PQstatus(m_connection) == CONNECTION_BAD) {
+            qCDebug(lcDb) << "a pooled connection was closed by the server while idle; opening another";
+            breakDown(QString::fromUtf8(PQerrorMessage(m_connection)).trimmed());
+            return false;
+        }
+    }
+    return true;
 }
 
 void PgPipeline::flush()
@@ -228,15 +249,17 @@ void PgPipeline::breakDown(const QString &message)
     m_broken = true;
     m_read->setEnabled(false);
     m_write->setEnabled(false);
-    // A session that sat idle may have died with a server restart before we sent anything:
-    // its statements go to a fresh connection once. Otherwise they fail as "unavailable".
-    const bool stale = m_idleBeforeBatch > StaleAfterMs;
+    // The statements in flight may have reached the server and run there (an INSERT that
+    // committed before the connection broke): sending them again could run them twice, so they
+    // fail as "unavailable" and the caller decides. Only on a read-only server, where running
+    // twice changes nothing, do they go once more to a fresh connection.
+    const bool resend = m_pool.isReadOnlyServer();
     std::deque<InFlight> inFlight;
     inFlight.swap(m_inFlight);
     for (InFlight &f : inFlight) {
         if (f.result)
             PQclear(f.result);
-        if (stale && !f.request->retried) {
+        if (resend && !f.request->retried) {
             f.request->retried = true;
             m_pool.retry(f.request);
             continue;
@@ -250,7 +273,12 @@ void PgPipeline::breakDown(const QString &message)
 
 // --- PgPipelinePool ---
 
-PgPipelinePool::PgPipelinePool(DatabaseUrl url, int maxConnections) : m_url(std::move(url)), m_maxConnections(std::max(1, maxConnections)) {}
+PgPipelinePool::PgPipelinePool(DatabaseUrl url, int maxConnections, bool readOnlyServer)
+    : m_url(std::move(url))
+    , m_maxConnections(std::max(1, maxConnections))
+    , m_readOnlyServer(readOnlyServer)
+{
+}
 
 PgPipelinePool::~PgPipelinePool()
 {
@@ -300,7 +328,7 @@ void PgPipelinePool::dispatch()
             // only when every open one is stalled.
             PgPipeline *target = nullptr;
             for (auto &c : m_connections) {
-                if (c->inFlight() < PgPipeline::MaxInFlight && c->stalledMs() < StallMs) {
+                if (!c->isBroken() && c->inFlight() < PgPipeline::MaxInFlight && c->stalledMs() < StallMs) {
                     target = c.get();
                     break;
                 }
@@ -313,10 +341,14 @@ void PgPipelinePool::dispatch()
                     break;
                 }
                 for (auto &c : m_connections)
-                    if (c->inFlight() < PgPipeline::MaxInFlight && (!target || c->inFlight() < target->inFlight()))
+                    if (!c->isBroken() && c->inFlight() < PgPipeline::MaxInFlight && (!target || c->inFlight() < target->inFlight()))
                         target = c.get();
                 if (!target)
                     break; // every pipeline is full: wait for replies
+            }
+            if (!target->readyToSend()) {
+                m_again = true; // drop it and choose again; the statement was not sent
+                continue;
             }
             PgPipelineRequest *request = m_queue.front();
             m_queue.pop_front();

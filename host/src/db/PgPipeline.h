@@ -51,6 +51,10 @@ public:
     // How long the oldest statement in flight has waited for its reply (0 when idle).
     qint64 stalledMs() const { return m_inFlight.empty() ? 0 : m_frontSince.elapsed(); }
     bool isBroken() const { return m_broken; }
+    // Before a batch on a connection that sat idle: false (and the connection broken down) when
+    // the server closed it meanwhile, e.g. in a restart. Nothing was sent, so the caller may send
+    // the statement elsewhere — unlike after sending, when the server may have executed it.
+    bool readyToSend();
     // Sends the statement; its waiter is resumed (from this thread's event loop) when it is done.
     void start(PgPipelineRequest *request);
 
@@ -77,7 +81,6 @@ private:
     bool m_flushPosted = false;
     QElapsedTimer m_lastReply;
     QElapsedTimer m_frontSince;
-    qint64 m_idleBeforeBatch = 0; // how long the session sat unused before the statements in flight
 };
 
 // The connections of one thread to one database.
@@ -85,7 +88,9 @@ class PgPipelinePool : public QObject
 {
     Q_OBJECT
 public:
-    PgPipelinePool(DatabaseUrl url, int maxConnections);
+    // `readOnlyServer`: a hot standby, where a statement cannot change anything, so one whose
+    // connection broke after sending may be sent again.
+    PgPipelinePool(DatabaseUrl url, int maxConnections, bool readOnlyServer = false);
     ~PgPipelinePool() override;
 
     // Resumes the awaiting coroutine on this thread when the statement is done.
@@ -93,6 +98,7 @@ public:
     // Connection side.
     void connectionFree(PgPipeline *connection);
     void retry(PgPipelineRequest *request); // first in line again, on another connection
+    bool isReadOnlyServer() const { return m_readOnlyServer; }
 
 private:
     void dispatch();
@@ -100,6 +106,7 @@ private:
 
     DatabaseUrl m_url;
     int m_maxConnections;
+    bool m_readOnlyServer;
     std::vector<std::unique_ptr<PgPipeline>> m_connections;
     std::deque<PgPipelineRequest *> m_queue;
     int m_connecting = 0;

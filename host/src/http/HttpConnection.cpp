@@ -135,36 +135,48 @@ void HttpConnection::onReadyRead()
 }
 
 // RFC 9112 §2.2: a request line or header line ended by a bare LF is refused, not guessed at —
-// a proxy in front might split the same bytes into different requests.
-bool HttpConnection::hasBareLineFeed() const
+// a proxy in front might split the same bytes into different requests. Returns how many buffered
+// bytes belong to the header block (through its blank line, or all of them while it is unfinished),
+// so the parser never reads body bytes before their framing is known; -1 for a bare LF.
+qsizetype HttpConnection::headerBlockLength() const
 {
-    if (m_state == State::Reading && m_headersComplete)
-        return false; // the body is opaque
     // The last header bytes already parsed come first, so a CRLF, or the blank line that ends the
-    // headers, split across two reads is recognised as such; the scan stops at that blank line.
-    // (Byte by byte over the buffer: no copy on the request path.)
+    // headers, split across two reads is recognised as such. (Byte by byte: no copy.)
     quint32 last4 = 0; // the last four bytes seen, newest lowest
     for (const char c : m_headerTail)
         last4 = (last4 << 8) | quint8(c);
-    for (const char c : m_buffer) {
+    for (qsizetype i = 0; i < m_buffer.size(); ++i) {
+        const char c = m_buffer[i];
         if (c == '\n' && (last4 & 0xff) != '\r')
-            return true;
+            return -1;
         last4 = (last4 << 8) | quint8(c);
         if (last4 == 0x0d0a0d0a) // \r\n\r\n: the body follows
-            return false;
+            return i + 1;
     }
-    return false;
+    return m_buffer.size();
 }
 
 void HttpConnection::parseBuffered()
 {
     while (!m_buffer.isEmpty() && (m_state == State::Idle || m_state == State::Reading)) {
-        if (hasBareLineFeed()) {
-            refuse(400, QStringLiteral("bad-request"), QStringLiteral("Bad request"),
-                   QStringLiteral("A request line or header line ends with a bare LF; HTTP/1.1 lines end with CRLF."));
-            return;
+        const bool inBody = m_state == State::Reading && m_headersComplete;
+        qsizetype feed = m_buffer.size(); // a Content-Length body: the parser stops at its end
+        if (!inBody) {
+            feed = headerBlockLength();
+            if (feed < 0) {
+                refuse(400, QStringLiteral("bad-request"), QStringLiteral("Bad request"),
+                       QStringLiteral("A request line or header line ends with a bare LF; HTTP/1.1 lines end with CRLF."));
+                return;
+            }
+        } else if (m_chunked) {
+            const ChunkedFraming::Step step = m_chunked->feed(QByteArrayView(m_buffer));
+            if (!step.error.isEmpty()) {
+                refuse(400, QStringLiteral("bad-request"), QStringLiteral("Bad request"), step.error);
+                return;
+            }
+            feed = step.accepted;
         }
-        const size_t parsed = http_parser_execute(&m_parser, &parserSettings(), m_buffer.constData(), size_t(m_buffer.size()));
+        const size_t parsed = http_parser_execute(&m_parser, &parserSettings(), m_buffer.constData(), size_t(feed));
         const auto error = HTTP_PARSER_ERRNO(&m_parser);
         if (m_headersComplete || m_messageComplete)
             m_headerTail.clear(); // the next header bytes belong to the next request
@@ -177,6 +189,8 @@ void HttpConnection::parseBuffered()
                 refuse(413, QStringLiteral("body-too-large"), QStringLiteral("Content too large"), m_earlyDetail);
             else if (m_earlyStatus == 431)
                 refuse(431, QStringLiteral("headers-too-large"), QStringLiteral("Request header fields too large"), m_earlyDetail);
+            else if (m_earlyStatus == 501)
+                refuse(501, QStringLiteral("not-implemented"), QStringLiteral("Not implemented"), m_earlyDetail);
             else if (m_earlyStatus != 0)
                 refuse(m_earlyStatus, QStringLiteral("bad-request"), QString::fromLatin1(reasonPhrase(m_earlyStatus)), m_earlyDetail);
             else
@@ -184,9 +198,13 @@ void HttpConnection::parseBuffered()
                        QStringLiteral("Malformed HTTP request: %1.").arg(QLatin1String(http_errno_description(error))));
             return;
         }
-        if (!m_messageComplete)
-            return; // need more bytes
+        if (!m_messageComplete) {
+            if (parsed == 0)
+                return; // need more bytes
+            continue;   // the header block is in; its body may be buffered already
+        }
         http_parser_pause(&m_parser, 0);
+        m_chunked.reset();
         if (m_parser.upgrade)
             handleUpgrade();
         else
@@ -208,6 +226,8 @@ int HttpConnection::onMessageBegin(http_parser *parser)
     c->m_headersComplete = false;
     c->m_messageComplete = false;
     c->m_earlyStatus = 0;
+    c->m_chunked.reset();
+    c->m_clientAddress = QHostAddress();
     c->m_requestStartMs = c->m_worker->nowMs();
     c->m_latency.start();
     return 0;
@@ -298,6 +318,8 @@ int HttpConnection::onHeadersComplete(http_parser *parser)
     c->m_head = parser->method == HTTP_HEAD;
     const HttpSettings &settings = c->m_worker->settings();
 
+    if (!c->checkFraming(parser))
+        return -1;
     if ((parser->flags & F_CONTENTLENGTH) && parser->content_length > quint64(settings.maxBodyBytes)) {
         c->m_earlyStatus = 413;
         c->m_earlyDetail = QStringLiteral("The body is %1 bytes; the limit is %2.").arg(parser->content_length).arg(settings.maxBodyBytes);
@@ -313,10 +335,37 @@ int HttpConnection::onHeadersComplete(http_parser *parser)
         if (!c->m_http10 && c->m_socket)
             c->m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
     }
+    c->m_bodyStartMs = c->m_worker->nowMs();
+    if (parser->flags & F_CHUNKED)
+        c->m_chunked.emplace(settings.maxHeaderBytes);
     // Not an upgrade: the socket will never be handed over, so stop retaining its bytes.
     if (!parser->upgrade && c->m_socket && c->m_socket->isTransactionStarted())
         c->m_socket->commitTransaction();
     return 0;
+}
+
+bool HttpConnection::checkFraming(const http_parser *parser)
+{
+    // Only "chunked" alone is framed here (RFC 9112 §6.1): a coding we would not undo, or a list
+    // a proxy might read differently, is refused rather than guessed at.
+    QByteArrayList codings;
+    for (const auto &[key, value] : m_headers) {
+        if (key == "transfer-encoding")
+            codings.append(value.toLower());
+    }
+    if (codings.isEmpty())
+        return true;
+    if (parser->http_major == 1 && parser->http_minor == 0) {
+        m_earlyStatus = 400;
+        m_earlyDetail = QStringLiteral("HTTP/1.0 has no Transfer-Encoding; send a Content-Length.");
+        return false;
+    }
+    if (codings.size() != 1 || codings.first() != "chunked") {
+        m_earlyStatus = 501;
+        m_earlyDetail = QStringLiteral("Only \"Transfer-Encoding: chunked\" is supported.");
+        return false;
+    }
+    return true;
 }
 
 int HttpConnection::onBody(http_parser *parser, const char *at, size_t length)
@@ -364,7 +413,8 @@ void HttpConnection::dispatchCurrent()
         HttpRequestWriter::addHeader(request, key, value);
     HttpRequestWriter::setBody(request, std::move(m_body));
     m_body = QByteArray();
-    HttpRequestWriter::setPeerAddress(request, m_socket->peerAddress());
+    m_clientAddress = clientAddress();
+    HttpRequestWriter::setPeerAddress(request, m_clientAddress);
     // A client's request id is kept only when it is plainly an id: it is echoed in a header and
     // written to the log, where anything else could forge lines or headers.
     static const QRegularExpression safeId(QStringLiteral("^[A-Za-z0-9._:-]{1,128}$"));
@@ -373,6 +423,20 @@ void HttpConnection::dispatchCurrent()
     HttpRequestWriter::setRequestId(request, m_requestId);
 
     drive(QPointer<HttpConnection>(this), &m_worker->dispatcher(), std::move(request), ++m_sequence);
+}
+
+QHostAddress HttpConnection::clientAddress() const
+{
+    const ClientAddress &resolver = m_worker->settings().clientAddress;
+    const QHostAddress peer = m_socket->peerAddress();
+    if (!resolver.hasTrustedProxies())
+        return ClientAddress::normalized(peer);
+    QByteArrayList values;
+    for (const auto &[key, value] : m_headers) {
+        if (key == resolver.headerName())
+            values.append(value);
+    }
+    return resolver.resolve(peer, values);
 }
 
 void HttpConnection::complete(quint64 sequence, const HttpResponse &response, const QByteArray &routeLabel)
@@ -439,7 +503,8 @@ void HttpConnection::send(const HttpResponse &response, const QByteArray &routeL
     m_worker->metrics().recordRequest(m_method.isEmpty() ? QByteArray("-") : m_method, routeLabel, status, seconds);
     if (m_worker->settings().accessLog && lcAccess().isInfoEnabled()) {
         qCInfo(lcAccess).noquote() << QStringLiteral("%1 \"%2 %3 HTTP/1.%4\" %5 %6 %7ms rid=%8")
-                                          .arg(m_socket->peerAddress().toString(), QString::fromLatin1(m_method),
+                                          .arg((m_clientAddress.isNull() ? ClientAddress::normalized(m_socket->peerAddress()) : m_clientAddress).toString(),
+                                               QString::fromLatin1(m_method),
                                                QString::fromLatin1(escapedForLog(m_url.left(512))))
                                           .arg(m_http10 ? 0 : 1)
                                           .arg(status)
@@ -498,6 +563,10 @@ void HttpConnection::checkTimeouts(qint64 nowMs)
     } else if (m_state == State::Reading && !m_headersComplete && nowMs - m_requestStartMs > settings.headerTimeoutMs) {
         refuse(408, QStringLiteral("request-timeout"), QStringLiteral("Request timeout"),
                QStringLiteral("The request headers did not arrive within %1 ms.").arg(settings.headerTimeoutMs));
+    } else if (m_state == State::Reading && m_headersComplete && nowMs - m_bodyStartMs > settings.bodyTimeoutMs) {
+        // A total deadline, not only a stall timer: a body sent a byte at a time never stalls.
+        refuse(408, QStringLiteral("request-timeout"), QStringLiteral("Request timeout"),
+               QStringLiteral("The request body did not arrive within %1 ms.").arg(settings.bodyTimeoutMs));
     } else if (m_state == State::Reading && m_headersComplete && nowMs - m_lastActivityMs > settings.idleTimeoutMs) {
         refuse(408, QStringLiteral("request-timeout"), QStringLiteral("Request timeout"),
                QStringLiteral("The request body stalled for %1 ms.").arg(settings.idleTimeoutMs));

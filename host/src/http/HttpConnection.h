@@ -9,6 +9,8 @@
 // connection through a QPointer, so a client that leaves mid-request only drops the response.
 #pragma once
 
+#include "http/ChunkedFraming.h"
+
 #include "yieldhost/Http.h"
 
 #include <QtCore/QElapsedTimer>
@@ -17,6 +19,8 @@
 #include <QtNetwork/QTcpSocket>
 
 #include <http_parser.h>
+
+#include <optional>
 
 namespace yieldhost {
 
@@ -56,7 +60,9 @@ private:
     void parseBuffered();
     bool addHeaderBytes(size_t length);
     bool flushHeader(); // false (and a 400 prepared) for a field name that is not an RFC 9110 token
-    bool hasBareLineFeed() const;
+    qsizetype headerBlockLength() const; // -1 for a bare LF
+    bool checkFraming(const http_parser *parser); // false (and a refusal prepared) for a Transfer-Encoding we do not frame
+    QHostAddress clientAddress() const;
     QByteArray header(QByteArrayView name) const;
     void dispatchCurrent();
     void handleUpgrade();
@@ -78,6 +84,7 @@ private:
     bool m_inValue = false;
     QList<QPair<QByteArray, QByteArray>> m_headers;
     QByteArray m_body;
+    std::optional<ChunkedFraming> m_chunked; // set while a chunked body is read
     qint64 m_headerBytes = 0;
     bool m_headersComplete = false;
     QByteArray m_headerTail; // the last header bytes parsed (<= 3), to see a CRLF or the blank line split across reads
@@ -93,6 +100,8 @@ private:
 
     qint64 m_lastActivityMs = 0;
     qint64 m_requestStartMs = 0;
+    qint64 m_bodyStartMs = 0;
+    QHostAddress m_clientAddress; // of the request in flight; null before it is dispatched
     QElapsedTimer m_latency;
 };
 

@@ -1,6 +1,7 @@
 #include "http/HttpServer.h"
 
 #include "core/Logging.h"
+#include "http/ConnectionLimits.h"
 #include "http/HttpThread.h"
 
 #include <QtCore/QThread>
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -63,6 +65,29 @@ quint16 boundPort(int fd)
     return ntohs(reinterpret_cast<sockaddr_in *>(&storage)->sin_port);
 }
 
+// Every connection is a descriptor: raise the soft limit toward the hard one so that
+// `http.max_connections` can be reached, and if it still cannot, lower the limit to what fits
+// rather than let accept() fail with EMFILE while the listening socket keeps waking us up.
+qint64 connectionsThatFit(qint64 wanted)
+{
+    constexpr qint64 reserve = 256; // database connections, plugins' files, logs
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return wanted;
+    const rlim_t needed = rlim_t(wanted + reserve);
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
+        limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+        ::getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= needed)
+        return wanted;
+    const qint64 fits = std::max<qint64>(1, qint64(limit.rlim_cur) - reserve);
+    qCWarning(lcHttp) << "http.max_connections" << wanted << "does not fit the open-file limit of" << qint64(limit.rlim_cur)
+                      << "; serving at most" << fits << "connections (raise LimitNOFILE / ulimit -n)";
+    return fits;
+}
+
 } // namespace
 
 HttpServer::HttpServer(const HttpSettings &settings, RequestDispatcher &dispatcher, Router &router, Metrics &metrics, QObject *parent)
@@ -109,6 +134,8 @@ Status HttpServer::listen(const QString &listen, int threads)
     ::close(probe);
 
     threads = std::max(1, threads);
+    m_limits = std::make_shared<ConnectionLimits>(connectionsThatFit(m_settings.maxConnections), m_settings.maxConnectionsPerAddress,
+                                                  m_settings.clientAddress);
     for (int i = 0; i < threads; ++i) {
         const int fd = openListener(m_address, m_port, true, &error);
         if (fd < 0) {
@@ -117,7 +144,7 @@ Status HttpServer::listen(const QString &listen, int threads)
         }
         auto *thread = new QThread(this);
         thread->setObjectName(QStringLiteral("http-%1").arg(i));
-        auto *worker = new HttpThread(i, m_settings, m_dispatcher, m_router, m_metrics);
+        auto *worker = new HttpThread(i, m_settings, m_limits, m_dispatcher, m_router, m_metrics);
         worker->moveToThread(thread);
         connect(thread, &QThread::finished, worker, &QObject::deleteLater);
         connect(worker, &HttpThread::drained, this, [this, worker] { onWorkerDrained(worker); }, Qt::QueuedConnection);

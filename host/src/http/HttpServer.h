@@ -11,12 +11,14 @@
 #include <QtCore/QTimer>
 #include <QtNetwork/QHostAddress>
 
+#include <memory>
 #include <vector>
 
 class QThread;
 
 namespace yieldhost {
 
+class ConnectionLimits;
 class HttpThread;
 class Metrics;
 class RequestDispatcher;
@@ -56,6 +58,7 @@ private:
     QSet<HttpThread *> m_drained;
     bool m_shuttingDown = false;
     QTimer m_drainDeadline;
+    std::shared_ptr<ConnectionLimits> m_limits;
 };
 
 } // namespace yieldhost

@@ -2,6 +2,7 @@
 
 #include "core/Logging.h"
 #include "core/Metrics.h"
+#include "http/ConnectionLimits.h"
 #include "http/HttpConnection.h"
 #include "http/Router.h"
 #include "http/WebSocketSessionImpl.h"
@@ -15,9 +16,11 @@
 
 namespace yieldhost {
 
-HttpThread::HttpThread(int index, const HttpSettings &settings, RequestDispatcher &dispatcher, Router &router, Metrics &metrics)
+HttpThread::HttpThread(int index, const HttpSettings &settings, std::shared_ptr<ConnectionLimits> limits, RequestDispatcher &dispatcher,
+                       Router &router, Metrics &metrics)
     : m_index(index)
     , m_settings(settings)
+    , m_limits(std::move(limits))
     , m_dispatcher(dispatcher)
     , m_router(router)
     , m_metrics(metrics)
@@ -49,9 +52,10 @@ void HttpThread::start(qintptr listeningDescriptor)
 void HttpThread::onNewConnection()
 {
     while (QTcpSocket *socket = m_server->nextPendingConnection()) {
-        if (m_draining || m_connections.size() + m_sessions.size() >= m_settings.maxConnections) {
-            qCWarning(lcHttp) << "connection from" << socket->peerAddress().toString() << "refused: connection limit"
-                              << m_settings.maxConnections << "reached on HTTP thread" << m_index;
+        const ConnectionLimits::Verdict verdict = m_draining ? ConnectionLimits::Verdict::TotalLimit : m_limits->admit(socket);
+        if (verdict != ConnectionLimits::Verdict::Admitted) {
+            if (!m_draining)
+                logRefusal(socket->peerAddress(), verdict);
             socket->abort();
             socket->deleteLater();
             continue;
@@ -61,6 +65,22 @@ void HttpThread::onNewConnection()
         m_connections.insert(connection);
         ++m_metrics.httpConnections;
     }
+}
+
+void HttpThread::logRefusal(const QHostAddress &peer, ConnectionLimits::Verdict verdict)
+{
+    // A flood would log a line per connection: one line per second per thread is enough to see it.
+    ++m_refusedSinceLog;
+    if (m_refusalLog.isValid() && m_refusalLog.elapsed() < 1000)
+        return;
+    m_refusalLog.start();
+    const bool total = verdict == ConnectionLimits::Verdict::TotalLimit;
+    qCWarning(lcHttp).noquote() << QStringLiteral("refused %1 connection(s), the last from %2: %3 (%4) reached")
+                                       .arg(m_refusedSinceLog)
+                                       .arg(peer.toString(),
+                                            total ? QStringLiteral("http.max_connections") : QStringLiteral("http.max_connections_per_address"))
+                                       .arg(total ? m_limits->maxTotal() : m_limits->maxPerAddress());
+    m_refusedSinceLog = 0;
 }
 
 void HttpThread::onConnectionFinished(HttpConnection *connection)

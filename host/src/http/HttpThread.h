@@ -3,12 +3,15 @@
 // Share-nothing, as in Cutelyst: nothing on the request path takes a lock another thread holds.
 #pragma once
 
+#include "http/ConnectionLimits.h"
 #include "http/HttpSettings.h"
 
 #include <QtCore/QObject>
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QSet>
 #include <QtCore/QTimer>
+
+#include <memory>
 
 class QTcpServer;
 class QTcpSocket;
@@ -28,7 +31,7 @@ class HttpThread : public QObject
 {
     Q_OBJECT
 public:
-    HttpThread(int index, const HttpSettings &settings, RequestDispatcher &dispatcher, Router &router, Metrics &metrics);
+    HttpThread(int index, const HttpSettings &settings, std::shared_ptr<ConnectionLimits> limits, RequestDispatcher &dispatcher, Router &router, Metrics &metrics);
     ~HttpThread() override;
 
     // Runs on the worker's thread: start accepting on an already listening socket.
@@ -54,9 +57,11 @@ private:
     void onWebSocket();
     void sweep();
     void checkDrained();
+    void logRefusal(const QHostAddress &peer, ConnectionLimits::Verdict verdict);
 
     int m_index;
     HttpSettings m_settings;
+    std::shared_ptr<ConnectionLimits> m_limits;
     RequestDispatcher &m_dispatcher;
     Router &m_router;
     Metrics &m_metrics;
@@ -72,6 +77,8 @@ private:
     QByteArray m_date;
     quint64 m_requestCounter = 0;
     QString m_requestPrefix;
+    QElapsedTimer m_refusalLog;
+    qint64 m_refusedSinceLog = 0;
 };
 
 } // namespace yieldhost

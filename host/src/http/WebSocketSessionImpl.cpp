@@ -30,6 +30,8 @@ WebSocketSessionImpl::WebSocketSessionImpl(QWebSocket *socket, const HttpSetting
     connect(&m_pingTimer, &QTimer::timeout, this, &WebSocketSessionImpl::ping);
     m_pingTimer.start(int(std::min<qint64>(settings.wsPingIntervalMs, settings.wsPongTimeoutMs)));
     m_pingSent.start();
+    const QByteArray forwarded = header(settings.clientAddress.headerName());
+    m_clientAddress = settings.clientAddress.resolve(m_socket->peerAddress(), forwarded.isEmpty() ? QByteArrayList() : QByteArrayList{forwarded});
 }
 
 WebSocketSessionImpl::~WebSocketSessionImpl() = default;
@@ -41,7 +43,7 @@ QByteArray WebSocketSessionImpl::header(QByteArrayView name) const
     return m_socket->request().rawHeader(name.toByteArray());
 }
 
-QHostAddress WebSocketSessionImpl::peerAddress() const { return m_socket->peerAddress(); }
+QHostAddress WebSocketSessionImpl::peerAddress() const { return m_clientAddress; }
 
 void WebSocketSessionImpl::sendText(const QString &message)
 {
@@ -49,7 +51,7 @@ void WebSocketSessionImpl::sendText(const QString &message)
         return;
     m_queuedBytes += m_socket->sendTextMessage(message);
     if (m_queuedBytes > m_settings.wsMaxOutgoingBytes) {
-        qCWarning(lcWebSocket) << "closing WebSocket of" << m_socket->peerAddress().toString() << ":" << m_queuedBytes
+        qCWarning(lcWebSocket) << "closing WebSocket of" << m_clientAddress.toString() << ":" << m_queuedBytes
                                << "bytes queued, limit" << m_settings.wsMaxOutgoingBytes;
         close(QWebSocketProtocol::CloseCodePolicyViolated, QStringLiteral("client reads too slowly"));
     }
@@ -67,7 +69,7 @@ void WebSocketSessionImpl::ping()
 {
     if (m_awaitingPong) {
         if (m_pingSent.elapsed() > m_settings.wsPongTimeoutMs) {
-            qCInfo(lcWebSocket) << "WebSocket of" << m_socket->peerAddress().toString() << "missed its pong; closing";
+            qCInfo(lcWebSocket) << "WebSocket of" << m_clientAddress.toString() << "missed its pong; closing";
             m_socket->abort();
         }
         return;

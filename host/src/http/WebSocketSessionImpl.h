@@ -38,6 +38,7 @@ private:
     bool m_awaitingPong = false;
     qint64 m_queuedBytes = 0;
     bool m_closing = false;
+    QHostAddress m_clientAddress; // behind trusted proxies, the client they name
 };
 
 } // namespace yieldhost

@@ -100,7 +100,9 @@ public:
     virtual SqlResult exec(const QString &sql, const QVariantList &params = {}) = 0;
 };
 
-enum class DbTarget { Primary, Replica }; // Replica falls back to the primary when none is configured
+// Replica: read-only statements (analytics). It falls back to the primary when none is configured;
+// on a configured replica a statement whose connection broke after sending is sent once more.
+enum class DbTarget { Primary, Replica };
 
 struct TransactionOptions
 {

@@ -39,6 +39,11 @@ Status TestkitPlugin::initialize(PluginContext &context)
         co_return HttpResponse::json(200, QJsonObject{{QStringLiteral("bytes"), req.body().size()}});
     }).auth(AuthLevel::Public).accepts({"application/octet-stream"});
 
+    // The client address the host resolved (behind trusted proxies, the one they name).
+    context.addRoute(HttpMethod::Get, QStringLiteral("/test/whoami"), [](HttpRequest req) -> QCoro::Task<HttpResponse> {
+        co_return HttpResponse::json(200, QJsonObject{{QStringLiteral("address"), req.peerAddress().toString()}});
+    }).auth(AuthLevel::Public);
+
     // Answers after ?ms= milliseconds, naming the request so tests can check ordering.
     context.addRoute(HttpMethod::Get, QStringLiteral("/test/slow/{tag}"), [](HttpRequest req) -> QCoro::Task<HttpResponse> {
         const int ms = std::clamp(req.queryItem(QStringLiteral("ms")).toInt(), 0, 30000);
