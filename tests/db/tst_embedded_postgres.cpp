@@ -7,6 +7,7 @@
 #include <QtCore/QFileInfo>
 #include <QtCore/QProcess>
 #include <QtCore/QTemporaryDir>
+#include <QtNetwork/QTcpServer>
 #include <QtTest/QtTest>
 
 #include <cerrno>
@@ -97,7 +98,84 @@ class TestEmbeddedPostgres : public QObject
         return uint(-1);
     }
 
+    // psql over TCP on 127.0.0.1 with `password` (none: no password at all); true when it connected.
+    static bool tcpConnects(const EmbeddedPostgres &pg, quint16 port, const QString &password)
+    {
+        QProcess psql;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove(QStringLiteral("PGPASSWORD"));
+        if (!password.isEmpty())
+            env.insert(QStringLiteral("PGPASSWORD"), password);
+        psql.setProcessEnvironment(env);
+        psql.start(QString(pg.binDirectory() + QLatin1String("/psql")),
+                   {QStringLiteral("-X"), QStringLiteral("-w"), QStringLiteral("-At"), QStringLiteral("-h"), QStringLiteral("127.0.0.1"),
+                    QStringLiteral("-p"), QString::number(port), QStringLiteral("-U"), QStringLiteral("yieldhost"), QStringLiteral("-d"),
+                    QStringLiteral("yieldhost"), QStringLiteral("-c"), QStringLiteral("select 1")});
+        return psql.waitForFinished(30000) && psql.exitStatus() == QProcess::NormalExit && psql.exitCode() == 0;
+    }
+
+    static quint16 freePort()
+    {
+        QTcpServer probe;
+        probe.listen(QHostAddress::LocalHost);
+        return probe.serverPort();
+    }
+
+    static bool ownerOnly(const QString &path)
+    {
+        return QFileInfo(path).permissions() == (QFile::ReadOwner | QFile::WriteOwner | QFile::ReadUser | QFile::WriteUser);
+    }
+
 private Q_SLOTS:
+    void connectionsNeedPeerCredentialsOrThePassword()
+    {
+        QTemporaryDir dir;
+        QVERIFY(openToClusterUser(dir));
+        EmbeddedPostgres::Options options = optionsFor(dir);
+        options.tcpPort = freePort();
+        {
+            EmbeddedPostgres pg(options);
+            const Status started = pg.start();
+            QVERIFY2(started, qPrintable(started.error()));
+            bool ok = false;
+            QCOMPARE(query(pg, QStringLiteral("select 1"), &ok), QStringLiteral("1")); // this user, over the socket
+            QVERIFY(ok);
+            QVERIFY(!pg.password().isEmpty());
+            QVERIFY2(!tcpConnects(pg, options.tcpPort, {}), "a TCP client without the password was let in");
+            QVERIFY2(!tcpConnects(pg, options.tcpPort, QStringLiteral("wrong")), "a TCP client with a wrong password was let in");
+            QVERIFY(tcpConnects(pg, options.tcpPort, pg.password()));
+            QVERIFY2(ownerOnly(options.dataDirectory + QLatin1String("/postgres-password")), "the password file is readable by others");
+            QVERIFY2(ownerOnly(options.dataDirectory + QLatin1String("/postgres.log")), "the server log is readable by others");
+            if (::geteuid() == 0) {
+                // Another OS user may not use the socket as the superuser (peer credentials).
+                QProcess other;
+                other.start(QStringLiteral("runuser"), {QStringLiteral("-u"), QStringLiteral("nobody"), QStringLiteral("--"),
+                                                        QString(pg.binDirectory() + QLatin1String("/psql")), QStringLiteral("-X"), QStringLiteral("-w"),
+                                                        QStringLiteral("-h"), pg.socketDirectory(), QStringLiteral("-p"), QString::number(pg.port()),
+                                                        QStringLiteral("-U"), QStringLiteral("yieldhost"), QStringLiteral("-d"), QStringLiteral("yieldhost"),
+                                                        QStringLiteral("-c"), QStringLiteral("select 1")});
+                QVERIFY(other.waitForFinished(30000));
+                QVERIFY2(other.exitCode() != 0, "user nobody connected as the superuser");
+            }
+            pg.stop();
+        }
+        // A cluster made before (trust for everyone, no password) is closed at its next start.
+        {
+            QFile hba(options.dataDirectory + QLatin1String("/postgres/pg_hba.conf"));
+            QVERIFY(hba.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            hba.write("local all all trust\nhost all all 127.0.0.1/32 trust\n");
+            hba.close();
+            QVERIFY(QFile::remove(options.dataDirectory + QLatin1String("/postgres-password")));
+            EmbeddedPostgres pg(options);
+            const Status started = pg.start();
+            QVERIFY2(started, qPrintable(started.error()));
+            QVERIFY(!pg.password().isEmpty());
+            QVERIFY2(!tcpConnects(pg, options.tcpPort, {}), "the old trust lines still let a TCP client in");
+            QVERIFY(tcpConnects(pg, options.tcpPort, pg.password()));
+            pg.stop();
+        }
+    }
+
     void startsAFreshClusterAndAcceptsQueries()
     {
         QTemporaryDir dir;

@@ -50,6 +50,9 @@ bool PgFixture::startServer(QString *error)
 QString PgFixture::psql(const QString &database, const QString &sql, QString *error) const
 {
     QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("PGPASSWORD"), m_server->password()); // TCP connections to the cluster use SCRAM
+    p.setProcessEnvironment(env);
     p.start(QStringLiteral("psql"), {QStringLiteral("-h"), QStringLiteral("127.0.0.1"), QStringLiteral("-p"), QString::number(m_port),
                                      QStringLiteral("-U"), QStringLiteral("yieldhost"), QStringLiteral("-d"), database,
                                      QStringLiteral("-v"), QStringLiteral("ON_ERROR_STOP=1"), QStringLiteral("-Atqc"), sql});
@@ -68,7 +71,7 @@ QString PgFixture::createDatabase(QString *error)
         *error = e;
         return {};
     }
-    return QStringLiteral("postgres://yieldhost@127.0.0.1:%1/%2").arg(m_port).arg(name);
+    return QStringLiteral("postgres://yieldhost:%1@127.0.0.1:%2/%3").arg(m_server->password()).arg(m_port).arg(name);
 }
 
 void PgFixture::stopServer() { m_server->stop(); }

@@ -8,6 +8,7 @@
 #include <QtCore/QFile>
 #include <QtCore/QFileInfo>
 #include <QtCore/QProcess>
+#include <QtCore/QRandomGenerator>
 #include <QtCore/QRegularExpression>
 #include <QtCore/QSaveFile>
 #include <QtCore/QStandardPaths>
@@ -243,6 +244,8 @@ Status EmbeddedPostgres::start()
         return s;
     if (Status s = prepareDirectories(); !s)
         return s;
+    QFile passwordIn(passwordFile());
+    m_password = passwordIn.open(QIODevice::ReadOnly) ? QString::fromLatin1(passwordIn.readAll().trimmed()) : QString();
 
     const QString lockPath = clusterDirectory() + QLatin1String("/postmaster.pid");
     LockFile lock = readLockFile(lockPath);
@@ -258,8 +261,11 @@ Status EmbeddedPostgres::start()
         Status ready = waitUntilAccepting(m_options.startTimeoutMs);
         if (!ready && isLivePostgres(lock.pid, clusterDirectory()))
             return ready;
-        if (ready)
+        if (ready) {
+            if (Status s = ensurePassword(); !s)
+                return s;
             return ensureDatabase();
+        }
         // It shut down while we waited: start our own below.
         qCInfo(lcPostgres).noquote() << QStringLiteral("the running cluster (PID %1) shut down while we waited for it; starting it again").arg(lock.pid);
         m_socketDirectory = QString(m_options.dataDirectory + QLatin1String("/run"));
@@ -289,9 +295,81 @@ Status EmbeddedPostgres::start()
     }
     if (Status s = writeSettings(); !s)
         return s;
+    if (Status s = writeAuthentication(); !s)
+        return s;
     if (Status s = startServer(); !s)
         return s;
+    if (Status s = ensurePassword(); !s)
+        return s;
     return ensureDatabase();
+}
+
+QString EmbeddedPostgres::passwordFile() const { return QString(m_options.dataDirectory + QLatin1String("/postgres-password")); }
+
+// Who may connect, rewritten at every start: over the Unix socket only this host's OS user (and
+// the cluster's), as the superuser, by peer credentials; over TCP (tests) only with the password.
+// Clusters made before this was written trusted every local connection, TCP included.
+Status EmbeddedPostgres::writeAuthentication()
+{
+    const QString cluster = clusterDirectory();
+    QString hostUser;
+    {
+        passwd entry{};
+        passwd *found = nullptr;
+        std::vector<char> buffer(16384);
+        if (::getpwuid_r(::geteuid(), &entry, buffer.data(), buffer.size(), &found) != 0 || !found)
+            return Status::failure(QStringLiteral("cannot find the name of the user this host runs as (uid %1)").arg(::geteuid()));
+        hostUser = QString::fromLocal8Bit(entry.pw_name);
+    }
+    static const QRegularExpression plainName(QStringLiteral("^[A-Za-z0-9_.-]+$"));
+    if (!plainName.match(hostUser).hasMatch())
+        return Status::failure(QStringLiteral("the user name \"%1\" cannot be written into pg_ident.conf; run the host as another user").arg(hostUser));
+    QStringList ident{QStringLiteral("# Written by yieldhost at every start."), QStringLiteral("yieldhost %1 %2").arg(hostUser, m_options.superuser)};
+    if (m_asRoot)
+        ident.append(QStringLiteral("yieldhost %1 %2").arg(kClusterUser, m_options.superuser));
+    const QStringList hba{
+        QStringLiteral("# Written by yieldhost at every start: peer credentials on the socket, SCRAM over TCP."),
+        QStringLiteral("local all %1 peer map=yieldhost").arg(m_options.superuser),
+        QStringLiteral("host all all 127.0.0.1/32 scram-sha-256"),
+        QStringLiteral("host all all ::1/128 scram-sha-256"),
+    };
+    for (const auto &[name, lines] : {qMakePair(QStringLiteral("pg_ident.conf"), ident), qMakePair(QStringLiteral("pg_hba.conf"), hba)}) {
+        const QString path = QString(cluster + u'/' + name);
+        QSaveFile file(path);
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Text))
+            return Status::failure(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+        file.write(QString(lines.join(u'\n') + u'\n').toUtf8());
+        if (!file.commit())
+            return Status::failure(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+        QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner);
+        if (Status s = giveToClusterUser(path, false); !s)
+            return s;
+    }
+    return {};
+}
+
+// The superuser gets a random password once (a cluster initialized by trust had none), set over
+// the socket by peer credentials and given to SQL on standard input, never on a command line.
+Status EmbeddedPostgres::ensurePassword()
+{
+    if (!m_password.isEmpty())
+        return {};
+    const QString password = QString::fromLatin1(QByteArray::number(QRandomGenerator::system()->generate64(), 16)
+                                                  + QByteArray::number(QRandomGenerator::system()->generate64(), 16));
+    const QByteArray script = QStringLiteral("SET log_statement = 'none';\nALTER ROLE \"%1\" PASSWORD '%2';\n")
+                                  .arg(m_options.superuser, password).toUtf8();
+    const ProcessResult set = psqlInput(QStringLiteral("postgres"), script);
+    if (!set.ok)
+        return Status::failure(QStringLiteral("cannot set the PostgreSQL superuser's password: %1").arg(set.failure));
+    QSaveFile file(passwordFile());
+    if (!file.open(QIODevice::WriteOnly))
+        return Status::failure(QStringLiteral("cannot write %1: %2").arg(passwordFile(), file.errorString()));
+    file.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
+    file.write(password.toLatin1() + '\n');
+    if (!file.commit())
+        return Status::failure(QStringLiteral("cannot write %1: %2").arg(passwordFile(), file.errorString()));
+    m_password = password;
+    return {};
 }
 
 void EmbeddedPostgres::stop()
@@ -404,8 +482,10 @@ Status EmbeddedPostgres::prepareDirectories()
     if (!log.open(QIODevice::Append))
         return Status::failure(QStringLiteral("cannot open the PostgreSQL log %1: %2").arg(logPath, log.errorString()));
     log.close();
+    // The server log holds statements that failed, with their values: owner only, in every mode.
+    if (!QFile::setPermissions(logPath, QFile::ReadOwner | QFile::WriteOwner))
+        return Status::failure(QStringLiteral("cannot make the PostgreSQL log %1 private (chmod 600)").arg(logPath));
     if (m_asRoot && QFileInfo(logPath).ownerId() != m_clusterUid) {
-        QFile::setPermissions(logPath, QFile::ReadOwner | QFile::WriteOwner);
         if (Status s = giveToClusterUser(logPath, false); !s)
             return s;
     }
@@ -478,7 +558,8 @@ Status EmbeddedPostgres::initializeCluster()
     const QString cluster = clusterDirectory();
     if (!QDir(cluster).isEmpty(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot))
         return Status::failure(QStringLiteral("%1 is neither empty nor a PostgreSQL cluster (it has no PG_VERSION); move it away or choose another data directory").arg(cluster));
-    QStringList arguments{QStringLiteral("-D"), cluster, QStringLiteral("-U"), m_options.superuser, QStringLiteral("--auth=trust"),
+    QStringList arguments{QStringLiteral("-D"), cluster, QStringLiteral("-U"), m_options.superuser, QStringLiteral("--auth-local=peer"),
+                          QStringLiteral("--auth-host=reject"),
                           QStringLiteral("-E"), QStringLiteral("UTF8"), QStringLiteral("--locale=C.UTF-8")};
     // Skipping initdb's final fsync only risks the cluster on a machine crash, like fastUnsafe itself.
     if (m_options.fastUnsafe)
@@ -618,7 +699,20 @@ EmbeddedPostgres::ProcessResult EmbeddedPostgres::psql(const QString &database, 
                kPsqlTimeoutMs, false);
 }
 
-EmbeddedPostgres::ProcessResult EmbeddedPostgres::run(const QString &program, const QStringList &arguments, int timeoutMs, bool asClusterUser) const
+EmbeddedPostgres::ProcessResult EmbeddedPostgres::psqlInput(const QString &database, const QByteArray &script) const
+{
+    QString program = QString(m_binDirectory + QLatin1String("/psql"));
+    if (!QFileInfo(program).isExecutable())
+        program = QStringLiteral("/usr/bin/psql");
+    return run(program,
+               {QStringLiteral("-X"), QStringLiteral("-q"), QStringLiteral("-A"), QStringLiteral("-t"), QStringLiteral("-v"),
+                QStringLiteral("ON_ERROR_STOP=1"), QStringLiteral("-h"), m_socketDirectory, QStringLiteral("-p"), QString::number(m_port),
+                QStringLiteral("-U"), m_options.superuser, QStringLiteral("-d"), database, QStringLiteral("-f"), QStringLiteral("-")},
+               kPsqlTimeoutMs, false, script);
+}
+
+EmbeddedPostgres::ProcessResult EmbeddedPostgres::run(const QString &program, const QStringList &arguments, int timeoutMs, bool asClusterUser,
+                                                      const QByteArray &input) const
 {
     ProcessResult result;
     const QString name = QFileInfo(program).fileName();
@@ -636,11 +730,16 @@ EmbeddedPostgres::ProcessResult EmbeddedPostgres::run(const QString &program, co
     process.setProcessEnvironment(m_environment);
     // The host's working directory (e.g. /root) may be closed to the cluster user.
     process.setWorkingDirectory(QStringLiteral("/"));
-    process.setStandardInputFile(QProcess::nullDevice());
+    if (input.isEmpty())
+        process.setStandardInputFile(QProcess::nullDevice());
     process.start(executable, allArguments);
     if (!process.waitForStarted(10000)) {
         result.failure = QStringLiteral("could not run %1: %2").arg(executable, process.errorString());
         return result;
+    }
+    if (!input.isEmpty()) {
+        process.write(input);
+        process.closeWriteChannel();
     }
     if (!process.waitForFinished(timeoutMs)) {
         // runuser passes SIGTERM on to its child; SIGKILL would orphan it.

@@ -54,6 +54,9 @@ public:
     quint16 port() const { return m_port; }
     // postgres://<superuser>@/<database>?host=<socketDirectory>&port=<port>
     QString databaseUrl() const;
+    // The superuser's password, for TCP clients (tests): connections over the Unix socket use
+    // peer authentication, TCP ones SCRAM. Kept in <dataDirectory>/postgres-password (0600).
+    QString password() const { return m_password; }
     // From postmaster.pid; -1 when there is none.
     qint64 postmasterPid() const;
     // Where initdb, pg_ctl and psql were found; empty before start().
@@ -73,11 +76,17 @@ private:
     bool clusterUserMayEnter(const QString &directory) const;
     Status initializeCluster();
     Status writeSettings();
+    Status writeAuthentication();
+    Status ensurePassword();
+    QString passwordFile() const;
     Status startServer();
     Status waitUntilAccepting(int timeoutMs);
     Status ensureDatabase();
-    ProcessResult run(const QString &program, const QStringList &arguments, int timeoutMs, bool asClusterUser) const;
+    // `input` is written to the program's standard input (kept off its command line).
+    ProcessResult run(const QString &program, const QStringList &arguments, int timeoutMs, bool asClusterUser,
+                      const QByteArray &input = {}) const;
     ProcessResult psql(const QString &database, const QString &sql) const;
+    ProcessResult psqlInput(const QString &database, const QByteArray &script) const;
     Status giveToClusterUser(const QString &path, bool recursive) const;
     QString clusterDirectory() const;
     QString logTail(int lines) const;
@@ -86,6 +95,7 @@ private:
     QString m_socketDirectory;
     quint16 m_port = 5432;
     QString m_binDirectory;
+    QString m_password;
     QProcessEnvironment m_environment;
     bool m_asRoot = false;       // the cluster then runs as the postgres system user
     uid_t m_clusterUid = 0;
