@@ -1,5 +1,7 @@
 // End to end over real loopback HTTP against the real yieldhost binary: the public routes, the
-// problem+json errors, and each trap of QHttpServer 6.4 that our connection handling avoids.
+// problem+json errors, each trap of QHttpServer 6.4 that our connection handling avoids, and the
+// limits and timeouts of docs/http.md at their boundaries (body and header sizes to the byte,
+// Expect, a stalled body, headers or empty lines trickling in).
 #include "HostProcess.h"
 #include "HttpClient.h"
 #include "ProblemCheck.h"
@@ -8,6 +10,38 @@
 #include <QtTest/QtTest>
 
 using namespace yieldhost::test;
+
+namespace {
+
+// Small limits, so the boundary tests send kilobytes rather than the default megabyte.
+constexpr int maxBodyBytes = 16 * 1024;
+constexpr int maxHeaderBytes = 2 * 1024;
+
+// `size` body bytes framed as chunks of at most 4 KiB, then the last chunk.
+QByteArray chunkedBody(qsizetype size)
+{
+    QByteArray out;
+    for (qsizetype left = size; left > 0;) {
+        const qsizetype n = std::min<qsizetype>(left, 4096);
+        out += QByteArray::number(n, 16) + "\r\n" + QByteArray(n, 'c') + "\r\n";
+        left -= n;
+    }
+    return out + "0\r\n\r\n";
+}
+
+// A GET whose header bytes, as HttpConnection::addHeaderBytes counts them against
+// http.max_header_bytes, add up to exactly `counted`: the request target and every field name and
+// value count; the method, the version, ": " and the CRLFs do not.
+QByteArray getWithCountedHeaderBytes(qsizetype counted)
+{
+    const QByteArray target = "/healthz";
+    const QByteArray host = "x";
+    const QByteArray padName = "X-Pad";
+    const qsizetype fixed = target.size() + QByteArray("Host").size() + host.size() + padName.size();
+    return "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n" + padName + ": " + QByteArray(counted - fixed, 'p') + "\r\n\r\n";
+}
+
+} // namespace
 
 class TestHttp : public QObject
 {
@@ -34,6 +68,8 @@ private Q_SLOTS:
         QProcessEnvironment env;
         env.insert(QStringLiteral("YIELDHOST_HTTP__HEADER_TIMEOUT_MS"), QStringLiteral("1500"));
         env.insert(QStringLiteral("YIELDHOST_HTTP__IDLE_TIMEOUT_MS"), QStringLiteral("1500"));
+        env.insert(QStringLiteral("YIELDHOST_HTTP__MAX_BODY_BYTES"), QString::number(maxBodyBytes));
+        env.insert(QStringLiteral("YIELDHOST_HTTP__MAX_HEADER_BYTES"), QString::number(maxHeaderBytes));
         m_host = std::make_unique<HostProcess>(env);
         QString error;
         QVERIFY2(m_host->start(&error), qPrintable(error));
@@ -115,7 +151,7 @@ private Q_SLOTS:
     void wrongMethodIs405WithAllowHeader()
     {
         const auto r = HttpClient::request(m_host->host(), m_host->port(), "DELETE", "/healthz");
-        verifyProblem(r, 405);
+        CHECK(verifyProblem(r, 405));
         QCOMPARE(r->header("allow"), QByteArray("GET, HEAD"));
     }
 
@@ -127,7 +163,7 @@ private Q_SLOTS:
     void malformedJsonIs400Problem()
     {
         const auto r = post("/test/echo", "{\"amount\": ");
-        verifyProblem(r, 400);
+        CHECK(verifyProblem(r, 400));
         QVERIFY(r->json().value(QLatin1String("type")).toString().endsWith(QLatin1String("malformed-json")));
     }
 
@@ -165,15 +201,17 @@ private Q_SLOTS:
 
     void handlerExceptionIs500ProblemAndIsLogged()
     {
-        verifyProblem(get("/test/throw"), 500);
+        CHECK(verifyProblem(get("/test/throw"), 500));
         QTRY_VERIFY_WITH_TIMEOUT(m_host->output().contains(QLatin1String("threw: deliberate failure")), 3000);
-        QCOMPARE(get("/healthz")->status, 200);
+        const auto after = get("/healthz");
+        QVERIFY(after);
+        QCOMPARE(after->status, 200);
     }
 
     void userRouteWithoutCredentialsIs401()
     {
         const auto r = get("/test/private");
-        verifyProblem(r, 401);
+        CHECK(verifyProblem(r, 401));
         QVERIFY(r->header("www-authenticate").startsWith("Bearer"));
     }
 
@@ -185,7 +223,7 @@ private Q_SLOTS:
         QVERIFY(c);
         c->send("POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 67108864\r\n\r\n");
         const auto r = c->read(3000); // no body byte sent: the answer comes from the headers alone
-        verifyProblem(r, 413);
+        CHECK(verifyProblem(r, 413));
         QCOMPARE(r->header("connection"), QByteArray("close"));
         QVERIFY(c->waitForClose());
     }
@@ -195,8 +233,10 @@ private Q_SLOTS:
         auto c = connect();
         QVERIFY(c);
         c->send("POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
-        const QByteArray chunk = QByteArray::number(64 * 1024, 16) + "\r\n" + QByteArray(64 * 1024, ' ') + "\r\n";
-        for (int i = 0; i < 20 && c->socket().state() == QAbstractSocket::ConnectedState; ++i)
+        // Chunks until the limit is passed, and no more: a write into the connection the host closed
+        // fails, and QTcpSocket then aborts, dropping the reply it had already read.
+        const QByteArray chunk = QByteArray::number(4096, 16) + "\r\n" + QByteArray(4096, ' ') + "\r\n";
+        for (qsizetype sent = 0; sent <= maxBodyBytes; sent += 4096)
             c->send(chunk);
         verifyProblem(c->read(5000), 413);
     }
@@ -218,8 +258,57 @@ private Q_SLOTS:
         auto c = connect();
         QVERIFY(c);
         c->send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + QByteArray(64 * 1024, 'a') + "\r\n\r\n");
-        verifyProblem(c->read(5000), 431);
+        CHECK(verifyProblem(c->read(5000), 431));
         QVERIFY(c->waitForClose());
+    }
+
+    void aDeclaredBodyAtTheLimitIsAcceptedAndOneByteMoreIs413()
+    {
+        const auto atLimit = post("/test/upload", QByteArray(maxBodyBytes, 'b'), "application/octet-stream");
+        QVERIFY(atLimit);
+        QCOMPARE(atLimit->status, 200);
+        QCOMPARE(atLimit->json().value(QLatin1String("bytes")).toInt(), maxBodyBytes);
+
+        auto c = connect();
+        QVERIFY(c);
+        c->send("POST /test/upload HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: "
+                + QByteArray::number(maxBodyBytes + 1) + "\r\n\r\n");
+        CHECK(verifyProblem(c->read(5000), 413)); // from the headers: no body byte was sent
+        QVERIFY(c->waitForClose());
+    }
+
+    void aChunkedBodyAtTheLimitIsAcceptedAndOneByteMoreIs413()
+    {
+        const QByteArray head = "POST /test/upload HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+        auto c = connect();
+        QVERIFY(c);
+        c->send(head + chunkedBody(maxBodyBytes));
+        const auto atLimit = c->read(5000);
+        QVERIFY(atLimit);
+        QCOMPARE(atLimit->status, 200);
+        QCOMPARE(atLimit->json().value(QLatin1String("bytes")).toInt(), maxBodyBytes);
+
+        auto d = connect();
+        QVERIFY(d);
+        d->send(head + chunkedBody(maxBodyBytes + 1)); // the last chunk holds the byte too many
+        CHECK(verifyProblem(d->read(5000), 413));
+        QVERIFY(d->waitForClose());
+    }
+
+    void headersAtTheLimitAreAcceptedAndOneByteMoreIs431()
+    {
+        auto c = connect();
+        QVERIFY(c);
+        c->send(getWithCountedHeaderBytes(maxHeaderBytes));
+        const auto atLimit = c->read(5000);
+        QVERIFY(atLimit);
+        QCOMPARE(atLimit->status, 200);
+
+        auto d = connect();
+        QVERIFY(d);
+        d->send(getWithCountedHeaderBytes(maxHeaderBytes + 1));
+        CHECK(verifyProblem(d->read(5000), 431));
+        QVERIFY(d->waitForClose());
     }
 
     void garbageIs400AndClosed()
@@ -227,7 +316,7 @@ private Q_SLOTS:
         auto c = connect();
         QVERIFY(c);
         c->send("THIS IS NOT HTTP\r\n\r\n");
-        verifyProblem(c->read(), 400);
+        CHECK(verifyProblem(c->read(), 400));
         QVERIFY(c->waitForClose());
     }
 
@@ -310,6 +399,31 @@ private Q_SLOTS:
         QCOMPARE(r->status, 200);
     }
 
+    void expect100ContinueOverTheBodyLimitIs413WithoutTheInterimReply()
+    {
+        // No go-ahead for a body that would be refused: the client would send it for nothing.
+        auto c = connect();
+        QVERIFY(c);
+        c->send("POST /test/upload HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: "
+                + QByteArray::number(maxBodyBytes + 1) + "\r\nExpect: 100-continue\r\n\r\n");
+        const auto r = c->read(5000);
+        CHECK(verifyProblem(r, 413));
+        QVERIFY2(r->interim.isEmpty(), "the host said 100 Continue to a body over its limit");
+        QVERIFY(c->waitForClose());
+    }
+
+    void anyOtherExpectationIs417AndClosed()
+    {
+        auto c = connect();
+        QVERIFY(c);
+        c->send("POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7\r\nExpect: something-else\r\n\r\n");
+        const auto r = c->read(5000); // from the headers: the body is never sent
+        CHECK(verifyProblem(r, 417));
+        QVERIFY(r->interim.isEmpty());
+        QCOMPARE(r->header("connection"), QByteArray("close"));
+        QVERIFY(c->waitForClose());
+    }
+
     void idleConnectionIsClosed()
     {
         auto c = connect();
@@ -324,8 +438,54 @@ private Q_SLOTS:
         auto c = connect();
         QVERIFY(c);
         c->send("GET /healthz HTTP/1.1\r\nHost: x\r\n"); // never finished
-        verifyProblem(c->read(6000), 408);
+        CHECK(verifyProblem(c->read(6000), 408));
         QVERIFY(c->waitForClose());
+    }
+
+    void headersTricklingInAre408AtTheHeaderTimeout()
+    {
+        // Slowloris: a byte every 200 ms keeps the connection busy and never ends the headers. The
+        // header timeout (1.5 s here) counts from the request's first byte, not from the latest.
+        auto c = connect();
+        QVERIFY(c);
+        const QByteArray endless = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + QByteArray(1000, 's');
+        QElapsedTimer elapsed;
+        elapsed.start();
+        bool answered = false;
+        for (qsizetype i = 0; i < endless.size() && !answered && elapsed.elapsed() < 8000; ++i) {
+            c->send(endless.mid(i, 1));
+            answered = c->socket().waitForReadyRead(200) || c->socket().state() != QAbstractSocket::ConnectedState;
+        }
+        QVERIFY2(answered, "the host kept waiting for headers that trickle in");
+        CHECK(verifyProblem(c->read(2000), 408));
+        QVERIFY(c->waitForClose());
+    }
+
+    void aBodyThatStopsIs408AfterTheIdleTimeout()
+    {
+        // Headers complete, part of the body, then nothing: the idle timeout (1.5 s here) ends it,
+        // long before the body deadline (60 s) would.
+        auto c = connect();
+        QVERIFY(c);
+        c->send("POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"partial\": ");
+        CHECK(verifyProblem(c->read(8000), 408));
+        QVERIFY(c->waitForClose());
+    }
+
+    void emptyLinesBeforeARequestDoNotKeepTheConnectionOpen()
+    {
+        // RFC 9112 §2.2 has servers skip empty lines before a request line. They start no request,
+        // so no header timeout runs; they must not count as activity either, or a client sending
+        // one now and then would hold its connection forever.
+        auto c = connect();
+        QVERIFY(c);
+        QElapsedTimer elapsed;
+        elapsed.start();
+        while (c->socket().state() == QAbstractSocket::ConnectedState && elapsed.elapsed() < 8000) {
+            c->send("\r\n");
+            c->socket().waitForReadyRead(200);
+        }
+        QVERIFY2(c->socket().state() != QAbstractSocket::ConnectedState, "empty lines kept the connection open past the idle timeout");
     }
 
     void clientLeavingMidRequestOnlyDropsTheResponse()
@@ -381,7 +541,7 @@ private Q_SLOTS:
         QVERIFY(c);
         c->send("POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding : chunked\r\n\r\n"
                 "2\r\n{}\r\n0\r\n\r\n");
-        verifyProblem(c->read(5000), 400);
+        CHECK(verifyProblem(c->read(5000), 400));
         QVERIFY(c->waitForClose());
     }
 
@@ -390,7 +550,7 @@ private Q_SLOTS:
         auto c = connect();
         QVERIFY(c);
         c->send("GET /healthz HTTP/1.1\r\nHost: x\nX-Other: y\r\n\r\n");
-        verifyProblem(c->read(5000), 400);
+        CHECK(verifyProblem(c->read(5000), 400));
         QVERIFY(c->waitForClose());
         // A CRLF split across two reads is still a CRLF.
         auto d = connect();

@@ -83,7 +83,10 @@ std::optional<HttpReply> HttpClient::read(int timeoutMs, bool forHead)
     };
     settings.on_message_complete = [](http_parser *p) {
         if (st(p)->reply.status == 100) { // interim: start over with the final reply
+            QList<int> interim = st(p)->reply.interim;
+            interim.append(100);
             st(p)->reply = HttpReply();
+            st(p)->reply.interim = interim;
             return 0;
         }
         st(p)->complete = true;

@@ -20,6 +20,7 @@ struct HttpReply
     int httpMinor = 1;
     QList<QPair<QByteArray, QByteArray>> headers; // names lower-cased
     QByteArray body;
+    QList<int> interim; // statuses of the 1xx replies that came before this one (100 Continue)
     QByteArray header(const QByteArray &lowerName) const;
     QJsonObject json() const;
 };

@@ -130,8 +130,13 @@ void HttpConnection::onReadyRead()
     if (m_buffer.isEmpty() && m_state == State::Idle && !m_socket->isTransactionStarted())
         m_socket->startTransaction();
     m_buffer += m_socket->readAll();
-    m_lastActivityMs = m_worker->nowMs();
+    const qint64 now = m_worker->nowMs();
     parseBuffered();
+    // Bytes that leave us idle are empty lines before a request line, which the parser skips
+    // (RFC 9112 §2.2): they are no activity, or one sent now and then would hold the connection
+    // open forever, since no header timeout runs before a request begins.
+    if (m_state != State::Idle)
+        m_lastActivityMs = now;
 }
 
 // RFC 9112 §2.2: a request line or header line ended by a bare LF is refused, not guessed at —

@@ -95,6 +95,10 @@ void HttpThread::onConnectionFinished(HttpConnection *connection)
 void HttpThread::adoptWebSocket(QTcpSocket *socket)
 {
     socket->setParent(nullptr);
+    // QWebSocket reads a frame only once its whole payload is buffered, so the read-ahead cap the
+    // HTTP connection set must hold the largest frame we accept (plus a 14-byte header): with
+    // websocket.max_message_bytes over that cap, a bigger frame would never be read.
+    socket->setReadBufferSize(std::max<qint64>(socket->readBufferSize(), m_settings.wsMaxMessageBytes + 14));
     m_webSocketServer->handleConnection(socket);
 }
 
