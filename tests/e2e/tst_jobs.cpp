@@ -1,9 +1,16 @@
 // The job queue end to end: real worker and beat processes of the real binary against one real
 // PostgreSQL. Exactly-once completion of 10,000 jobs over three workers, a worker killed with
-// SIGKILL mid-job (its job is rescued and completes elsewhere), retries with backoff, final
-// failure, timeouts, unique keys, cancellation and retry, jobs enqueued inside a transaction
-// that commits or rolls back, two beats firing each schedule once (and a take-over when the
-// leader dies), missed ticks firing once, run-task, graceful worker stop, and the staff API.
+// SIGKILL mid-job (its job is rescued and completes elsewhere), the late result of a frozen
+// worker whose job was rescued (discarded), a rescue on the last attempt (failed for good),
+// retries with backoff, final failure, timeouts, unique keys, cancellation and retry, jobs
+// enqueued inside a transaction that commits or rolls back, per-queue concurrency limits,
+// priority order, two beats firing each schedule once (and a take-over when the leader dies),
+// missed ticks firing once, run-task, a worker stopping with SIGTERM (finishing a job, or
+// returning one without counting its attempt), the staff API, and workers that do not rescue
+// each other after a database outage.
+//
+// Runs that must last until the test says so wait at a gate (testkit's waitForGate): a test
+// opens it with openGate() instead of guessing how long a sleep has to be.
 #include "HostProcess.h"
 #include "HttpClient.h"
 #include "PgFixture.h"
@@ -11,8 +18,11 @@
 
 #include <QtCore/QDateTime>
 #include <QtCore/QDeadlineTimer>
+#include <QtCore/QDir>
+#include <QtCore/QFile>
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
+#include <QtCore/QScopeGuard>
 #include <QtCore/QThread>
 #include <QtCore/QUrl>
 #include <QtTest/QtTest>
@@ -120,6 +130,60 @@ class TestJobs : public QObject
             qWarning("job %s: %s", qPrintable(id), QJsonDocument(job(id)).toJson().constData());
         return ok;
     }
+    QString enqueueId(const QJsonObject &body) { return enqueue(body).value(QLatin1String("id")).toString(); }
+    // Lets the testkit runs held at `gate` go on: "late" opens every attempt, "late:2" only the second.
+    void openGate(const QString &gate) { sql(QStringLiteral("INSERT INTO testkit_note (body) VALUES ('open %1')").arg(gate)); }
+    // "attempt pid" of each recorded run of a job, in attempt order.
+    QString runs(const QString &id)
+    {
+        return sql(QStringLiteral("SELECT string_agg(attempt || ' ' || pid, ',' ORDER BY attempt, id) FROM testkit_job_run WHERE job_id = %1").arg(id));
+    }
+    static qint64 pid(HostProcess &p) { return p.process().processId(); }
+    static void sendSignal(HostProcess &p, int number) { ::kill(pid_t(p.process().processId()), number); }
+    // testkit.occupy runs of `group` going on now, and the most that ever went on at once.
+    qint64 occupying(const QString &group)
+    {
+        return sql(QStringLiteral("SELECT COALESCE(sum(CASE WHEN body LIKE '%+1' THEN 1 ELSE -1 END), 0) FROM testkit_note "
+                                  "WHERE body IN ('occupy %1 +1', 'occupy %1 -1')").arg(group)).toLongLong();
+    }
+    // The postmaster and every process it forked, stopped: the server neither answers nor
+    // refuses, as when its disk stalls or its machine is paused. The postmaster goes first, so
+    // that it forks no backend while the others are being stopped.
+    QList<pid_t> freezeServer()
+    {
+        const pid_t postmaster = pid_t(m_pg.server().postmasterPid());
+        QList<pid_t> frozen;
+        if (postmaster <= 0)
+            return frozen;
+        ::kill(postmaster, SIGSTOP);
+        frozen.append(postmaster);
+        for (const QString &entry : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+            bool numeric = false;
+            const pid_t child = pid_t(entry.toInt(&numeric));
+            QFile stat(QStringLiteral("/proc/%1/stat").arg(entry));
+            if (!numeric || !stat.open(QIODevice::ReadOnly))
+                continue;
+            // "pid (comm) state ppid …", where comm may hold spaces and parentheses.
+            const QByteArray line = stat.readAll();
+            const QList<QByteArray> fields = line.mid(line.lastIndexOf(')') + 2).split(' ');
+            if (fields.size() > 1 && fields[1].toLongLong() == postmaster) {
+                ::kill(child, SIGSTOP);
+                frozen.append(child);
+            }
+        }
+        return frozen;
+    }
+    static void thawServer(const QList<pid_t> &frozen)
+    {
+        for (auto it = frozen.crbegin(); it != frozen.crend(); ++it)
+            ::kill(*it, SIGCONT);
+    }
+    qint64 mostOccupyingAtOnce(const QString &group)
+    {
+        return sql(QStringLiteral("SELECT COALESCE(max(running), 0) FROM (SELECT sum(CASE WHEN body LIKE '%+1' THEN 1 ELSE -1 END) OVER (ORDER BY id) AS running "
+                                  "FROM testkit_note WHERE body IN ('occupy %1 +1', 'occupy %1 -1')) s").arg(group)).toLongLong();
+    }
+
     QByteArray login(const QString &email, const QString &password)
     {
         const auto r = call("POST", "/api/v1/auth/token", compact({{QStringLiteral("email"), email}, {QStringLiteral("password"), password}}));
@@ -156,7 +220,7 @@ private Q_SLOTS:
 
     void init()
     {
-        sql(QStringLiteral("TRUNCATE host_job, testkit_job_run; DELETE FROM host_worker; DELETE FROM host_schedule"));
+        sql(QStringLiteral("TRUNCATE host_job, testkit_job_run, testkit_note; DELETE FROM host_worker; DELETE FROM host_schedule"));
     }
 
     void cleanupTestCase()
@@ -216,6 +280,100 @@ private Q_SLOTS:
                  QStringLiteral("2 %1").arg(second->process().processId()));
         QVERIFY2(second->output().contains(QLatin1String("rescued 1 jobs")), qPrintable(second->output().right(2000)));
         QVERIFY2(second->terminate() == 0, qPrintable(second->output().right(3000)));
+    }
+
+    void aLateResultOfARescuedWorkerIsDiscarded_data()
+    {
+        QTest::addColumn<int>("failTimes");
+        QTest::newRow("late success") << 0;
+        QTest::newRow("late failure") << 1; // the frozen worker's attempt fails, the rescuer's succeeds
+    }
+
+    void aLateResultOfARescuedWorkerIsDiscarded()
+    {
+        QFETCH(int, failTimes);
+        auto first = startWorker();
+        QVERIFY(first);
+        const qint64 firstPid = pid(*first); // QProcess forgets it once the process has exited
+        const QString id = enqueueId({{QStringLiteral("task"), QStringLiteral("testkit.record")},
+                                      {QStringLiteral("args"), QJsonObject{{QStringLiteral("gate"), QStringLiteral("late")},
+                                                                           {QStringLiteral("fail_times"), failTimes}}}});
+        QVERIFY(!id.isEmpty());
+        QVERIFY(waitForState(id, QStringLiteral("running"), 10000));
+        const QString firstWorker = job(id).value(QLatin1String("worker")).toString();
+        QVERIFY(firstWorker.contains(QString::number(firstPid)));
+        // Frozen, not dead: past worker_timeout it looks dead to the others, yet it still holds
+        // its run and reports it when it goes on. (Should a check fail while it is frozen, its
+        // HostProcess kills it: SIGKILL needs no SIGCONT.)
+        sendSignal(*first, SIGSTOP);
+        auto second = startWorker();
+        QVERIFY(second);
+        QVERIFY(waitUntil([&] {
+            const QJsonObject j = job(id);
+            return j.value(QLatin1String("state")).toString() == QLatin1String("running") && j.value(QLatin1String("attempts")).toInt() == 2;
+        }, 30000));
+        const QString secondWorker = job(id).value(QLatin1String("worker")).toString();
+        QVERIFY(secondWorker.contains(QString::number(pid(*second))));
+
+        // The first run ends and reports while the rescuer's run still holds the job: the moment
+        // when only the (attempt, worker) guard keeps the late result out.
+        sendSignal(*first, SIGCONT);
+        openGate(QStringLiteral("late:1"));
+        QVERIFY(waitUntil([&] { return count(QStringLiteral("job_id = %1 AND attempt = 1").arg(id), QStringLiteral("testkit_job_run")) == 1; }, 20000));
+        // A stopping worker writes its results before it unregisters, so once it has exited its
+        // late result has been offered to the database.
+        QVERIFY2(first->terminate() == 0, qPrintable(first->output().right(3000)));
+        const QJsonObject meanwhile = job(id);
+        QCOMPARE(meanwhile.value(QLatin1String("state")).toString(), QStringLiteral("running"));
+        QCOMPARE(meanwhile.value(QLatin1String("attempts")).toInt(), 2);
+        QCOMPARE(meanwhile.value(QLatin1String("worker")).toString(), secondWorker);
+        QCOMPARE(meanwhile.value(QLatin1String("last_error")).toString(),
+                 QStringLiteral("worker %1 stopped sending heartbeats during this attempt").arg(firstWorker));
+
+        openGate(QStringLiteral("late:2"));
+        QVERIFY(waitForState(id, QStringLiteral("done"), 20000));
+        const QJsonObject done = job(id);
+        QCOMPARE(done.value(QLatin1String("attempts")).toInt(), 2);
+        QCOMPARE(done.value(QLatin1String("worker")).toString(), secondWorker);
+        QVERIFY(done.value(QLatin1String("last_error")).isNull());
+        // Each worker ran its attempt once; the late result started no third.
+        QCOMPARE(runs(id), QStringLiteral("1 %1,2 %2").arg(firstPid).arg(pid(*second)));
+        QVERIFY2(second->terminate() == 0, qPrintable(second->output().right(3000)));
+    }
+
+    void aRescueOnTheLastAttemptFailsTheJob()
+    {
+        // Two attempts: the first fails on purpose, the second (the last) is held until its
+        // worker dies. max_attempts is not part of the staff API, hence the INSERT.
+        openGate(QStringLiteral("last:1"));
+        const QString id = sql(QStringLiteral("INSERT INTO host_job (task, queue, args, max_attempts) VALUES "
+                                              "('testkit.record', 'testkit', '{\"gate\": \"last\", \"fail_times\": 1}', 2) RETURNING id"));
+        QVERIFY(!id.isEmpty());
+        auto first = startWorker();
+        QVERIFY(first);
+        const qint64 firstPid = pid(*first);
+        QVERIFY(waitUntil([&] {
+            const QJsonObject j = job(id);
+            return j.value(QLatin1String("state")).toString() == QLatin1String("running") && j.value(QLatin1String("attempts")).toInt() == 2;
+        }, 20000));
+        const QString firstWorker = job(id).value(QLatin1String("worker")).toString();
+        sendSignal(*first, SIGKILL);
+        QVERIFY(first->waitForExit(5000));
+
+        auto second = startWorker();
+        QVERIFY(second);
+        QVERIFY(waitForState(id, QStringLiteral("failed"), 20000));
+        const QJsonObject failed = job(id);
+        QCOMPARE(failed.value(QLatin1String("attempts")).toInt(), 2);
+        QCOMPARE(failed.value(QLatin1String("last_error")).toString(),
+                 QStringLiteral("worker %1 stopped sending heartbeats during this attempt").arg(firstWorker));
+        QVERIFY(!failed.value(QLatin1String("finished_at")).isNull());
+        // Logged after the rescue's notification, so a moment after the state changed.
+        QVERIFY2(waitUntil([&] { return second->output().contains(QLatin1String("rescued 1 jobs")); }, 10000), qPrintable(second->output().right(2000)));
+        // Only the first attempt got past its gate, and no third attempt was started.
+        QCOMPARE(runs(id), QStringLiteral("1 %1").arg(firstPid));
+        QVERIFY2(second->terminate() == 0, qPrintable(second->output().right(3000)));
+        QCOMPARE(job(id).value(QLatin1String("attempts")).toInt(), 2);
     }
 
     void failedAttemptsAreRetriedWithGrowingBackoffThenFailForGood()
@@ -361,6 +519,84 @@ private Q_SLOTS:
         QVERIFY(waitForState(id, QStringLiteral("running"), 10000));
         QVERIFY2(worker->terminate() == 0, qPrintable(worker->output().right(3000)));
         QCOMPARE(job(id).value(QLatin1String("state")).toString(), QStringLiteral("done"));
+    }
+
+    void aStoppingWorkerReturnsAJobItCannotFinishWithoutCountingTheAttempt()
+    {
+        QProcessEnvironment quick;
+        quick.insert(QStringLiteral("YIELDHOST_JOBS__SHUTDOWN_TIMEOUT_MS"), QStringLiteral("500"));
+        auto first = startProcess({QStringLiteral("worker"), QStringLiteral("--queues"), QStringLiteral("testkit")}, quick);
+        QVERIFY(first);
+        const QString id = enqueueId({{QStringLiteral("task"), QStringLiteral("testkit.record")},
+                                      {QStringLiteral("args"), QJsonObject{{QStringLiteral("gate"), QStringLiteral("stop")}}}});
+        QVERIFY(!id.isEmpty());
+        QVERIFY(waitForState(id, QStringLiteral("running"), 10000));
+        QCOMPARE(job(id).value(QLatin1String("attempts")).toInt(), 1);
+        const QString firstWorker = job(id).value(QLatin1String("worker")).toString();
+
+        QVERIFY2(first->terminate() == 0, qPrintable(first->output().right(3000)));
+        const QJsonObject returned = job(id);
+        QCOMPARE(returned.value(QLatin1String("state")).toString(), QStringLiteral("pending"));
+        QCOMPARE(returned.value(QLatin1String("attempts")).toInt(), 0);
+        QCOMPARE(returned.value(QLatin1String("last_error")).toString(), QStringLiteral("worker %1 stopped before the job finished").arg(firstWorker));
+        QCOMPARE(count(QStringLiteral("true"), QStringLiteral("host_worker")), 0);
+        QVERIFY2(first->output().contains(QLatin1String("1 jobs still running at shutdown go back to their queues")), qPrintable(first->output().right(2000)));
+
+        // Its next run is its first counted attempt.
+        openGate(QStringLiteral("stop"));
+        auto second = startWorker();
+        QVERIFY(second);
+        QVERIFY(waitForState(id, QStringLiteral("done"), 20000));
+        QCOMPARE(job(id).value(QLatin1String("attempts")).toInt(), 1);
+        QCOMPARE(runs(id), QStringLiteral("1 %1").arg(pid(*second)));
+        QVERIFY2(second->terminate() == 0, qPrintable(second->output().right(3000)));
+    }
+
+    void eachQueueRunsAtMostItsConcurrencyAtOnce()
+    {
+        // A queue the defaults do not name, set from the environment, and a second one beside it.
+        QProcessEnvironment limits;
+        limits.insert(QStringLiteral("YIELDHOST_JOBS__QUEUES__TESTKIT"), QStringLiteral("2"));
+        limits.insert(QStringLiteral("YIELDHOST_JOBS__QUEUES__TESTKIT_WIDE"), QStringLiteral("3"));
+        // All waiting before the worker starts, so its first claim could take every one of them.
+        QStringList ids;
+        for (const QString &queue : {QStringLiteral("testkit"), QStringLiteral("testkit_wide")}) {
+            for (int i = 0; i < 8; ++i)
+                ids.append(enqueueId({{QStringLiteral("task"), QStringLiteral("testkit.occupy")}, {QStringLiteral("queue"), queue},
+                                      {QStringLiteral("args"), QJsonObject{{QStringLiteral("group"), queue}, {QStringLiteral("gate"), QStringLiteral("slots")}}}}));
+        }
+        QVERIFY(!ids.contains(QString()));
+        auto worker = startProcess({QStringLiteral("worker"), QStringLiteral("--queues"), QStringLiteral("testkit,testkit_wide")}, limits);
+        QVERIFY(worker);
+        // Held at the gate, each queue fills its own slots at the same time: neither limit is
+        // shared with, or starved by, the other.
+        QVERIFY2(waitUntil([&] { return occupying(QStringLiteral("testkit")) == 2 && occupying(QStringLiteral("testkit_wide")) == 3; }, 20000),
+                 qPrintable(QStringLiteral("running now: %1 and %2").arg(occupying(QStringLiteral("testkit"))).arg(occupying(QStringLiteral("testkit_wide")))));
+        openGate(QStringLiteral("slots"));
+        QVERIFY2(waitUntil([&] { return count(QStringLiteral("state = 'done'")) == 16; }, 30000),
+                 qPrintable(sql(QStringLiteral("SELECT state, count(*) FROM host_job GROUP BY state"))));
+        // Measured by the runs themselves, over the whole drain.
+        QCOMPARE(mostOccupyingAtOnce(QStringLiteral("testkit")), 2);
+        QCOMPARE(mostOccupyingAtOnce(QStringLiteral("testkit_wide")), 3);
+        QCOMPARE(occupying(QStringLiteral("testkit")) + occupying(QStringLiteral("testkit_wide")), 0);
+        QVERIFY2(worker->terminate() == 0, qPrintable(worker->output().right(3000)));
+    }
+
+    void jobsAreTakenLowestPriorityNumberFirst()
+    {
+        // Waiting before the worker starts, which then takes them one at a time.
+        const QList<int> priorities{0, 5, -10, 0, -10, 3};
+        QStringList ids;
+        for (const int priority : priorities)
+            ids.append(enqueueId({{QStringLiteral("task"), QStringLiteral("testkit.record")}, {QStringLiteral("priority"), priority}}));
+        QVERIFY(!ids.contains(QString()));
+        // Lower numbers first; equal priorities in the order they were enqueued.
+        const QStringList expected{ids[2], ids[4], ids[0], ids[3], ids[5], ids[1]};
+        auto worker = startWorker({QStringLiteral("--concurrency"), QStringLiteral("1")});
+        QVERIFY(worker);
+        QVERIFY(waitUntil([&] { return count(QStringLiteral("state = 'done'")) == 6; }, 20000));
+        QCOMPARE(sql(QStringLiteral("SELECT string_agg(job_id::text, ',' ORDER BY id) FROM testkit_job_run")), expected.join(u','));
+        QVERIFY2(worker->terminate() == 0, qPrintable(worker->output().right(3000)));
     }
 
     // --- the beat ---
@@ -597,6 +833,101 @@ private Q_SLOTS:
         QVERIFY(waitForState(r->json().value(QLatin1String("id")).toString(), QStringLiteral("done"), 10000));
         QVERIFY(waitUntil([&] { return all->output().contains(QLatin1String("now leads")); }, 5000));
         QVERIFY2(all->terminate() == 0, qPrintable(all->output().right(3000)));
+    }
+
+    // Last: it takes the shared PostgreSQL server away for a while.
+    void workersDoNotRescueEachOtherAfterADatabaseOutage_data()
+    {
+        QTest::addColumn<bool>("hangs");
+        QTest::newRow("the server is down") << false; // connections are refused: heartbeats fail
+        QTest::newRow("the server hangs") << true;    // nothing fails: heartbeats only stop coming back
+    }
+
+    void workersDoNotRescueEachOtherAfterADatabaseOutage()
+    {
+        QFETCH(bool, hangs);
+        // Longer than the other tests' timeout, so that "has a worker judged yet?" is no close race.
+        const int timeoutMs = 4000;
+        QProcessEnvironment patient;
+        patient.insert(QStringLiteral("YIELDHOST_JOBS__WORKER_TIMEOUT_MS"), QString::number(timeoutMs));
+        const QStringList oneSlot{QStringLiteral("worker"), QStringLiteral("--queues"), QStringLiteral("testkit"), QStringLiteral("--concurrency"), QStringLiteral("1")};
+        const QJsonObject held{{QStringLiteral("task"), QStringLiteral("testkit.record")},
+                               {QStringLiteral("args"), QJsonObject{{QStringLiteral("gate"), QStringLiteral("outage")}}}};
+        auto a = startProcess(oneSlot, patient);
+        QVERIFY(a);
+        const QString jobA = enqueueId(held);
+        QVERIFY(!jobA.isEmpty());
+        QVERIFY(waitForState(jobA, QStringLiteral("running"), 10000));
+        auto b = startProcess(oneSlot, patient);
+        QVERIFY(b);
+        const QString jobB = enqueueId(held);
+        QVERIFY(!jobB.isEmpty());
+        QVERIFY(waitForState(jobB, QStringLiteral("running"), 10000));
+        const QString workerA = job(jobA).value(QLatin1String("worker")).toString();
+        const QString workerB = job(jobB).value(QLatin1String("worker")).toString();
+        QVERIFY(workerA.contains(QString::number(pid(*a))));
+        QVERIFY(workerB.contains(QString::number(pid(*b))));
+
+        // B is frozen through the outage and a while after it, as a worker slow to come back
+        // would be: the first heartbeat A gets through finds B's row stale. Frozen before the
+        // server goes, so no heartbeat of B's is left in flight to land when it returns.
+        sendSignal(*b, SIGSTOP);
+        bool down = true;
+        QList<pid_t> frozen;
+        if (hangs)
+            frozen = freezeServer();
+        else
+            m_pg.stopServer();
+        const auto backUp = qScopeGuard([&] {
+            QString error;
+            if (down && hangs)
+                thawServer(frozen);
+            else if (down && !m_pg.restartServer(&error))
+                qWarning("cannot restart PostgreSQL: %s", qPrintable(error));
+        });
+        QVERIFY(!hangs || !frozen.isEmpty());
+        // The outage itself outlasts worker_timeout: when the server is back, every heartbeat is stale.
+        QTest::qWait(timeoutMs + 1000);
+        QString error;
+        if (hangs)
+            thawServer(frozen);
+        else
+            QVERIFY2(m_pg.restartServer(&error), qPrintable(error));
+        down = false;
+        // A worker that really died during the outage, with its running job: the first judgement
+        // must rescue it (that is how the test knows a judgement happened) and spare A and B.
+        const QString orphan = sql(QStringLiteral(
+            "INSERT INTO host_worker (id, host, pid, queues, concurrency, last_heartbeat) VALUES ('gone', 'nowhere', 1, '{elsewhere}', 1, now() - interval '1 hour'); "
+            "INSERT INTO host_job (task, queue, state, attempts, worker, started_at) VALUES ('testkit.record', 'elsewhere', 'running', 1, 'gone', now()) RETURNING id"));
+        QVERIFY(!orphan.isEmpty());
+        QVERIFY(waitUntil([&] {
+            return sql(QStringLiteral("SELECT now() - last_heartbeat < interval '1 second' FROM host_worker WHERE id = '%1'").arg(workerA)) == QLatin1String("t");
+        }, 30000));
+        QTest::qWait(1000); // B's delay: well inside the timeout A waits before it judges anyone
+        sendSignal(*b, SIGCONT);
+
+        QVERIFY2(waitUntil([&] { return count(QStringLiteral("id = 'gone'"), QStringLiteral("host_worker")) == 0; }, 30000),
+                 qPrintable(a->output().right(2000)));
+        QCOMPARE(sql(QStringLiteral("SELECT state || ' ' || last_error FROM host_job WHERE id = %1").arg(orphan)),
+                 QStringLiteral("pending worker gone stopped sending heartbeats during this attempt"));
+        QVERIFY2(m_api->waitReady(30000), qPrintable(m_api->output().right(2000)));
+        for (const auto &[id, worker] : {std::pair{jobA, workerA}, std::pair{jobB, workerB}}) {
+            const QJsonObject j = job(id);
+            QCOMPARE(j.value(QLatin1String("state")).toString(), QStringLiteral("running"));
+            QCOMPARE(j.value(QLatin1String("attempts")).toInt(), 1);
+            QCOMPARE(j.value(QLatin1String("worker")).toString(), worker);
+        }
+        QCOMPARE(count(QStringLiteral("id IN ('%1', '%2')").arg(workerA, workerB), QStringLiteral("host_worker")), 2);
+
+        // Both runs end in the workers that held them all along, each its only attempt.
+        openGate(QStringLiteral("outage"));
+        QVERIFY(waitForState(jobA, QStringLiteral("done"), 20000));
+        QVERIFY(waitForState(jobB, QStringLiteral("done"), 20000));
+        QCOMPARE(runs(jobA), QStringLiteral("1 %1").arg(pid(*a)));
+        QCOMPARE(runs(jobB), QStringLiteral("1 %1").arg(pid(*b)));
+        QCOMPARE(count(QStringLiteral("id IN (%1, %2) AND attempts = 1").arg(jobA, jobB)), 2);
+        QVERIFY2(a->terminate() == 0, qPrintable(a->output().right(3000)));
+        QVERIFY2(b->terminate() == 0, qPrintable(b->output().right(3000)));
     }
 };
 

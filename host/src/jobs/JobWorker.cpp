@@ -44,8 +44,23 @@ std::optional<JobWorker::Settings> JobWorker::Settings::fromConfig(const Config 
             *error = QStringLiteral("queue \"%1\" must be 1-40 lower-case letters, digits or _").arg(name);
             return std::nullopt;
         }
-        int limit = concurrency > 0 ? concurrency : int(configured.value(name).toInteger(fallback));
-        s.queues.insert(name, std::clamp(limit, 1, 1000));
+        // A queue the defaults do not name arrives from the environment as text
+        // (YIELDHOST_JOBS__QUEUES__STATEMENTS_EU=3): read it, rather than silently falling back.
+        const QJsonValue configuredLimit = configured.value(name);
+        qint64 limit = fallback;
+        if (configuredLimit.isString()) {
+            bool ok = false;
+            limit = configuredLimit.toString().trimmed().toLongLong(&ok);
+            if (!ok) {
+                *error = QStringLiteral("jobs.queues.%1 must be an integer, not \"%2\"").arg(name, configuredLimit.toString());
+                return std::nullopt;
+            }
+        } else if (!configuredLimit.isUndefined()) {
+            limit = configuredLimit.toInteger(fallback);
+        }
+        if (concurrency > 0)
+            limit = concurrency;
+        s.queues.insert(name, int(std::clamp<qint64>(limit, 1, 1000)));
     }
     auto ms = [&](const char *key, qint64 minimum) { return std::max(minimum, config.integer(QLatin1String("jobs.") + QLatin1String(key))); };
     s.pollIntervalMs = int(ms("poll_interval_ms", 10));
@@ -111,6 +126,7 @@ QCoro::Task<Status> JobWorker::start()
     if (m_stopping)
         co_return Status::failure(QStringLiteral("stopped while starting"));
     m_healthySince.start();
+    m_lastHeartbeat.start();
     m_listener = std::make_unique<PgSession>(m_db.primaryUrl(), QStringLiteral("yieldhost-worker"));
     connect(m_listener.get(), &PgSession::notified, this, [this](const QString &, const QString &payload) { wake(payload); });
     connect(m_listener.get(), &PgSession::disconnected, this, [this] { listen(); });
@@ -311,8 +327,13 @@ QCoro::Task<> JobWorker::keepAlive()
         m_healthySince.invalidate();
         co_return;
     }
-    if (!m_healthySince.isValid())
+    // A heartbeat that comes back after a silence ends an outage as surely as a failed one does:
+    // the database hung rather than refused, or this process was frozen, and no heartbeat failed.
+    // One missed beat is enough: a rescue that waits costs a timeout, a wrong one runs a job twice.
+    const qint64 silence = std::min<qint64>(2 * qint64(m_settings.heartbeatIntervalMs), m_settings.workerTimeoutMs);
+    if (!m_healthySince.isValid() || !m_lastHeartbeat.isValid() || m_lastHeartbeat.elapsed() > silence)
         m_healthySince.start();
+    m_lastHeartbeat.start();
     // Only a worker whose own heartbeats have gone through for a full timeout judges others:
     // after an outage every worker's heartbeat is stale, and none of them is dead.
     if (m_stopping || m_healthySince.elapsed() < m_settings.workerTimeoutMs)

@@ -108,6 +108,7 @@ private:
     // a live worker look dead.
     std::unique_ptr<PgSession> m_heartbeatSession;
     QElapsedTimer m_healthySince; // heartbeats succeeding without a gap since then
+    QElapsedTimer m_lastHeartbeat; // since the last one that went through
     QTimer m_poll;
     QTimer m_heartbeat;
     QElapsedTimer m_lastClaimError;

@@ -26,6 +26,20 @@ QCoro::Task<> sleepFor(int ms)
     co_await timer;
 }
 
+// Holds a job's run until the test opens its gate: a testkit_note "open <gate>" opens it for every
+// attempt, "open <gate>:<attempt>" for that attempt only. A database error is waited out, not
+// returned, so a held run outlives a database outage and only the test decides when it ends.
+QCoro::Task<> waitForGate(Database &db, QString gate, int attempt)
+{
+    const QVariantList params{QStringLiteral("open %1").arg(gate), QStringLiteral("open %1:%2").arg(gate).arg(attempt)};
+    for (;;) {
+        const SqlResult r = co_await db.query(QStringLiteral("SELECT 1 FROM testkit_note WHERE body IN (?, ?)"), params);
+        if (!r.error() && !r.isEmpty())
+            co_return;
+        co_await sleepFor(50);
+    }
+}
+
 } // namespace
 
 Status TestkitPlugin::initialize(PluginContext &context)
@@ -105,12 +119,14 @@ Status TestkitPlugin::initialize(PluginContext &context)
     }).auth(AuthLevel::Public);
 
     // Tasks for the job queue tests. testkit.record writes one row per run (so a test can count
-    // runs per job), optionally sleeping first (only on attempt 1 with sleep_first_ms) and failing
-    // while attempt <= fail_times.
+    // runs per job), optionally held until its gate opens (see waitForGate), sleeping first (only
+    // on attempt 1 with sleep_first_ms) and failing while attempt <= fail_times.
     TaskOptions recordOptions;
     recordOptions.queue = QStringLiteral("testkit");
     if (Status s = context.jobs().registerTask(QStringLiteral("testkit.record"), recordOptions, [&db](JobContext &job) -> QCoro::Task<Status> {
             const QJsonObject args = job.args();
+            if (const QString gate = args.value(QLatin1String("gate")).toString(); !gate.isEmpty())
+                co_await waitForGate(db, gate, job.attempt());
             const int sleepMs = args.value(QLatin1String("sleep_ms")).toInt() + (job.attempt() == 1 ? args.value(QLatin1String("sleep_first_ms")).toInt() : 0);
             if (sleepMs > 0)
                 co_await sleepFor(sleepMs);
@@ -121,6 +137,26 @@ Status TestkitPlugin::initialize(PluginContext &context)
             job.progress(QStringLiteral("recorded attempt %1").arg(job.attempt()));
             if (job.attempt() <= args.value(QLatin1String("fail_times")).toInt())
                 co_return Status::failure(QStringLiteral("deliberate failure on attempt %1").arg(job.attempt()));
+            co_return Status{};
+        }); !s)
+        return s;
+    // testkit.occupy notes "occupy <group> +1" when it starts and "occupy <group> -1" when it ends,
+    // held in between until its gate opens. The notes' ids follow the runs' causal order (a slot
+    // is freed only after its run's last note is written), so summing them in id order gives how
+    // many runs of the group were going at once, across processes and without trusting clocks.
+    if (Status s = context.jobs().registerTask(QStringLiteral("testkit.occupy"), recordOptions, [&db](JobContext &job) -> QCoro::Task<Status> {
+            const QJsonObject args = job.args();
+            const QString group = args.value(QLatin1String("group")).toString();
+            const QVariantList started{QStringLiteral("occupy %1 +1").arg(group)};
+            const SqlResult in = co_await db.query(QStringLiteral("INSERT INTO testkit_note (body) VALUES (?)"), started);
+            if (in.error())
+                co_return Status::failure(in.error().message);
+            if (const QString gate = args.value(QLatin1String("gate")).toString(); !gate.isEmpty())
+                co_await waitForGate(db, gate, job.attempt());
+            const QVariantList ended{QStringLiteral("occupy %1 -1").arg(group)};
+            const SqlResult out = co_await db.query(QStringLiteral("INSERT INTO testkit_note (body) VALUES (?)"), ended);
+            if (out.error())
+                co_return Status::failure(out.error().message);
             co_return Status{};
         }); !s)
         return s;
