@@ -1,12 +1,14 @@
 #include "AccountStore.h"
 
+#include "RefreshTokens.h"
+
 #include <QtCore/QRegularExpression>
 
 namespace yieldhost::users {
 
 namespace {
 
-const QString Columns = QStringLiteral("id::text AS id, email, password_hash, first_name, last_name, base_currency, is_staff, is_active, date_joined");
+const QString Columns = QStringLiteral("id::text AS id, email, password_hash, first_name, last_name, base_currency, is_staff, is_active, date_joined, token_version");
 
 Account accountFrom(const SqlResult &r)
 {
@@ -20,6 +22,7 @@ Account accountFrom(const SqlResult &r)
     a.isStaff = r.value(0, QStringLiteral("is_staff")).toBool();
     a.isActive = r.value(0, QStringLiteral("is_active")).toBool();
     a.dateJoined = r.value(0, QStringLiteral("date_joined")).toDateTime().toUTC();
+    a.tokenVersion = int(r.integer(0, QStringLiteral("token_version")));
     return a;
 }
 
@@ -88,6 +91,57 @@ QCoro::Task<AccountStore::Found> AccountStore::update(QString id, ProfileChanges
     auto orNull = [](const std::optional<QString> &v) { return v ? QVariant(*v) : QVariant(QMetaType::fromType<QString>()); };
     const QVariantList params{orNull(c.firstName), orNull(c.lastName), orNull(c.baseCurrency), id};
     co_return found(co_await m_db.query(sql, params));
+}
+
+QCoro::Task<AccountStore::WithSession> AccountStore::withSession(QString id, QString sessionId)
+{
+    WithSession w;
+    if (!isUuid(id) || !isUuid(sessionId))
+        co_return w;
+    const QString sql = QStringLiteral("SELECT u.id::text AS id, u.email, u.is_staff, u.is_active, u.date_joined, u.token_version, "
+                                       "(f.id IS NOT NULL AND f.revoked_at IS NULL) AS session_live FROM users_user u "
+                                       "LEFT JOIN users_token_family f ON f.id = ?::uuid AND f.user_id = u.id WHERE u.id = ?::uuid");
+    const QVariantList params{sessionId, id};
+    const SqlResult r = co_await m_db.query(sql, params);
+    w.error = r.error();
+    if (!r.error() && !r.isEmpty()) {
+        w.account = accountFrom(r);
+        w.sessionLive = r.value(0, QStringLiteral("session_live")).toBool();
+    }
+    co_return w;
+}
+
+QCoro::Task<AccountStore::SignedOut> AccountStore::signOutEverywhere(QString id, QDateTime now, std::optional<PasswordChange> change)
+{
+    SignedOut out;
+    if (!isUuid(id))
+        co_return out;
+    // The account's row first (the version), then its families. A rotation locks only its family
+    // (its insert takes a key-share lock on the account, which this update does not conflict
+    // with), so the two cannot deadlock; one that committed meanwhile is revoked with the rest.
+    std::function<Status(SqlTransaction &)> work = [&out, id, now, change](SqlTransaction &tx) -> Status {
+        out = SignedOut{};
+        const SqlResult bumped = change ? tx.exec(QStringLiteral("UPDATE users_user SET token_version = token_version + 1, password_hash = ? "
+                                                                 "WHERE id = ?::uuid AND password_hash = ?"),
+                                                  {change->newHash, id, change->checkedHash})
+                                        : tx.exec(QStringLiteral("UPDATE users_user SET token_version = token_version + 1 WHERE id = ?::uuid"), {id});
+        if (bumped.error())
+            return Status::failure(QStringLiteral("raising the token version failed"));
+        if (bumped.rowsAffected() == 0)
+            return {}; // not done, nothing to roll back
+        if (Status revoked = RefreshTokens::revokeAllFamilies(tx, id, now); !revoked)
+            return revoked;
+        out.done = true;
+        return {};
+    };
+    const TransactionOutcome outcome = co_await m_db.transaction(std::move(work));
+    if (!outcome.committed) {
+        out = SignedOut{};
+        out.error = outcome.error;
+        if (!outcome.error)
+            out.error.kind = DbError::Kind::Query;
+    }
+    co_return out;
 }
 
 } // namespace yieldhost::users

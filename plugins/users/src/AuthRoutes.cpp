@@ -1,5 +1,6 @@
 #include "AuthRoutes.h"
 
+#include <QtCore/QJsonArray>
 #include <QtCore/QUuid>
 
 namespace yieldhost::users {
@@ -42,8 +43,20 @@ HttpResponse emailTaken()
 HttpResponse throttled(qint64 seconds)
 {
     return Problem{429, QStringLiteral("too-many-attempts"), QStringLiteral("Too many attempts"),
-                   QStringLiteral("Too many failed logins; try again in %1 seconds.").arg(seconds), {}, int(seconds)}
+                   QStringLiteral("Too many wrong passwords; try again in %1 seconds.").arg(seconds), {}, int(seconds)}
         .toResponse();
+}
+
+// 400, not 401: the access token is fine, and a 401 would send a client to refresh it or to its
+// sign-in screen.
+HttpResponse wrongCurrentPassword()
+{
+    Problem p;
+    p.status = 400;
+    p.type = QStringLiteral("wrong-current-password");
+    p.title = QStringLiteral("Wrong current password");
+    p.detail = QStringLiteral("The current password is not correct; the password was not changed.");
+    return p.toResponse();
 }
 
 HttpResponse fromDb(const DbError &e) { return problemFor(e).toResponse(); }
@@ -69,6 +82,52 @@ std::optional<HttpResponse> refreshTokenOf(const HttpRequest &request, QString *
     return std::nullopt;
 }
 
+// For the OpenAPI description of the routes that describe more than a summary.
+QJsonObject problemReply(const char *description)
+{
+    const QJsonObject schema{{QStringLiteral("$ref"), QStringLiteral("#/components/schemas/Problem")}};
+    return QJsonObject{{QStringLiteral("description"), QLatin1String(description)},
+                       {QStringLiteral("content"), QJsonObject{{QStringLiteral("application/problem+json"), QJsonObject{{QStringLiteral("schema"), schema}}}}}};
+}
+
+QJsonObject logoutAllOperation()
+{
+    return QJsonObject{
+        {QStringLiteral("operationId"), QStringLiteral("logoutAll")},
+        {QStringLiteral("description"), QStringLiteral("Ends every sign-in of the caller's account, this one included: every refresh token is "
+                                                       "revoked and every access token issued so far is refused from now on. No body.")},
+        {QStringLiteral("responses"), QJsonObject{{QStringLiteral("204"), QJsonObject{{QStringLiteral("description"), QStringLiteral("Signed out everywhere")}}}}},
+    };
+}
+
+QJsonObject changePasswordOperation()
+{
+    auto password = [](const char *description) {
+        return QJsonObject{{QStringLiteral("type"), QStringLiteral("string")}, {QStringLiteral("description"), QLatin1String(description)}};
+    };
+    const QJsonObject schema{
+        {QStringLiteral("type"), QStringLiteral("object")},
+        {QStringLiteral("required"), QJsonArray{QStringLiteral("current_password"), QStringLiteral("new_password")}},
+        {QStringLiteral("properties"), QJsonObject{{QStringLiteral("current_password"), password("The password the account has now")},
+                                                   {QStringLiteral("new_password"), password("10 to 1,024 characters, as at registration")}}},
+    };
+    return QJsonObject{
+        {QStringLiteral("operationId"), QStringLiteral("changePassword")},
+        {QStringLiteral("description"), QStringLiteral("Replaces the caller's password and ends every sign-in of the account, this one included: "
+                                                       "log in again with the new password. Wrong current passwords are counted and limited "
+                                                       "like failed logins.")},
+        {QStringLiteral("requestBody"), QJsonObject{{QStringLiteral("required"), true},
+                                                    {QStringLiteral("content"), QJsonObject{{QStringLiteral("application/json"),
+                                                                                             QJsonObject{{QStringLiteral("schema"), schema}}}}}}},
+        {QStringLiteral("responses"), QJsonObject{
+            {QStringLiteral("204"), QJsonObject{{QStringLiteral("description"), QStringLiteral("Changed; every sign-in of the account has ended")}}},
+            {QStringLiteral("400"), problemReply("The current password is wrong (wrong-current-password), or the body is not a JSON object")},
+            {QStringLiteral("422"), problemReply("A field is missing or the new password is too short or too long")},
+            {QStringLiteral("429"), problemReply("Too many wrong passwords for this account from this address; see Retry-After")},
+        }},
+    };
+}
+
 } // namespace
 
 AuthRoutes::AuthRoutes(PluginContext &context, const Jwt &jwt, PasswordHasher &hasher, AccountStore &accounts, RefreshTokens &refresh,
@@ -92,18 +151,24 @@ void AuthRoutes::registerRoutes()
     m_context.addRoute(HttpMethod::Post, QStringLiteral("/api/v1/auth/token/refresh"), [this](HttpRequest r) { return refresh(std::move(r)); })
         .auth(AuthLevel::Public).summary(QStringLiteral("Rotate a refresh token for a new pair"));
     m_context.addRoute(HttpMethod::Post, QStringLiteral("/api/v1/auth/logout"), [this](HttpRequest r) { return logout(std::move(r)); })
-        .auth(AuthLevel::User).summary(QStringLiteral("Revoke a refresh token"));
+        .auth(AuthLevel::User).summary(QStringLiteral("End a sign-in: its refresh and access tokens stop working"));
+    m_context.addRoute(HttpMethod::Post, QStringLiteral("/api/v1/auth/logout/all"), [this](HttpRequest r) { return logoutAll(std::move(r)); })
+        .auth(AuthLevel::User).summary(QStringLiteral("Sign out everywhere")).openapi(logoutAllOperation());
     m_context.addRoute(HttpMethod::Get, QStringLiteral("/api/v1/users/me"), [this](HttpRequest r) { return me(std::move(r)); })
         .auth(AuthLevel::User).summary(QStringLiteral("The caller's account"));
     m_context.addRoute(HttpMethod::Patch, QStringLiteral("/api/v1/users/me"), [this](HttpRequest r) { return updateMe(std::move(r)); })
         .auth(AuthLevel::User).summary(QStringLiteral("Update names or base currency"));
+    m_context.addRoute(HttpMethod::Post, QStringLiteral("/api/v1/users/me/password"), [this](HttpRequest r) { return changePassword(std::move(r)); })
+        .auth(AuthLevel::User).summary(QStringLiteral("Change the password and sign out everywhere")).openapi(changePasswordOperation());
 }
 
-QByteArray AuthRoutes::accessToken(const QString &userId, const QString &email) const
+QByteArray AuthRoutes::accessToken(const Account &account, const RefreshTokens::Issued &issued) const
 {
     const qint64 now = m_context.clock().now().toSecsSinceEpoch();
-    return m_jwt.sign(QJsonObject{{QStringLiteral("sub"), userId},
-                                  {QStringLiteral("email"), email},
+    return m_jwt.sign(QJsonObject{{QStringLiteral("sub"), account.id},
+                                  {QStringLiteral("email"), account.email},
+                                  {QStringLiteral("sid"), issued.familyId},
+                                  {QStringLiteral("ver"), issued.tokenVersion},
                                   {QStringLiteral("iat"), now},
                                   {QStringLiteral("exp"), now + m_settings.accessTtlSeconds},
                                   {QStringLiteral("jti"), QUuid::createUuid().toString(QUuid::WithoutBraces)},
@@ -111,10 +176,10 @@ QByteArray AuthRoutes::accessToken(const QString &userId, const QString &email) 
                                   {QStringLiteral("iss"), QStringLiteral("yieldhost")}});
 }
 
-QJsonObject AuthRoutes::tokenPair(const Account &account, const QString &refreshToken) const
+QJsonObject AuthRoutes::tokenPair(const Account &account, const RefreshTokens::Issued &issued) const
 {
-    return QJsonObject{{QStringLiteral("access"), QString::fromLatin1(accessToken(account.id, account.email))},
-                       {QStringLiteral("refresh"), refreshToken},
+    return QJsonObject{{QStringLiteral("access"), QString::fromLatin1(accessToken(account, issued))},
+                       {QStringLiteral("refresh"), issued.token},
                        {QStringLiteral("token_type"), QStringLiteral("Bearer")},
                        {QStringLiteral("expires_in"), m_settings.accessTtlSeconds}};
 }
@@ -183,41 +248,53 @@ QCoro::Task<HttpResponse> AuthRoutes::token(HttpRequest request)
     const QString accountKey = canonicalEmail(email);
     const QString address = LoginThrottle::addressKey(request.peerAddress());
     const QDateTime now = m_context.clock().now();
-
-    const LoginThrottle::Reservation attempt = co_await m_throttle.reserve(accountKey, address, now);
-    if (attempt.unavailable)
-        co_return fromDb(DbError{DbError::Kind::Unavailable, {}, {}});
-    if (attempt.retryAfter > 0) {
-        qCInfo(m_context.log()).noquote() << QStringLiteral("login throttled for %1 from %2 (retry in %3 s)").arg(accountKey, address).arg(attempt.retryAfter);
-        co_return throttled(attempt.retryAfter);
-    }
-
     const AccountStore::Found found = co_await m_accounts.byEmail(email);
-    if (found.error) {
-        co_await m_throttle.fail(attempt.attempt);
+    if (found.error)
         co_return fromDb(found.error);
-    }
     const bool usable = found.account && found.account->isActive;
     // Always one Argon2 verification, against a dummy hash when there is no such account. (The
     // hash is chosen on its own line: GCC 12 destroys a ?: temporary in a co_await twice.)
     QString stored;
     if (usable)
         stored = found.account->passwordHash;
+    const PasswordCheck check = co_await checkPassword(accountKey, address, stored, password, QStringLiteral("login"));
+    if (check.refusal)
+        co_return *check.refusal;
+    if (!check.matched)
+        co_return invalidCredentials();
+    const RefreshTokens::Issued issued = co_await m_refresh.issue(found.account->id, found.account->tokenVersion, now);
+    if (issued.error)
+        co_return fromDb(issued.error);
+    co_return HttpResponse::json(200, tokenPair(*found.account, issued));
+}
+
+QCoro::Task<AuthRoutes::PasswordCheck> AuthRoutes::checkPassword(QString accountKey, QString address, QString stored, QString password, QString action)
+{
+    PasswordCheck check;
+    const LoginThrottle::Reservation attempt = co_await m_throttle.reserve(accountKey, address, m_context.clock().now());
+    if (attempt.unavailable) {
+        check.refusal = fromDb(DbError{DbError::Kind::Unavailable, {}, {}});
+        co_return check;
+    }
+    if (attempt.retryAfter > 0) {
+        qCInfo(m_context.log()).noquote() << QStringLiteral("%1 throttled for %2 from %3 (retry in %4 s)").arg(action, accountKey, address).arg(attempt.retryAfter);
+        check.refusal = throttled(attempt.retryAfter);
+        co_return check;
+    }
     const PasswordHasher::Verdict verdict = co_await m_hasher.verify(stored, password);
     if (verdict == PasswordHasher::Verdict::Busy) {
         co_await m_throttle.release(attempt.attempt);
-        co_return busy();
+        check.refusal = busy();
+        co_return check;
     }
     if (verdict != PasswordHasher::Verdict::Match) {
         co_await m_throttle.fail(attempt.attempt);
-        qCInfo(m_context.log()).noquote() << QStringLiteral("failed login for %1 from %2").arg(accountKey, address);
-        co_return invalidCredentials();
+        qCInfo(m_context.log()).noquote() << QStringLiteral("failed %1 for %2 from %3").arg(action, accountKey, address);
+        co_return check;
     }
     co_await m_throttle.succeed(attempt.attempt, accountKey, address);
-    const RefreshTokens::Issued issued = co_await m_refresh.issue(found.account->id, now);
-    if (issued.error)
-        co_return fromDb(issued.error);
-    co_return HttpResponse::json(200, tokenPair(*found.account, issued.token));
+    check.matched = true;
+    co_return check;
 }
 
 QCoro::Task<HttpResponse> AuthRoutes::refresh(HttpRequest request)
@@ -237,7 +314,7 @@ QCoro::Task<HttpResponse> AuthRoutes::refresh(HttpRequest request)
     const AccountStore::Found found = co_await m_accounts.byId(rotation.next.userId);
     if (!found.account)
         co_return found.error ? fromDb(found.error) : invalidRefresh();
-    co_return HttpResponse::json(200, tokenPair(*found.account, rotation.next.token));
+    co_return HttpResponse::json(200, tokenPair(*found.account, rotation.next));
 }
 
 QCoro::Task<HttpResponse> AuthRoutes::logout(HttpRequest request)
@@ -245,10 +322,20 @@ QCoro::Task<HttpResponse> AuthRoutes::logout(HttpRequest request)
     QString token;
     if (std::optional<HttpResponse> refused = refreshTokenOf(request, &token))
         co_return *refused;
-    const std::optional<bool> revoked = co_await m_refresh.revoke(token, request.user()->id, m_context.clock().now());
+    // The whole sign-in ends, not only this refresh token: its access tokens name the family.
+    const std::optional<bool> revoked = co_await m_refresh.revokeFamily(token, request.user()->id, m_context.clock().now());
     if (!revoked)
         co_return fromDb(DbError{DbError::Kind::Unavailable, {}, {}});
     // Idempotent: an already revoked (or foreign) token leaves nothing to do; say nothing more.
+    co_return HttpResponse::noContent();
+}
+
+QCoro::Task<HttpResponse> AuthRoutes::logoutAll(HttpRequest request)
+{
+    const AccountStore::SignedOut out = co_await m_accounts.signOutEverywhere(request.user()->id, m_context.clock().now());
+    if (out.error)
+        co_return fromDb(out.error);
+    qCInfo(m_context.log()).noquote() << QStringLiteral("account %1 signed out everywhere").arg(request.user()->id);
     co_return HttpResponse::noContent();
 }
 
@@ -272,6 +359,53 @@ QCoro::Task<HttpResponse> AuthRoutes::updateMe(HttpRequest request)
     if (!found.account)
         co_return found.error ? fromDb(found.error) : problem(Problem::notFound(QStringLiteral("The account no longer exists.")));
     co_return HttpResponse::json(200, found.account->toJson());
+}
+
+QCoro::Task<HttpResponse> AuthRoutes::changePassword(HttpRequest request)
+{
+    if (!request.json().isObject())
+        co_return notAnObject();
+    const QJsonObject body = request.json().toObject();
+    FieldErrors errors;
+    const QJsonValue current = body.value(QLatin1String("current_password"));
+    if (!current.isString() || current.toString().isEmpty())
+        errors[QStringLiteral("current_password")].append(QStringLiteral("is required"));
+    // As at login: no password longer than any account can have is worth an Argon2 run.
+    else if (current.toString().size() > MaxPasswordLength * 2 || current.toString().toUcs4().size() > MaxPasswordLength)
+        errors[QStringLiteral("current_password")].append(QStringLiteral("must be at most %1 characters").arg(MaxPasswordLength));
+    if (const QString why = validatePassword(body.value(QLatin1String("new_password"))); !why.isEmpty())
+        errors[QStringLiteral("new_password")].append(why);
+    if (!errors.isEmpty())
+        co_return validationFailed(errors);
+
+    const QString userId = request.user()->id;
+    const AccountStore::Found found = co_await m_accounts.byId(userId);
+    if (!found.account)
+        co_return found.error ? fromDb(found.error) : problem(Problem::notFound(QStringLiteral("The account no longer exists.")));
+    const QString accountKey = canonicalEmail(found.account->email);
+    const QString address = LoginThrottle::addressKey(request.peerAddress());
+    const PasswordCheck check = co_await checkPassword(accountKey, address, found.account->passwordHash, current.toString(), QStringLiteral("password change"));
+    if (check.refusal)
+        co_return *check.refusal;
+    if (!check.matched)
+        co_return wrongCurrentPassword();
+
+    const PasswordHasher::Hashed hashed = co_await m_hasher.hash(body.value(QLatin1String("new_password")).toString());
+    if (hashed.busy)
+        co_return busy();
+    if (hashed.encoded.isEmpty()) { // libargon2 failed (out of memory): keep the password that works
+        qCWarning(m_context.log()) << "password hashing failed; password change refused";
+        co_return problem(Problem::unavailable(QStringLiteral("The password could not be processed right now; try again shortly."), 5));
+    }
+    const std::optional<AccountStore::PasswordChange> change = AccountStore::PasswordChange{found.account->passwordHash, hashed.encoded};
+    const AccountStore::SignedOut out = co_await m_accounts.signOutEverywhere(userId, m_context.clock().now(), change);
+    if (out.error)
+        co_return fromDb(out.error);
+    if (!out.done) // another change came first: the password checked above is no longer the current one
+        co_return problem(Problem::conflict(QStringLiteral("password-changed"), QStringLiteral("Password changed meanwhile"),
+                                            QStringLiteral("The password was changed by another request meanwhile; log in again.")));
+    qCInfo(m_context.log()).noquote() << QStringLiteral("account %1 changed its password and was signed out everywhere").arg(userId);
+    co_return HttpResponse::noContent();
 }
 
 } // namespace yieldhost::users

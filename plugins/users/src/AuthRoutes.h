@@ -1,4 +1,5 @@
-// AuthRoutes.h — register, token (login), refresh, logout and /users/me, as API.md describes.
+// AuthRoutes.h — register, token (login), refresh, logout and /users/me, as API.md describes, and
+// the revocation API.md leaves to us: logout/all (sign out everywhere) and /users/me/password.
 #pragma once
 
 #include "AccountStore.h"
@@ -27,12 +28,28 @@ public:
     QCoro::Task<HttpResponse> token(HttpRequest request);
     QCoro::Task<HttpResponse> refresh(HttpRequest request);
     QCoro::Task<HttpResponse> logout(HttpRequest request);
+    QCoro::Task<HttpResponse> logoutAll(HttpRequest request);
     QCoro::Task<HttpResponse> me(HttpRequest request);
     QCoro::Task<HttpResponse> updateMe(HttpRequest request);
+    QCoro::Task<HttpResponse> changePassword(HttpRequest request);
 
 private:
-    QJsonObject tokenPair(const Account &account, const QString &refreshToken) const;
-    QByteArray accessToken(const QString &userId, const QString &email) const;
+    // A password checked the way a login checks it, whichever route takes the password: the
+    // attempt is reserved with the throttle before Argon2 runs, stays a failure when the password
+    // is wrong, is released when the hasher was too busy to decide, and a match clears this
+    // address's failures on the account. Another route that took passwords without it would be
+    // an unthrottled oracle for them.
+    struct PasswordCheck
+    {
+        bool matched = false;
+        std::optional<HttpResponse> refusal; // 429 throttled, 503 busy or unavailable: nothing was decided
+    };
+    // `stored` empty: no usable account (verified against the dummy hash, never a match).
+    // `action` names the attempt in log lines ("login").
+    QCoro::Task<PasswordCheck> checkPassword(QString accountKey, QString address, QString stored, QString password, QString action);
+
+    QJsonObject tokenPair(const Account &account, const RefreshTokens::Issued &issued) const;
+    QByteArray accessToken(const Account &account, const RefreshTokens::Issued &issued) const;
 
     PluginContext &m_context;
     const Jwt &m_jwt;

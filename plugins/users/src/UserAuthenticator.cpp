@@ -25,13 +25,23 @@ QCoro::Task<Authenticator::Outcome> UserAuthenticator::authenticate(QByteArray c
         outcome.reason = QStringLiteral("This is not an access token.");
         co_return outcome;
     }
-    const AccountStore::Found found = co_await m_accounts.byId(claims->value(QLatin1String("sub")).toString());
+    const QString sessionId = claims->value(QLatin1String("sid")).toString();
+    const QJsonValue version = claims->value(QLatin1String("ver"));
+    if (!AccountStore::isUuid(sessionId) || !version.isDouble()) {
+        outcome.reason = QStringLiteral("The token names no sign-in; refresh it or log in again.");
+        co_return outcome;
+    }
+    const AccountStore::WithSession found = co_await m_accounts.withSession(claims->value(QLatin1String("sub")).toString(), sessionId);
     if (found.error.kind == DbError::Kind::Unavailable) {
         outcome.unavailable = true;
         co_return outcome;
     }
     if (!found.account || !found.account->isActive) {
         outcome.reason = QStringLiteral("The account does not exist or is disabled.");
+        co_return outcome;
+    }
+    if (!found.sessionLive || version.toInteger(-1) != found.account->tokenVersion) {
+        outcome.reason = QStringLiteral("The token's sign-in has ended (logout, or signed out everywhere); log in again.");
         co_return outcome;
     }
     outcome.user = AuthenticatedUser{found.account->id, found.account->email, found.account->isStaff, *claims};

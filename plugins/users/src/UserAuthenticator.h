@@ -1,6 +1,9 @@
-// UserAuthenticator.h — the host-wide Authenticator: verifies an access JWT, then checks that its
-// account still exists and is active (one indexed lookup), so a deactivated user is locked out
-// before the token expires.
+// UserAuthenticator.h — the host-wide Authenticator: verifies an access JWT, then checks in one
+// indexed query that its account still exists and is active, that the sign-in it names (`sid`)
+// has not ended, and that it was issued under the account's current token version (`ver`). So a
+// deactivated user, a logged-out sign-in and "sign out everywhere" lock tokens out at once, not
+// when they expire. A token without `sid` and `ver` (issued before they existed) is refused: its
+// holder refreshes it, and the refreshed one carries both.
 #pragma once
 
 #include "AccountStore.h"

@@ -79,7 +79,7 @@ yieldhost::Status UsersPlugin::initialize(yieldhost::PluginContext &context)
     m_jwt = std::make_unique<Jwt>(secret->key);
     m_hasher = std::make_unique<PasswordHasher>(argon, hashQueueLimit);
     m_accounts = std::make_unique<AccountStore>(context.database());
-    m_refresh = std::make_unique<RefreshTokens>(context.database(), refreshTtl);
+    m_refresh = std::make_unique<RefreshTokens>(context.database(), refreshTtl, auth.accessTtlSeconds);
     m_throttle = std::make_unique<LoginThrottle>(context.database(), limits);
     m_authenticator = std::make_unique<UserAuthenticator>(*m_jwt, *m_accounts, context.clock());
     m_routes = std::make_unique<AuthRoutes>(context, *m_jwt, *m_hasher, *m_accounts, *m_refresh, *m_throttle, auth);
@@ -87,13 +87,14 @@ yieldhost::Status UsersPlugin::initialize(yieldhost::PluginContext &context)
 
     context.jobs().addCleanup(QStringLiteral("expired refresh tokens and old login failures"), [this](JobContext &job) -> QCoro::Task<Status> {
         const QDateTime now = m_context->clock().now();
-        const SqlResult tokens = co_await m_refresh->purgeExpired(now);
-        if (tokens.error())
-            co_return Status::failure(tokens.error().message);
+        const RefreshTokens::Purged tokens = co_await m_refresh->purgeExpired(now);
+        if (tokens.error)
+            co_return Status::failure(tokens.error.message);
         const SqlResult failures = co_await m_throttle->purgeOld(now);
         if (failures.error())
             co_return Status::failure(failures.error().message);
-        job.progress(QStringLiteral("deleted %1 expired refresh tokens and %2 old login failures").arg(tokens.rowsAffected()).arg(failures.rowsAffected()));
+        job.progress(QStringLiteral("deleted %1 expired refresh tokens and %2 old login failures (and %3 ended sign-ins)")
+                         .arg(tokens.tokens).arg(failures.rowsAffected()).arg(tokens.families));
         co_return Status{};
     });
 

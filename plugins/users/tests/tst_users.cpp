@@ -1,8 +1,12 @@
 // The users plugin end to end over real HTTP against the real binary on real PostgreSQL:
 // registration and its validation, the JWT access token (checked by an independent verifier and
-// attacked: tampered, alg none, another key, HS512, expired, a refresh token in its place),
-// refresh rotation with family revocation, logout, login throttling, isolation between users,
-// PATCH /users/me, the createuser command and the refusal to run outside sandbox without a secret.
+// attacked: tampered, alg none, another key, HS512, expired, a refresh token in its place, a
+// `typ` or `iss` changed under the real secret), refresh rotation with family revocation (also
+// when two refreshes race), expired refresh tokens, deactivated accounts, logout ending the
+// access tokens of its sign-in, sign out everywhere, password change (throttled like a login),
+// the cleanup of ended sign-ins, the revocation routes' OpenAPI, login throttling (per pair,
+// address and account; success clearing), isolation between users, PATCH /users/me and its
+// read-only fields, the createuser command and the refusal to run outside sandbox without a secret.
 #include "HostProcess.h"
 #include "HttpClient.h"
 #include "ProblemCheck.h"
@@ -13,6 +17,8 @@
 #include <QtCore/QJsonDocument>
 #include <QtCore/QMessageAuthenticationCode>
 #include <QtCore/QRegularExpression>
+#include <QtCore/QUrl>
+#include <QtCore/QUuid>
 #include <QtTest/QtTest>
 
 #include <algorithm>
@@ -49,6 +55,14 @@ QJsonObject header(const char *alg)
     return QJsonObject{{QStringLiteral("alg"), QString::fromLatin1(alg)}, {QStringLiteral("typ"), QStringLiteral("JWT")}};
 }
 Headers bearer(const QByteArray &token) { return {{QByteArrayLiteral("Authorization"), QByteArray(QByteArrayLiteral("Bearer ") + token)}}; }
+// A token with these claims, signed as the host signs (HS256 with the test host's secret): what
+// such a token is refused for is its claims, never its signature.
+QByteArray signedToken(const QJsonObject &claims)
+{
+    const QByteArray input = jwtSegment(header("HS256")) + '.' + jwtSegment(claims);
+    return input + '.' + hmac(QCryptographicHash::Sha256, input, kSecret);
+}
+QJsonObject refreshBody(const QByteArray &refreshToken) { return QJsonObject{{QStringLiteral("refresh"), QString::fromLatin1(refreshToken)}}; }
 
 } // namespace
 
@@ -129,6 +143,37 @@ class TestUsers : public QObject
         return HttpClient::request(m_host->host(), m_host->port(), "POST", "/api/v1/auth/token",
                                    compact(QJsonObject{{QStringLiteral("email"), email}, {QStringLiteral("password"), password}}),
                                    "application/json", {}, QHostAddress(QString::fromLatin1(address)));
+    }
+
+    // SQL on the host's database, for what no route does (deactivating an account, ageing a token).
+    void sql(const QString &statement, QString *result = nullptr)
+    {
+        QString error;
+        const QString out = m_pg.psql(QUrl(m_dbUrl).path().mid(1), statement, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        if (result)
+            *result = out;
+    }
+    static QString idOf(const QJsonObject &user)
+    {
+        const QString id = user.value(QLatin1String("id")).toString();
+        return QUuid::fromString(id).isNull() ? QString() : id; // only a UUID goes into SQL text
+    }
+
+    std::optional<HttpReply> logout(const QByteArray &refreshToken, const QByteArray &access)
+    {
+        return post("/api/v1/auth/logout", refreshBody(refreshToken), access);
+    }
+    std::optional<HttpReply> logoutAll(const QByteArray &access) { return call("POST", "/api/v1/auth/logout/all", {}, access); }
+    // From `address`: wrong current passwords count against it, and 127.0.0.1 is shared by the suite.
+    std::optional<HttpReply> changePassword(const char *address, const QByteArray &access, const QJsonObject &body)
+    {
+        return HttpClient::request(m_host->host(), m_host->port(), "POST", "/api/v1/users/me/password", compact(body), "application/json", bearer(access),
+                                   QHostAddress(QString::fromLatin1(address)));
+    }
+    std::optional<HttpReply> changePassword(const char *address, const QByteArray &access, const QString &current, const QString &next)
+    {
+        return changePassword(address, access, {{QStringLiteral("current_password"), current}, {QStringLiteral("new_password"), next}});
     }
 
     bool registerUser(const QString &email, QJsonObject *user = nullptr, QJsonObject extra = {})
@@ -551,6 +596,44 @@ private Q_SLOTS:
         QCOMPARE(fresh->status, 200);
     }
 
+    void failuresFromOneAddressAcrossAccountsAreThrottled()
+    {
+        // 20 failures of one address in the window, spread so that no (account, address) pair
+        // reaches its own limit of 5 and no account its limit of 20.
+        QStringList emails;
+        for (int i = 0; i < 5; ++i) {
+            emails.append(uniqueEmail("sprayed"));
+            QVERIFY(registerUser(emails.last()));
+        }
+        for (int i = 0; i < 20; ++i)
+            CHECK(verifyProblem(loginFrom("127.0.3.7", emails[i % 5], QStringLiteral("guess %1").arg(i)), 401));
+        const QString untouched = uniqueEmail("sprayed-untouched");
+        QVERIFY(registerUser(untouched));
+        const auto refused = loginFrom("127.0.3.7", untouched, kPassword);
+        CHECK(verifyProblem(refused, 429)); // an account it never tried, with the right password
+        bool isNumber = false;
+        const int retryAfter = refused->header("retry-after").toInt(&isNumber);
+        QVERIFY2(isNumber && retryAfter > 0 && retryAfter <= 15 * 60, refused->header("retry-after").constData());
+        // Only that address.
+        Tokens t;
+        QVERIFY(tokensFrom(loginFrom("127.0.3.8", untouched, kPassword), &t));
+    }
+
+    void aSuccessfulLoginClearsThatAddresssFailuresOnTheAccount()
+    {
+        const QString email = uniqueEmail("cleared");
+        QVERIFY(registerUser(email));
+        for (int i = 0; i < 4; ++i)
+            CHECK(verifyProblem(loginFrom("127.0.3.9", email, QStringLiteral("guess %1").arg(i)), 401));
+        Tokens t;
+        QVERIFY(tokensFrom(loginFrom("127.0.3.9", email, kPassword), &t));
+        // The four failures are forgotten: five more wrong passwords are checked before the limit
+        // applies again (without the clearing, the second of them would be 429).
+        for (int i = 0; i < 5; ++i)
+            CHECK(verifyProblem(loginFrom("127.0.3.9", email, QStringLiteral("again %1").arg(i)), 401));
+        CHECK(verifyProblem(loginFrom("127.0.3.9", email, kPassword), 429));
+    }
+
     void aLoginEmailThatCouldForgeALogLineIs422()
     {
         const auto r = loginFrom("127.0.0.5", QStringLiteral("a@example.com\n2026-11-30 info forged line"), QStringLiteral("whatever password"));
@@ -874,6 +957,108 @@ private Q_SLOTS:
         CHECK(verifyUnauthorized(refresh(t.access)));
     }
 
+    void aJwtTypedRefreshIsNotAnAccessToken()
+    {
+        Tokens t;
+        QVERIFY(newUser("typ-refresh", &t));
+        QJsonObject claims = jwtPayload(t.access);
+        QCOMPARE(me(signedToken(claims))->status, 200); // re-signed unchanged it is accepted: only the claim differs below
+        claims.insert(QStringLiteral("typ"), QStringLiteral("refresh"));
+        CHECK(verifyUnauthorized(me(signedToken(claims))));
+        claims.remove(QStringLiteral("typ"));
+        CHECK(verifyUnauthorized(me(signedToken(claims))));
+    }
+
+    void aJwtFromAnotherIssuerIs401EvenWithTheRealSecret()
+    {
+        Tokens t;
+        QVERIFY(newUser("foreign-iss", &t));
+        QJsonObject claims = jwtPayload(t.access);
+        QCOMPARE(me(signedToken(claims))->status, 200);
+        for (const char *issuer : {"yieldhost-staging", "Yieldhost", ""}) {
+            claims.insert(QStringLiteral("iss"), QLatin1String(issuer));
+            CHECK(verifyUnauthorized(me(signedToken(claims))));
+        }
+        claims.remove(QStringLiteral("iss"));
+        CHECK(verifyUnauthorized(me(signedToken(claims))));
+    }
+
+    // --- sign-ins (sid) and the account's token version (ver) ---
+
+    void accessTokensNameTheirSignInAndTheTokenVersion()
+    {
+        const QString email = uniqueEmail("sid");
+        QVERIFY(registerUser(email));
+        Tokens a, b;
+        QVERIFY(login(email, &a));
+        QVERIFY(login(email, &b));
+        const QJsonObject claims = jwtPayload(a.access);
+        const QString sid = claims.value(QLatin1String("sid")).toString();
+        QVERIFY2(!QUuid::fromString(sid).isNull(), qPrintable(sid));
+        QCOMPARE(claims.value(QLatin1String("ver")), QJsonValue(0));
+        QVERIFY(jwtPayload(b.access).value(QLatin1String("sid")).toString() != sid); // each login is a sign-in of its own
+        Tokens renewed;
+        QVERIFY(tokensFrom(refresh(a.refresh), &renewed));
+        QCOMPARE(jwtPayload(renewed.access).value(QLatin1String("sid")).toString(), sid); // a refresh continues it
+        QCOMPARE(jwtPayload(renewed.access).value(QLatin1String("ver")), QJsonValue(0));
+    }
+
+    void anAccessTokenWithoutSidOrVerIs401()
+    {
+        // The shape of tokens issued before sign-ins were revocable: refused, their holders refresh.
+        Tokens t;
+        QVERIFY(newUser("no-sid", &t));
+        const QJsonObject claims = jwtPayload(t.access);
+        QCOMPARE(me(signedToken(claims))->status, 200);
+        for (const char *claim : {"sid", "ver"}) {
+            QJsonObject without = claims;
+            without.remove(QLatin1String(claim));
+            CHECK(verifyUnauthorized(me(signedToken(without))));
+        }
+        QJsonObject notAUuid = claims;
+        notAUuid.insert(QStringLiteral("sid"), QStringLiteral("1"));
+        CHECK(verifyUnauthorized(me(signedToken(notAUuid))));
+    }
+
+    void anAccessTokenNamingAnotherAccountsSignInIs401()
+    {
+        Tokens mine, theirs;
+        QVERIFY(newUser("sid-mine", &mine));
+        QVERIFY(newUser("sid-theirs", &theirs));
+        QJsonObject claims = jwtPayload(mine.access);
+        claims.insert(QStringLiteral("sid"), jwtPayload(theirs.access).value(QLatin1String("sid")));
+        CHECK(verifyUnauthorized(me(signedToken(claims))));
+    }
+
+    void anAccessTokenWithAnOlderTokenVersionIs401()
+    {
+        const QString email = uniqueEmail("old-ver");
+        QVERIFY(registerUser(email));
+        Tokens before, after;
+        QVERIFY(login(email, &before));
+        QCOMPARE(logoutAll(before.access)->status, 204);
+        QVERIFY(login(email, &after));
+        QJsonObject claims = jwtPayload(after.access);
+        QCOMPARE(claims.value(QLatin1String("ver")), QJsonValue(1));
+        QCOMPARE(me(signedToken(claims))->status, 200);
+        // Its sign-in is live; only the version is older than the account's.
+        claims.insert(QStringLiteral("ver"), 0);
+        CHECK(verifyUnauthorized(me(signedToken(claims))));
+        claims.insert(QStringLiteral("ver"), QStringLiteral("1")); // a string is not a version
+        CHECK(verifyUnauthorized(me(signedToken(claims))));
+    }
+
+    void aRefreshTokenFromBeforeTheTokenVersionMovedOnIs401()
+    {
+        QJsonObject u;
+        Tokens t;
+        QVERIFY(newUser("refresh-ver", &t, &u));
+        // Moved on under the sign-in, which itself stays unrevoked: the version alone must refuse it.
+        CHECK(sql(QStringLiteral("UPDATE users_user SET token_version = token_version + 1 WHERE id = '%1'").arg(idOf(u))));
+        CHECK(verifyUnauthorized(refresh(t.refresh)));
+        CHECK(verifyUnauthorized(me(t.access)));
+    }
+
     // --- refresh and logout ---
 
     void refreshRotatesThePair()
@@ -908,10 +1093,102 @@ private Q_SLOTS:
         CHECK(verifyUnauthorized(refresh(first.refresh)));  // replayed
         CHECK(verifyUnauthorized(refresh(second.refresh))); // its successor is revoked with it
         CHECK(verifyUnauthorized(refresh(first.refresh)));  // and it stays dead
+        CHECK(verifyUnauthorized(me(second.access)));       // so are the access tokens of that sign-in
+        CHECK(verifyUnauthorized(me(first.access)));
+        QCOMPARE(me(otherSession.access)->status, 200);
 
         // Another login of the same user is another family.
         Tokens renewed;
         QVERIFY(tokensFrom(refresh(otherSession.refresh), &renewed));
+    }
+
+    void twoConcurrentRefreshesOfOneTokenHaveExactlyOneWinner()
+    {
+        Tokens t;
+        QVERIFY(newUser("refresh-race", &t));
+        HttpClient first(m_host->host(), m_host->port());
+        HttpClient second(m_host->host(), m_host->port());
+        QVERIFY(first.open());
+        QVERIFY(second.open());
+        const QByteArray request = HttpClient::format(m_host->host(), "POST", "/api/v1/auth/token/refresh", compact(refreshBody(t.refresh)));
+        first.send(request); // both on the wire before either reply is read
+        second.send(request);
+        const auto a = first.read(30000);
+        const auto b = second.read(30000);
+        QVERIFY(a && b);
+        QList<int> statuses{a->status, b->status};
+        std::sort(statuses.begin(), statuses.end());
+        QVERIFY2(statuses == QList<int>({200, 401}), qPrintable(describe(a) + QStringLiteral(" | ") + describe(b)));
+        Tokens won;
+        QVERIFY(tokensFrom(a->status == 200 ? a : b, &won));
+        CHECK(verifyUnauthorized(a->status == 200 ? b : a));
+        // The loser presented a token that had just been rotated — a reuse — so the sign-in is
+        // revoked, the winner's new pair with it.
+        CHECK(verifyUnauthorized(refresh(won.refresh)));
+        CHECK(verifyUnauthorized(me(won.access)));
+        CHECK(verifyUnauthorized(me(t.access)));
+        CHECK(verifyUnauthorized(refresh(t.refresh)));
+    }
+
+    void anExpiredRefreshTokenIs401()
+    {
+        const QString email = uniqueEmail("refresh-expired");
+        QVERIFY(registerUser(email));
+        Tokens aged, fresh;
+        QVERIFY(login(email, &aged));
+        QVERIFY(login(email, &fresh));
+        const QString hash = QString::fromLatin1(QCryptographicHash::hash(aged.refresh, QCryptographicHash::Sha256).toHex());
+        CHECK(sql(QStringLiteral("UPDATE users_refresh_token SET expires_at = now() - interval '1 second' WHERE token_hash = '%1'").arg(hash)));
+        CHECK(verifyUnauthorized(refresh(aged.refresh)));
+        Tokens renewed;
+        QVERIFY(tokensFrom(refresh(fresh.refresh), &renewed)); // only that one was aged
+    }
+
+    void aDeactivatedAccountLosesAccessAtOnce()
+    {
+        QJsonObject u;
+        const QString email = uniqueEmail("deactivated");
+        QVERIFY(registerUser(email, &u));
+        Tokens t;
+        QVERIFY(login(email, &t));
+        QCOMPARE(me(t.access)->status, 200);
+        CHECK(sql(QStringLiteral("UPDATE users_user SET is_active = false WHERE id = '%1'").arg(idOf(u))));
+        CHECK(verifyUnauthorized(me(t.access))); // the next request, not when the token expires
+        CHECK(verifyUnauthorized(refresh(t.refresh)));
+        CHECK(verifyProblem(loginFrom("127.0.3.1", email, kPassword), 401));
+    }
+
+    void theCleanupForgetsASignInOnceNoneOfItsTokensCanBeUsed()
+    {
+        QJsonObject u;
+        const QString email = uniqueEmail("cleanup");
+        QVERIFY(registerUser(email, &u));
+        Tokens ended, kept;
+        QVERIFY(login(email, &ended));
+        QVERIFY(login(email, &kept));
+        const QString sid = jwtPayload(ended.access).value(QLatin1String("sid")).toString();
+        QVERIFY(!QUuid::fromString(sid).isNull());
+        CHECK(sql(QStringLiteral("UPDATE users_refresh_token SET expires_at = now() - interval '1 minute' WHERE family_id = '%1'").arg(sid)));
+        auto cleanup = [this] {
+            QString out;
+            const int code = HostProcess::runCommand(hostEnv(), {QStringLiteral("run-task"), QStringLiteral("host.cleanup")}, &out);
+            QVERIFY2(code == 0 && out.contains(QLatin1String("ended sign-ins")), qPrintable(out.right(2000)));
+        };
+        auto families = [&] {
+            QString n;
+            sql(QStringLiteral("SELECT count(*) FROM users_token_family WHERE user_id = '%1'").arg(idOf(u)), &n);
+            return n;
+        };
+        // Its refresh tokens have expired, but an access token it issued may still be valid: kept.
+        CHECK(cleanup());
+        QCOMPARE(families(), QStringLiteral("2"));
+        QCOMPARE(me(ended.access)->status, 200);
+        // Once that access token's lifetime has passed too, the sign-in is forgotten.
+        CHECK(sql(QStringLiteral("UPDATE users_token_family SET last_issued_at = now() - interval '1 hour' WHERE id = '%1'").arg(sid)));
+        CHECK(cleanup());
+        QCOMPARE(families(), QStringLiteral("1"));
+        CHECK(verifyUnauthorized(me(ended.access))); // (as if it had expired: a forgotten sign-in is refused)
+        QCOMPARE(me(kept.access)->status, 200);
     }
 
     void unknownRefreshTokenIs401()
@@ -950,6 +1227,189 @@ private Q_SLOTS:
         QVERIFY(r->header("www-authenticate").startsWith("Bearer"));
         Tokens renewed;
         QVERIFY(tokensFrom(refresh(t.refresh), &renewed)); // nothing was revoked
+    }
+
+    void logoutEndsTheAccessTokensOfThatSignIn()
+    {
+        const QString email = uniqueEmail("logout-access");
+        QVERIFY(registerUser(email));
+        Tokens a, b, a2;
+        QVERIFY(login(email, &a));
+        QVERIFY(login(email, &b));
+        QVERIFY(tokensFrom(refresh(a.refresh), &a2));
+        QCOMPARE(me(a.access)->status, 200); // a rotation leaves the earlier access token valid until it expires...
+        const auto r = logout(a2.refresh, a2.access);
+        QVERIFY(r);
+        QVERIFY2(r->status == 204, qPrintable(describe(r)));
+        CHECK(verifyUnauthorized(me(a2.access)));
+        CHECK(verifyUnauthorized(me(a.access))); // ...but a logout ends every access token of the sign-in
+        CHECK(verifyUnauthorized(refresh(a2.refresh)));
+        // The other sign-in is untouched.
+        QCOMPARE(me(b.access)->status, 200);
+        Tokens b2;
+        QVERIFY(tokensFrom(refresh(b.refresh), &b2));
+    }
+
+    void logoutWithAnEarlierRefreshTokenOfTheSignInEndsItToo()
+    {
+        Tokens a, a2;
+        QVERIFY(newUser("logout-earlier", &a));
+        QVERIFY(tokensFrom(refresh(a.refresh), &a2));
+        QCOMPARE(logout(a.refresh, a2.access)->status, 204);
+        CHECK(verifyUnauthorized(me(a2.access)));
+        CHECK(verifyUnauthorized(refresh(a2.refresh)));
+    }
+
+    void logoutWithSomeoneElsesRefreshTokenChangesNothing()
+    {
+        Tokens mine, theirs;
+        QVERIFY(newUser("logout-mine", &mine));
+        QVERIFY(newUser("logout-theirs", &theirs));
+        QCOMPARE(logout(theirs.refresh, mine.access)->status, 204); // says nothing about a token that is not the caller's
+        QCOMPARE(me(theirs.access)->status, 200);
+        Tokens renewed;
+        QVERIFY(tokensFrom(refresh(theirs.refresh), &renewed));
+        QCOMPARE(me(mine.access)->status, 200);
+    }
+
+    void logoutAllEndsEverySignInOfTheAccountAndNoOther()
+    {
+        const QString email = uniqueEmail("logout-all");
+        QVERIFY(registerUser(email));
+        Tokens a, b, b2, other;
+        QVERIFY(login(email, &a));
+        QVERIFY(login(email, &b));
+        QVERIFY(tokensFrom(refresh(b.refresh), &b2));
+        QVERIFY(newUser("logout-all-other", &other));
+        const auto r = logoutAll(a.access);
+        QVERIFY(r);
+        QVERIFY2(r->status == 204, qPrintable(describe(r)));
+        QVERIFY(r->body.isEmpty());
+        for (const QByteArray &access : {a.access, b.access, b2.access})
+            CHECK(verifyUnauthorized(me(access)));
+        for (const QByteArray &refreshToken : {a.refresh, b2.refresh})
+            CHECK(verifyUnauthorized(refresh(refreshToken)));
+        QCOMPARE(me(other.access)->status, 200);
+        // The password still works: a new sign-in is let in.
+        Tokens again;
+        QVERIFY(login(email, &again));
+        QCOMPARE(me(again.access)->status, 200);
+    }
+
+    void logoutAllWithoutAnAccessTokenIs401()
+    {
+        Tokens t;
+        QVERIFY(newUser("logout-all-anon", &t));
+        const auto r = call("POST", "/api/v1/auth/logout/all");
+        CHECK(verifyUnauthorized(r));
+        QVERIFY(r->header("www-authenticate").startsWith("Bearer"));
+        CHECK(verifyUnauthorized(logoutAll(t.refresh)));
+        QCOMPARE(me(t.access)->status, 200); // nothing was revoked
+    }
+
+    // --- password change ---
+
+    void changingThePasswordSignsOutEverySignIn()
+    {
+        const QString email = uniqueEmail("password");
+        QVERIFY(registerUser(email));
+        Tokens a, b;
+        QVERIFY(login(email, &a));
+        QVERIFY(login(email, &b));
+        const QString next = QStringLiteral("a brand new passphrase 42");
+        const auto r = changePassword("127.0.3.2", a.access, kPassword, next);
+        QVERIFY(r);
+        QVERIFY2(r->status == 204, qPrintable(describe(r)));
+        QVERIFY(r->body.isEmpty());
+        // Every sign-in has ended, the one that made the change too.
+        for (const Tokens &t : {a, b}) {
+            CHECK(verifyUnauthorized(me(t.access)));
+            CHECK(verifyUnauthorized(refresh(t.refresh)));
+        }
+        CHECK(verifyProblem(loginFrom("127.0.3.2", email, kPassword), 401));
+        Tokens renewed;
+        QVERIFY(tokensFrom(loginFrom("127.0.3.2", email, next), &renewed));
+        QCOMPARE(me(renewed.access)->status, 200);
+    }
+
+    void aWrongCurrentPasswordIs400AndChangesNothing()
+    {
+        const QString email = uniqueEmail("password-wrong");
+        QVERIFY(registerUser(email));
+        Tokens t;
+        QVERIFY(login(email, &t));
+        const auto r = changePassword("127.0.3.3", t.access, QStringLiteral("not my password"), QStringLiteral("a brand new passphrase 42"));
+        CHECK(verifyProblem(r, 400));
+        QCOMPARE(r->json().value(QLatin1String("type")).toString(), QStringLiteral("https://yieldhost.dev/problems/wrong-current-password"));
+        QVERIFY(r->header("www-authenticate").isEmpty()); // the access token was fine
+        QCOMPARE(me(t.access)->status, 200);
+        Tokens again;
+        QVERIFY(tokensFrom(loginFrom("127.0.3.3", email, kPassword), &again));
+    }
+
+    void anInvalidNewPasswordIs422AndChangesNothing()
+    {
+        const QString email = uniqueEmail("password-invalid");
+        QVERIFY(registerUser(email));
+        Tokens t;
+        QVERIFY(login(email, &t));
+        const char *from = "127.0.3.4";
+        CHECK(verifyFieldErrors(changePassword(from, t.access, kPassword, QStringLiteral("012345678")), {QStringLiteral("new_password")}));
+        CHECK(verifyFieldErrors(changePassword(from, t.access, kPassword, QString(1025, u'x')), {QStringLiteral("new_password")}));
+        CHECK(verifyFieldErrors(changePassword(from, t.access, {{QStringLiteral("current_password"), kPassword}}), {QStringLiteral("new_password")}));
+        CHECK(verifyFieldErrors(changePassword(from, t.access, {{QStringLiteral("new_password"), QStringLiteral("a brand new passphrase 42")}}),
+                                {QStringLiteral("current_password")}));
+        CHECK(verifyFieldErrors(changePassword(from, t.access, QString(1025, u'x'), QStringLiteral("a brand new passphrase 42")),
+                                {QStringLiteral("current_password")}));
+        CHECK(verifyFieldErrors(changePassword(from, t.access, {{QStringLiteral("current_password"), 7}, {QStringLiteral("new_password"), true}}),
+                                {QStringLiteral("current_password"), QStringLiteral("new_password")}));
+        CHECK(verifyProblem(HttpClient::request(m_host->host(), m_host->port(), "POST", "/api/v1/users/me/password", "[\"x\"]", "application/json",
+                                                bearer(t.access), QHostAddress(QString::fromLatin1(from))),
+                            400));
+        QCOMPARE(me(t.access)->status, 200);
+        Tokens again;
+        QVERIFY(tokensFrom(loginFrom(from, email, kPassword), &again));
+    }
+
+    void wrongCurrentPasswordsAreCountedLikeFailedLogins()
+    {
+        // Otherwise a stolen access token would be an unthrottled oracle for the account's password.
+        const QString email = uniqueEmail("password-guess");
+        QVERIFY(registerUser(email));
+        Tokens t;
+        QVERIFY(login(email, &t));
+        const char *from = "127.0.3.5";
+        for (int i = 0; i < 5; ++i)
+            CHECK(verifyProblem(changePassword(from, t.access, QStringLiteral("guess %1").arg(i), QStringLiteral("a brand new passphrase 42")), 400));
+        const auto refused = changePassword(from, t.access, kPassword, QStringLiteral("a brand new passphrase 42"));
+        CHECK(verifyProblem(refused, 429));
+        bool isNumber = false;
+        const int retryAfter = refused->header("retry-after").toInt(&isNumber);
+        QVERIFY2(isNumber && retryAfter > 0 && retryAfter <= 15 * 60, refused->header("retry-after").constData());
+        // The same counters as logins: that address may not log in to the account either...
+        CHECK(verifyProblem(loginFrom(from, email, kPassword), 429));
+        // ...and nothing changed: the sign-in lives and the password is the old one.
+        QCOMPARE(me(t.access)->status, 200);
+        Tokens again;
+        QVERIFY(tokensFrom(loginFrom("127.0.3.6", email, kPassword), &again));
+    }
+
+    void theRevocationRoutesAreInTheOpenApiDocument()
+    {
+        const auto r = call("GET", "/api/openapi.json");
+        QVERIFY(r && r->status == 200);
+        const QJsonObject paths = r->json().value(QLatin1String("paths")).toObject();
+        const QJsonObject all = paths.value(QLatin1String("/api/v1/auth/logout/all")).toObject().value(QLatin1String("post")).toObject();
+        QVERIFY2(all.value(QLatin1String("responses")).toObject().contains(QLatin1String("204")), QJsonDocument(all).toJson().constData());
+        QVERIFY(!all.value(QLatin1String("security")).toArray().isEmpty());
+        const QJsonObject password = paths.value(QLatin1String("/api/v1/users/me/password")).toObject().value(QLatin1String("post")).toObject();
+        const QJsonObject responses = password.value(QLatin1String("responses")).toObject();
+        for (const char *status : {"204", "400", "401", "422", "429"})
+            QVERIFY2(responses.contains(QLatin1String(status)), status);
+        const QJsonObject schema = password.value(QLatin1String("requestBody")).toObject().value(QLatin1String("content")).toObject()
+                                       .value(QLatin1String("application/json")).toObject().value(QLatin1String("schema")).toObject();
+        QCOMPARE(schema.value(QLatin1String("required")).toArray(), QJsonArray({QStringLiteral("current_password"), QStringLiteral("new_password")}));
+        QVERIFY(!password.value(QLatin1String("security")).toArray().isEmpty());
     }
 
     // --- users/me ---
@@ -1035,23 +1495,35 @@ private Q_SLOTS:
         CHECK(verifyProblem(call("PATCH", "/api/v1/users/me", "[\"first_name\"]", t.access), 400));
     }
 
-    void patchCannotMakeAUserStaff()
+    void patchOfAReadOnlyFieldIs422AndChangesNothing_data()
     {
+        QTest::addColumn<QString>("field");
+        QTest::addColumn<QJsonValue>("value");
+        QTest::newRow("email") << QStringLiteral("email") << QJsonValue(QStringLiteral("mallory@example.com"));
+        QTest::newRow("is_staff") << QStringLiteral("is_staff") << QJsonValue(true);
+        QTest::newRow("id") << QStringLiteral("id") << QJsonValue(QStringLiteral("00000000-0000-0000-0000-000000000001"));
+        QTest::newRow("is_active") << QStringLiteral("is_active") << QJsonValue(false);
+        QTest::newRow("date_joined") << QStringLiteral("date_joined") << QJsonValue(QStringLiteral("2000-01-01T00:00:00Z"));
+        QTest::newRow("password") << QStringLiteral("password") << QJsonValue(QStringLiteral("a brand new passphrase 42"));
+    }
+
+    void patchOfAReadOnlyFieldIs422AndChangesNothing()
+    {
+        QFETCH(QString, field);
+        QFETCH(QJsonValue, value);
         QJsonObject u;
+        const QString email = uniqueEmail("read-only");
+        QVERIFY(registerUser(email, &u));
         Tokens t;
-        QVERIFY(newUser("patch-staff", &t, &u));
-        const auto r = patchMe({{QStringLiteral("is_staff"), true}}, t.access);
-        QVERIFY(r);
-        QVERIFY2(r->status == 200 || r->status == 422, qPrintable(describe(r)));
-        if (r->status == 200)
-            QCOMPARE(r->json().value(QLatin1String("is_staff")).toBool(), false);
-        else
-            CHECK(verifyProblem(r, 422));
+        QVERIFY(login(email, &t));
+        CHECK(verifyFieldErrors(patchMe({{field, value}}, t.access), {field}));
+        // Next to a field that may change, the whole request is refused.
+        CHECK(verifyFieldErrors(patchMe({{field, value}, {QStringLiteral("first_name"), QStringLiteral("Changed")}}, t.access), {field}));
         const auto after = me(t.access);
         QVERIFY(after);
-        QCOMPARE(after->json().value(QLatin1String("is_staff")), QJsonValue(false));
-        QCOMPARE(after->json().value(QLatin1String("id")), u.value(QLatin1String("id")));
-        QCOMPARE(after->json().value(QLatin1String("email")), u.value(QLatin1String("email")));
+        QCOMPARE(after->status, 200);
+        QCOMPARE(after->json(), u);
+        QVERIFY(tokensFrom(loginFrom("127.0.3.10", email, kPassword), &t)); // the password is the old one
     }
 
     void patchWithoutATokenIs401()
