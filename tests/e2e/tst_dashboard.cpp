@@ -1,6 +1,8 @@
 // The /admin/jobs dashboard in a real browser: Debian's Chromium, headless, driven over the W3C
 // WebDriver protocol by chromedriver. A staff member signs in, sees a job the test enqueued,
-// cancels it with a click and retries it with another, and the job then really runs.
+// cancels it with a click and retries it with another, and the job then really runs. Signing out
+// revokes the sign-in on the server (the tokens the page held stop working), and an access token
+// that stops working is renewed with the refresh token, once for all the page's parallel reads.
 #include "HostProcess.h"
 #include "HttpClient.h"
 #include "PgFixture.h"
@@ -34,6 +36,39 @@ class TestDashboard : public QObject
         return HttpClient::request(m_host->host(), m_host->port(), method, path, body.isEmpty() ? QByteArray() : compact(body), "application/json",
                                    {{QByteArrayLiteral("Authorization"), QByteArray("Bearer " + m_staff)}});
     }
+    std::optional<HttpReply> meWith(const QByteArray &access)
+    {
+        return HttpClient::request(m_host->host(), m_host->port(), "GET", "/api/v1/users/me", {}, "application/json",
+                                   {{QByteArrayLiteral("Authorization"), QByteArray("Bearer " + access)}});
+    }
+    std::optional<HttpReply> refreshWith(const QByteArray &refreshToken)
+    {
+        return HttpClient::request(m_host->host(), m_host->port(), "POST", "/api/v1/auth/token/refresh",
+                                   compact({{QStringLiteral("refresh"), QString::fromLatin1(refreshToken)}}), "application/json");
+    }
+    // What the page keeps in sessionStorage under `key` (empty when nothing).
+    static QByteArray stored(WebDriver &browser, const char *key)
+    {
+        QString error;
+        return browser.script(QStringLiteral("return sessionStorage.getItem('%1')").arg(QLatin1String(key)), &error).toString().toLatin1();
+    }
+    static bool dashboardLoaded(WebDriver &browser)
+    {
+        QString error;
+        return browser.script(QStringLiteral("return document.body.dataset.loaded === 'true' && !document.querySelector('#dashboard').hidden"), &error).toBool();
+    }
+    void signInAsStaff(WebDriver &browser)
+    {
+        QString error;
+        QVERIFY2(browser.start(&error), qPrintable(error));
+        QVERIFY2(browser.navigate(m_host->baseUrl() + QStringLiteral("/admin/jobs"), &error), qPrintable(error));
+        QVERIFY2(browser.type(QStringLiteral("#email"), QStringLiteral("ops@example.com"), &error), qPrintable(error));
+        QVERIFY2(browser.type(QStringLiteral("#password"), m_password, &error), qPrintable(error));
+        QVERIFY2(browser.click(QStringLiteral("#sign-in"), &error), qPrintable(error));
+        QVERIFY2(waitUntil([&] { return dashboardLoaded(browser); }, 15000),
+                 qPrintable(browser.script(QStringLiteral("return document.body.innerText"), &error).toString()));
+    }
+
     QString jobState(const QString &id)
     {
         const auto r = admin("GET", "/api/v1/admin/jobs/" + id.toLatin1());
@@ -117,6 +152,48 @@ private Q_SLOTS:
         QVERIFY2(browser.click(retryButton, &error), qPrintable(error));
         QVERIFY2(waitUntil([&] { return jobState(id) == QLatin1String("done"); }, 15000), qPrintable(jobState(id)));
         QVERIFY(waitUntil([&] { return browser.script(rowText, &error).toString().contains(QLatin1String("done")); }, 10000));
+    }
+
+    void signingOutRevokesTheSignInOnTheServer()
+    {
+        WebDriver browser;
+        CHECK(signInAsStaff(browser));
+        const QByteArray access = stored(browser, "yieldhost.jobs.token");
+        const QByteArray refresh = stored(browser, "yieldhost.jobs.refresh");
+        QVERIFY(!access.isEmpty() && !refresh.isEmpty());
+        QCOMPARE(meWith(access)->status, 200);
+
+        QString error;
+        QVERIFY2(browser.click(QStringLiteral("#sign-out"), &error), qPrintable(error));
+        QVERIFY(waitUntil([&] { return !browser.script(QStringLiteral("return document.querySelector('#login').hidden"), &error).toBool(); }, 10000));
+        QCOMPARE(browser.script(QStringLiteral("return document.querySelector('#login-error').innerText"), &error).toString(), QString());
+        QVERIFY(stored(browser, "yieldhost.jobs.token").isEmpty());
+        QVERIFY(stored(browser, "yieldhost.jobs.refresh").isEmpty());
+        // Not only forgotten by the page: a copy of either token no longer works.
+        CHECK(verifyProblem(meWith(access), 401));
+        CHECK(verifyProblem(refreshWith(refresh), 401));
+        QCOMPARE(admin("GET", "/api/v1/admin/queues")->status, 200); // another sign-in of the same account is untouched
+    }
+
+    void anAccessTokenThatStopsWorkingIsRenewedOnceWithTheRefreshToken()
+    {
+        WebDriver browser;
+        CHECK(signInAsStaff(browser));
+        const QByteArray refresh = stored(browser, "yieldhost.jobs.refresh");
+        QString error;
+        // As when it expires: the next reads, five in parallel, all meet a 401. Renewing more than
+        // once would present the refresh token twice and revoke the sign-in (the login page).
+        browser.script(QStringLiteral("sessionStorage.setItem('yieldhost.jobs.token', 'no.longer.valid'); document.body.dataset.loaded = ''; return true;"), &error);
+        auto renewed = [&] {
+            const QByteArray token = stored(browser, "yieldhost.jobs.token");
+            return !token.isEmpty() && token != "no.longer.valid";
+        };
+        QVERIFY2(waitUntil(renewed, 15000), qPrintable(browser.script(QStringLiteral("return document.body.innerText"), &error).toString()));
+        QVERIFY(waitUntil([&] { return dashboardLoaded(browser); }, 15000)); // and the page reads with it
+        const QByteArray access = stored(browser, "yieldhost.jobs.token");
+        QVERIFY(stored(browser, "yieldhost.jobs.refresh") != refresh); // rotated
+        QCOMPARE(meWith(access)->status, 200);
+        QVERIFY(!browser.script(QStringLiteral("return document.querySelector('#dashboard').hidden"), &error).toBool());
     }
 
     void aNonStaffAccountIsToldSo()
