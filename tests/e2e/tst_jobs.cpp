@@ -445,6 +445,31 @@ private Q_SLOTS:
         QCOMPARE(count(QStringLiteral("unique_key = 'statement:2026-10'")), 2);
     }
 
+    void staffChangesToTheQueueAreAudited()
+    {
+        // Who enqueued, cancelled and retried what, from where: one audit line per change, tied to
+        // the access log by the request id. A refused change (409) is not a change.
+        const QJsonObject scheduled = enqueue({{QStringLiteral("task"), QStringLiteral("testkit.record")},
+                                               {QStringLiteral("run_at"), QDateTime::currentDateTimeUtc().addSecs(3600).toString(Qt::ISODate)}});
+        const QString id = scheduled.value(QLatin1String("id")).toString();
+        QVERIFY(!id.isEmpty());
+        const auto cancel = admin("POST", "/api/v1/admin/jobs/" + id.toLatin1() + "/cancel");
+        QVERIFY(cancel && cancel->status == 200);
+        const auto again = admin("POST", "/api/v1/admin/jobs/" + id.toLatin1() + "/cancel");
+        QVERIFY(again);
+        CHECK(verifyProblem(again, 409));
+        const auto retry = admin("POST", "/api/v1/admin/jobs/" + id.toLatin1() + "/retry");
+        QVERIFY(retry && retry->status == 200);
+        const QString who = QStringLiteral("<ops@example.com> from 127.0.0.1: ");
+        for (const QString &what : {QStringLiteral("enqueued job %1 (task testkit.record, queue testkit)"), QStringLiteral("cancelled job %1 (task testkit.record)"),
+                                    QStringLiteral("retried job %1 (task testkit.record)")}) {
+            const QString line = who + what.arg(id);
+            QVERIFY2(waitUntil([&] { return m_api->output().count(line) == 1; }, 5000), qPrintable(line));
+        }
+        QVERIFY2(m_api->output().contains(QStringLiteral("rid=%1").arg(QString::fromLatin1(retry->header("x-request-id")))), "the audit line lacks the request id");
+        QCOMPARE(m_api->output().count(QStringLiteral("cancelled job %1 ").arg(id)), 1);
+    }
+
     void cancelAndRetryFollowTheJobState()
     {
         const QJsonObject scheduled = enqueue({{QStringLiteral("task"), QStringLiteral("testkit.record")},
