@@ -9,6 +9,7 @@ bash packaging/install-deps.sh || exit 1
 export CCACHE_DIR=${CCACHE_DIR:-$PWD/build/.ccache}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
 
 status=0
 if [[ ${1:-} != --quick ]]; then

@@ -550,6 +550,11 @@ private Q_SLOTS:
     {
         QProcessEnvironment quick;
         quick.insert(QStringLiteral("YIELDHOST_JOBS__SHUTDOWN_TIMEOUT_MS"), QStringLiteral("500"));
+        // The held run is abandoned when the worker exits (SDK 1.0 has no way to ask a job to
+        // stop), so its coroutine frames are still allocated at exit: by design, not a leak for
+        // the sanitizer pass to fail this process for.
+        const QString asan = qEnvironmentVariable("ASAN_OPTIONS");
+        quick.insert(QStringLiteral("ASAN_OPTIONS"), asan.isEmpty() ? QStringLiteral("detect_leaks=0") : asan + QStringLiteral(":detect_leaks=0"));
         auto first = startProcess({QStringLiteral("worker"), QStringLiteral("--queues"), QStringLiteral("testkit")}, quick);
         QVERIFY(first);
         const QString id = enqueueId({{QStringLiteral("task"), QStringLiteral("testkit.record")},

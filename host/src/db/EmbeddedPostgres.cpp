@@ -687,28 +687,27 @@ Status EmbeddedPostgres::ensureDatabase()
     return {};
 }
 
-EmbeddedPostgres::ProcessResult EmbeddedPostgres::psql(const QString &database, const QString &sql) const
-{
-    QString program = QString(m_binDirectory + QLatin1String("/psql"));
-    if (!QFileInfo(program).isExecutable())
-        program = QStringLiteral("/usr/bin/psql");
-    return run(program,
-               {QStringLiteral("-X"), QStringLiteral("-q"), QStringLiteral("-A"), QStringLiteral("-t"), QStringLiteral("-v"),
-                QStringLiteral("ON_ERROR_STOP=1"), QStringLiteral("-h"), m_socketDirectory, QStringLiteral("-p"), QString::number(m_port),
-                QStringLiteral("-U"), m_options.superuser, QStringLiteral("-d"), database, QStringLiteral("-c"), sql},
-               kPsqlTimeoutMs, false);
-}
-
+// psql as the host's user over the socket (peer credentials), quiet, unaligned, stopping at the
+// first error; `script` is read from standard input, off the command line.
 EmbeddedPostgres::ProcessResult EmbeddedPostgres::psqlInput(const QString &database, const QByteArray &script) const
 {
+    return psqlRun(database, {QStringLiteral("-f"), QStringLiteral("-")}, script);
+}
+
+EmbeddedPostgres::ProcessResult EmbeddedPostgres::psql(const QString &database, const QString &sql) const
+{
+    return psqlRun(database, {QStringLiteral("-c"), sql}, {});
+}
+
+EmbeddedPostgres::ProcessResult EmbeddedPostgres::psqlRun(const QString &database, const QStringList &command, const QByteArray &input) const
+{
     QString program = QString(m_binDirectory + QLatin1String("/psql"));
     if (!QFileInfo(program).isExecutable())
         program = QStringLiteral("/usr/bin/psql");
-    return run(program,
-               {QStringLiteral("-X"), QStringLiteral("-q"), QStringLiteral("-A"), QStringLiteral("-t"), QStringLiteral("-v"),
-                QStringLiteral("ON_ERROR_STOP=1"), QStringLiteral("-h"), m_socketDirectory, QStringLiteral("-p"), QString::number(m_port),
-                QStringLiteral("-U"), m_options.superuser, QStringLiteral("-d"), database, QStringLiteral("-f"), QStringLiteral("-")},
-               kPsqlTimeoutMs, false, script);
+    const QStringList arguments{QStringLiteral("-X"), QStringLiteral("-q"), QStringLiteral("-A"), QStringLiteral("-t"), QStringLiteral("-v"),
+                                QStringLiteral("ON_ERROR_STOP=1"), QStringLiteral("-h"), m_socketDirectory, QStringLiteral("-p"),
+                                QString::number(m_port), QStringLiteral("-U"), m_options.superuser, QStringLiteral("-d"), database};
+    return run(program, arguments + command, kPsqlTimeoutMs, false, input);
 }
 
 EmbeddedPostgres::ProcessResult EmbeddedPostgres::run(const QString &program, const QStringList &arguments, int timeoutMs, bool asClusterUser,

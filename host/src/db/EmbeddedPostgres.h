@@ -87,6 +87,7 @@ private:
                       const QByteArray &input = {}) const;
     ProcessResult psql(const QString &database, const QString &sql) const;
     ProcessResult psqlInput(const QString &database, const QByteArray &script) const;
+    ProcessResult psqlRun(const QString &database, const QStringList &command, const QByteArray &input) const;
     Status giveToClusterUser(const QString &path, bool recursive) const;
     QString clusterDirectory() const;
     QString logTail(int lines) const;
