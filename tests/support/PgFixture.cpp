@@ -1,6 +1,7 @@
 #include "PgFixture.h"
 
 #include <QtCore/QCoreApplication>
+#include <QtCore/QDebug>
 #include <QtCore/QProcess>
 #include <QtNetwork/QTcpServer>
 
@@ -56,9 +57,14 @@ QString PgFixture::psql(const QString &database, const QString &sql, QString *er
     p.start(QStringLiteral("psql"), {QStringLiteral("-h"), QStringLiteral("127.0.0.1"), QStringLiteral("-p"), QString::number(m_port),
                                      QStringLiteral("-U"), QStringLiteral("yieldhost"), QStringLiteral("-d"), database,
                                      QStringLiteral("-v"), QStringLiteral("ON_ERROR_STOP=1"), QStringLiteral("-Atqc"), sql});
-    p.waitForFinished(30000);
-    if (p.exitCode() != 0 && error)
-        *error = QString::fromUtf8(p.readAllStandardError());
+    const bool finished = p.waitForFinished(30000);
+    if (!finished || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
+        const QString why = finished ? QString::fromUtf8(p.readAllStandardError()).trimmed() : QStringLiteral("psql did not finish in 30 s");
+        if (error)
+            *error = why.isEmpty() ? QStringLiteral("psql failed") : why;
+        else // a setup statement nobody checks: say so where the test's failure will be read
+            qWarning().noquote() << "PgFixture::psql failed:" << why << "\n  for:" << sql.left(200);
+    }
     return QString::fromUtf8(p.readAllStandardOutput()).trimmed();
 }
 
