@@ -9,7 +9,7 @@ packages=(
   # build
   cmake ninja-build g++ ccache pkg-config
   qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev
-  libqt6sql6-psql libpq-dev qcoro-qt6-dev libargon2-dev libhttp-parser-dev
+  libqt6sql6-psql libpq-dev libssl-dev qcoro-qt6-dev libargon2-dev libhttp-parser-dev
   # runtime: the embedded cluster and the tests' throwaway clusters
   postgresql-15 postgresql-client-15
   # tests and benchmarks

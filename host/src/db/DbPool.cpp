@@ -156,6 +156,7 @@ QString beginStatement(const TransactionOptions &options)
 
 DbPool::DbPool(Settings settings) : m_settings(std::move(settings)), m_id(++s_poolIds)
 {
+    PgExec::initializeLibraries(); // before any of our threads opens a connection
     auto makePool = [this](const QString &name) {
         auto pool = std::make_unique<QThreadPool>();
         pool->setMaxThreadCount(std::max(1, m_settings.poolSize));

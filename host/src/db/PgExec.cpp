@@ -5,6 +5,10 @@
 #include <QtCore/QDateTime>
 #include <QtCore/QUuid>
 
+#include <openssl/crypto.h>
+
+#include <mutex>
+
 namespace yieldhost {
 
 namespace {
@@ -116,8 +120,15 @@ std::optional<QByteArray> PgExec::text(const QVariant &v)
     }
 }
 
+void PgExec::initializeLibraries()
+{
+    static std::once_flag once;
+    std::call_once(once, [] { OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr); });
+}
+
 PGconn *PgExec::connect(const DatabaseUrl &url, const char *applicationName, QString *error)
 {
+    initializeLibraries();
     const QByteArray host = url.host.toUtf8(), port = QByteArray::number(url.port), user = url.user.toUtf8(),
                      password = url.password.toUtf8(), dbname = url.database.toUtf8(), timeout = QByteArray::number(url.connectTimeoutSeconds);
     const char *keys[] = {"host", "port", "user", "password", "dbname", "connect_timeout", "application_name", nullptr};

@@ -34,6 +34,12 @@ public:
     // A session of our own (blocking: call it off any event loop), in UTC, with server notices
     // kept off stderr; nullptr and *error when the server cannot be reached.
     static PGconn *connect(const DatabaseUrl &url, const char *applicationName, QString *error);
+    // Call before the first connection of the process (connect() and DbPool do). libpq's SCRAM
+    // authentication initializes OpenSSL, which by default frees its state in an atexit handler;
+    // a database thread that ends after that (a static thread pool joined at exit) then runs
+    // libcrypto's thread-local destructors on freed memory. Initialized first and without the
+    // handler, the state lives until the process ends, as the threads do.
+    static void initializeLibraries();
 
     explicit PgExec(PGconn *connection) : m_connection(connection) {}
     SqlResult exec(const QString &sql, const QVariantList &params);
