@@ -40,8 +40,13 @@ LUA
 measure() { # url [lua] [header]
   local out
   out=$(wrk -t2 -c64 -d"${duration}s" --latency ${2:+-s "$2"} ${3:+-H "$3"} "$1")
-  local rps p99
+  local rps p99 total refused
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  # Only 2xx count: refusals (429 from the login throttle, which counts attempts in flight, and
+  # 503 from the bounded Argon2 queue) are cheap and would flatter the figure.
+  total=$(awk '/requests in/ {print $1}' <<<"$out")
+  refused=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+  rps=$(python3 -c "print($rps * (1 - ${refused:-0} / $total))")
   p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
   awk '/Non-2xx|Socket errors/' <<<"$out" >&2
   echo "$rps $p99"
@@ -50,7 +55,7 @@ read -r login_rps login_p99 < <(measure "$base/api/v1/auth/token" "$work/login.l
 read -r me_rps me_p99 < <(measure "$base/api/v1/users/me" "" "Authorization: Bearer $access")
 
 params=$(grep -o 'Argon2id t=[0-9]* m=[0-9]* KiB p=[0-9]*' "$work/host.log" | head -1)
-printf '%-34s %12s %10s\n' "target (64 conns, ${duration}s)" "requests/s" "p99 ms"
+printf '%-34s %12s %10s\n' "target (64 conns, ${duration}s)" "2xx/s" "p99 ms"
 printf '%-34s %12.0f %10.2f\n' "POST /api/v1/auth/token (login)" "$login_rps" "$login_p99"
 printf '%-34s %12.0f %10.2f\n' "GET /api/v1/users/me" "$me_rps" "$me_p99"
 echo "one login alone: ${single} ms median of 10 ($params)"
