@@ -311,7 +311,6 @@ QString EmbeddedPostgres::passwordFile() const { return QString(m_options.dataDi
 // Clusters made before this was written trusted every local connection, TCP included.
 Status EmbeddedPostgres::writeAuthentication()
 {
-    const QString cluster = clusterDirectory();
     QString hostUser;
     {
         passwd entry{};
@@ -333,19 +332,9 @@ Status EmbeddedPostgres::writeAuthentication()
         QStringLiteral("host all all 127.0.0.1/32 scram-sha-256"),
         QStringLiteral("host all all ::1/128 scram-sha-256"),
     };
-    for (const auto &[name, lines] : {qMakePair(QStringLiteral("pg_ident.conf"), ident), qMakePair(QStringLiteral("pg_hba.conf"), hba)}) {
-        const QString path = QString(cluster + u'/' + name);
-        QSaveFile file(path);
-        if (!file.open(QIODevice::WriteOnly | QIODevice::Text))
-            return Status::failure(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
-        file.write(QString(lines.join(u'\n') + u'\n').toUtf8());
-        if (!file.commit())
-            return Status::failure(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
-        QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner);
-        if (Status s = giveToClusterUser(path, false); !s)
-            return s;
-    }
-    return {};
+    if (Status s = writeClusterFile(QStringLiteral("pg_ident.conf"), ident); !s)
+        return s;
+    return writeClusterFile(QStringLiteral("pg_hba.conf"), hba);
 }
 
 // The superuser gets a random password once (a cluster initialized by trust had none), set over
@@ -609,7 +598,13 @@ Status EmbeddedPostgres::writeSettings()
     if (m_options.fastUnsafe)
         lines << QStringLiteral("fsync = off") << QStringLiteral("synchronous_commit = off") << QStringLiteral("full_page_writes = off");
 
-    const QString path = QString(cluster + u'/' + kSettingsFile);
+    return writeClusterFile(kSettingsFile, lines);
+}
+
+// A file of ours in the cluster directory, replaced whole: readable by the cluster's user only.
+Status EmbeddedPostgres::writeClusterFile(const QString &name, const QStringList &lines) const
+{
+    const QString path = QString(clusterDirectory() + u'/' + name);
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly | QIODevice::Text))
         return Status::failure(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));

@@ -77,6 +77,7 @@ private:
     Status initializeCluster();
     Status writeSettings();
     Status writeAuthentication();
+    Status writeClusterFile(const QString &name, const QStringList &lines) const;
     Status ensurePassword();
     QString passwordFile() const;
     Status startServer();
