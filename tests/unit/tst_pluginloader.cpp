@@ -104,7 +104,7 @@ private Q_SLOTS:
         const Loaded l = loadFixtures();
         QCOMPARE(state(l, QStringLiteral("futuresdk")), QStringLiteral("failed"));
         QVERIFY2(error(l, QStringLiteral("futuresdk")).contains(QLatin1String("built for SDK 2.0")), qPrintable(error(l, QStringLiteral("futuresdk"))));
-        QCOMPARE(state(l, QStringLiteral("newerminor")), QStringLiteral("failed")); // 1.9 > 1.0
+        QCOMPARE(state(l, QStringLiteral("newerminor")), QStringLiteral("failed")); // 1.9 > 1.1
         QVERIFY(!logLines().contains(QStringLiteral("init:futuresdk")));
         QVERIFY(!logLines().contains(QStringLiteral("init:newerminor")));
         QVERIFY(l.warnings.contains(QLatin1String("plugin futuresdk refused: it was built for SDK 2.0")));

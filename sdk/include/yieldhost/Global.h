@@ -14,7 +14,7 @@
 #endif
 
 #define YIELDHOST_SDK_VERSION_MAJOR 1
-#define YIELDHOST_SDK_VERSION_MINOR 0
-#define YIELDHOST_SDK_VERSION_STR "1.0"
+#define YIELDHOST_SDK_VERSION_MINOR 1
+#define YIELDHOST_SDK_VERSION_STR "1.1"
 // Oldest SDK minor (of the same major) whose plugins this SDK still loads.
 #define YIELDHOST_SDK_COMPAT_MINOR 0
