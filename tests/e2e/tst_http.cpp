@@ -103,7 +103,7 @@ private Q_SLOTS:
             const QJsonObject p = byId.value(QString::fromLatin1(id));
             QVERIFY2(!p.isEmpty(), id);
             QCOMPARE(p.value(QLatin1String("state")).toString(), QStringLiteral("running"));
-            QCOMPARE(p.value(QLatin1String("sdk")).toString(), QStringLiteral("1.0"));
+            QCOMPARE(p.value(QLatin1String("sdk")).toString(), QStringLiteral("1.1"));
             QVERIFY(!p.value(QLatin1String("version")).toString().isEmpty());
             QVERIFY(!p.value(QLatin1String("name")).toString().isEmpty());
         }
