@@ -3,10 +3,14 @@
 // Values are kept as a signed 128-bit coefficient below 10^38 and a scale of 0..18. Intermediate
 // results (aligned sums, full products, scaled dividends) can need up to 76 digits, so they are
 // computed on unsigned 256-bit magnitudes (four 64-bit limbs) with the sign kept separately, and
-// rounded half-even exactly once, from the exact intermediate.
+// rounded half-even exactly once, from the exact intermediate. A scaled quotient whose exact
+// dividend would pass 256 bits (a 76-digit product times 10^36) is divided in two steps instead
+// (scaledQuotient). JSON number text is rounded on its digit string, so an exponent such as
+// 1e-400 costs nothing.
 
 #include "yieldhost/Decimal.h"
 
+#include <QtCore/QJsonValue>
 #include <QtCore/qhashfunctions.h>
 
 #include <array>
@@ -172,6 +176,60 @@ constexpr U128 magnitudeOf(I128 v) noexcept
     return v < 0 ? U128(0) - U128(v) : U128(v);
 }
 
+// round(n x 10^shift / d) half-even, or nullopt when it needs more than 38 digits.
+// Requires n < 10^76, 0 < d < 10^38 and -36 <= shift <= 36.
+std::optional<U256> scaledQuotient(const U256 &n, const U256 &d, int shift) noexcept
+{
+    const U256 limit = U256::from(kCoeffLimit);
+    if (shift <= 0) {
+        // d x 10^36 < 10^74: the divisor is exact in 256 bits.
+        const U256 q = divRoundHalfEven(n, mulU(d, pow10(-shift)));
+        return cmp(q, limit) < 0 ? std::optional<U256>(q) : std::nullopt;
+    }
+    // n x 10^shift may need 372 bits. n x 10^s = (q1 d + r1) 10^s = (q1 10^s + q2) d + r2 with
+    // (q1, r1) = divMod(n, d) and (q2, r2) = divMod(r1 10^s, d), where r1 10^s < 10^74.
+    const auto [q1, r1] = divMod(n, d);
+    if (cmp(q1, pow10(kMaxDigits - shift)) >= 0) // q1 x 10^shift >= 10^38
+        return std::nullopt;
+    const auto [q2, r2] = divMod(mulU(r1, pow10(shift)), d);
+    U256 q = addU(mulU(q1, pow10(shift)), q2);
+    const int c = cmp(shl1(r2), d);
+    if (c > 0 || (c == 0 && q.isOdd()))
+        q = addU(q, U256::from(1));
+    return cmp(q, limit) < 0 ? std::optional<U256>(q) : std::nullopt;
+}
+
+constexpr bool isAsciiDigit(QChar c) noexcept
+{
+    return c >= u'0' && c <= u'9';
+}
+
+// The digits `digits` (no leading zeros, not empty) times 10^-drop, drop > 0, rounded half-even
+// to an integer; returned as digits without leading zeros, empty for zero.
+QString roundOffDigits(const QString &digits, qint64 drop)
+{
+    const qsizetype n = digits.size();
+    if (drop > n) // below 0.1: rounds to zero
+        return {};
+    const qsizetype keep = n - qsizetype(drop);
+    QString kept = digits.left(keep);
+    const char16_t first = digits[keep].unicode();
+    bool sticky = false;
+    for (qsizetype i = keep + 1; i < n && !sticky; ++i)
+        sticky = digits[i] != u'0';
+    const bool lastOdd = keep > 0 && (kept.back().unicode() - u'0') % 2 == 1;
+    if (first > u'5' || (first == u'5' && (sticky || lastOdd))) {
+        qsizetype i = kept.size() - 1;
+        while (i >= 0 && kept[i] == u'9')
+            kept[i--] = u'0';
+        if (i >= 0)
+            kept[i] = QChar(kept[i].unicode() + 1);
+        else
+            kept.prepend(u'1');
+    }
+    return kept;
+}
+
 QString digitsOf(U128 v)
 {
     if (v == 0)
@@ -216,6 +274,78 @@ struct Decimal::Detail
         return mulU(U256::from(magnitude(d)), pow10(scale - d.m_scale));
     }
 
+    // fromString()'s grammar on non-empty text; on failure `reason` says why, as a clause
+    // ("exponent notation is not supported") that fromString() and fromJson() frame.
+    static std::optional<Decimal> parse(QStringView text, QString *reason)
+    {
+        const auto invalid = [&](const QString &why) -> std::optional<Decimal> {
+            *reason = why;
+            return std::nullopt;
+        };
+
+        qsizetype i = 0;
+        bool negative = false;
+        if (text.front() == u'-' || text.front() == u'+') {
+            negative = text.front() == u'-';
+            ++i;
+        }
+
+        const QStringView body = text.mid(i);
+        for (const char *special : { "nan", "snan", "inf", "infinity" }) {
+            if (body.compare(QLatin1StringView(special), Qt::CaseInsensitive) == 0)
+                return invalid(QStringLiteral("NaN and Infinity are not allowed"));
+        }
+
+        QString digits; // integer and fraction digits, without the point
+        digits.reserve(text.size());
+        qsizetype intDigits = 0;
+        qsizetype fracDigits = 0;
+        bool seenPoint = false;
+        for (; i < text.size(); ++i) {
+            const QChar c = text[i];
+            if (isAsciiDigit(c)) {
+                digits.append(c);
+                (seenPoint ? fracDigits : intDigits) += 1;
+            } else if (c == u'.') {
+                if (seenPoint)
+                    return invalid(QStringLiteral("it contains more than one decimal point"));
+                if (intDigits == 0)
+                    return invalid(QStringLiteral("a digit is required before the decimal point"));
+                seenPoint = true;
+            } else if (c.isSpace()) {
+                return invalid(QStringLiteral("whitespace is not allowed"));
+            } else if ((c == u'e' || c == u'E') && !digits.isEmpty()) {
+                return invalid(QStringLiteral("exponent notation is not supported"));
+            } else if (c == u'-' || c == u'+') {
+                return invalid(QStringLiteral("a sign is allowed only once, at the start"));
+            } else {
+                return invalid(QStringLiteral("unexpected character '%1' at position %2")
+                                       .arg(c)
+                                       .arg(i + 1));
+            }
+        }
+
+        if (digits.isEmpty())
+            return invalid(QStringLiteral("it contains no digits"));
+        if (seenPoint && fracDigits == 0)
+            return invalid(QStringLiteral("a digit is required after the decimal point"));
+        if (fracDigits > kMaxScale)
+            return invalid(QStringLiteral("it has more than %1 digits after the decimal point")
+                                   .arg(kMaxScale));
+
+        qsizetype first = 0;
+        while (first < digits.size() && digits[first] == u'0')
+            ++first;
+        if (digits.size() - first > kMaxDigits)
+            return invalid(QStringLiteral("it has more than %1 significant digits").arg(kMaxDigits));
+
+        U128 mag = 0;
+        for (qsizetype k = first; k < digits.size(); ++k)
+            mag = mag * 10 + U128(digits[k].unicode() - u'0');
+        const I128 v = I128(mag);
+        return Decimal(negative ? -v : v, int(fracDigits));
+    }
+
     static std::optional<Decimal> addSigned(const Decimal &a, const Decimal &b, bool negateB)
     {
         const int scale = qMax(a.m_scale, b.m_scale);
@@ -238,80 +368,180 @@ Decimal Decimal::fromInt(qint64 value) noexcept
 
 std::optional<Decimal> Decimal::fromString(QStringView text, QString *error)
 {
+    if (text.isEmpty()) {
+        if (error)
+            *error = QStringLiteral("The text is empty; expected a decimal number such as "
+                                    "\"-12.34\".");
+        return std::nullopt;
+    }
+    QString reason;
+    std::optional<Decimal> value = Detail::parse(text, &reason);
+    if (!value && error)
+        *error = QStringLiteral("%1 is not a valid decimal number: %2.").arg(quoted(text), reason);
+    return value;
+}
+
+std::optional<Decimal> Decimal::fromJson(const QJsonValue &value, QString *error)
+{
+    const auto fail = [&](const QString &reason) -> std::optional<Decimal> {
+        if (error)
+            *error = reason;
+        return std::nullopt;
+    };
+    const QString expected =
+            QStringLiteral("a string holding a decimal number, such as \"12.50\"");
+    switch (value.type()) {
+    case QJsonValue::String: {
+        const QString text = value.toString();
+        if (text.isEmpty())
+            return fail(QStringLiteral("must be %1, not an empty string").arg(expected));
+        QString reason;
+        if (std::optional<Decimal> result = Detail::parse(text, &reason))
+            return result;
+        return fail(QStringLiteral("must be a decimal number such as \"12.50\" (%1: %2)")
+                            .arg(quoted(text), reason));
+    }
+    case QJsonValue::Double:
+        return fail(QStringLiteral("must be %1 (JSON numbers are not accepted for money)")
+                            .arg(expected));
+    case QJsonValue::Bool:
+        return fail(QStringLiteral("must be %1, not %2")
+                            .arg(expected, value.toBool() ? QStringLiteral("true")
+                                                          : QStringLiteral("false")));
+    case QJsonValue::Null:
+        return fail(QStringLiteral("must be %1, not null").arg(expected));
+    case QJsonValue::Array:
+        return fail(QStringLiteral("must be %1, not an array").arg(expected));
+    case QJsonValue::Object:
+        return fail(QStringLiteral("must be %1, not an object").arg(expected));
+    case QJsonValue::Undefined:
+        break;
+    }
+    return fail(QStringLiteral("is required and must be %1").arg(expected));
+}
+
+std::optional<Decimal> Decimal::fromJsonNumber(QStringView text, QString *error)
+{
     const auto fail = [&](const QString &reason) -> std::optional<Decimal> {
         if (error)
             *error = reason;
         return std::nullopt;
     };
     const auto invalid = [&](const QString &why) {
-        return fail(QStringLiteral("%1 is not a valid decimal number: %2.").arg(quoted(text), why));
+        return fail(QStringLiteral("%1 is not a JSON number: %2.").arg(quoted(text), why));
+    };
+    const auto unexpected = [&](qsizetype at) {
+        const QChar c = text[at];
+        if (c.isSpace())
+            return invalid(QStringLiteral("whitespace is not allowed"));
+        return invalid(QStringLiteral("unexpected character '%1' at position %2").arg(c).arg(at + 1));
     };
 
     if (text.isEmpty())
-        return fail(QStringLiteral("The text is empty; expected a decimal number such as "
-                                   "\"-12.34\"."));
+        return fail(QStringLiteral("The text is empty; expected a JSON number such as "
+                                   "\"1.05e-05\"."));
 
+    const qsizetype size = text.size();
     qsizetype i = 0;
-    bool negative = false;
-    if (text.front() == u'-' || text.front() == u'+') {
-        negative = text.front() == u'-';
+    const bool negative = text.front() == u'-';
+    if (negative)
         ++i;
-    }
-
-    const QStringView body = text.mid(i);
+    else if (text.front() == u'+')
+        return invalid(QStringLiteral("a leading '+' is not allowed"));
     for (const char *special : { "nan", "snan", "inf", "infinity" }) {
-        if (body.compare(QLatin1StringView(special), Qt::CaseInsensitive) == 0)
-            return invalid(QStringLiteral("NaN and Infinity are not allowed"));
+        if (text.mid(i).compare(QLatin1StringView(special), Qt::CaseInsensitive) == 0)
+            return invalid(QStringLiteral("NaN and Infinity are not JSON numbers"));
     }
 
-    QString digits; // integer and fraction digits, without the point
-    digits.reserve(text.size());
-    qsizetype intDigits = 0;
-    qsizetype fracDigits = 0;
-    bool seenPoint = false;
-    for (; i < text.size(); ++i) {
-        const QChar c = text[i];
-        if (c >= u'0' && c <= u'9') {
-            digits.append(c);
-            (seenPoint ? fracDigits : intDigits) += 1;
-        } else if (c == u'.') {
-            if (seenPoint)
-                return invalid(QStringLiteral("it contains more than one decimal point"));
-            if (intDigits == 0)
-                return invalid(QStringLiteral("a digit is required before the decimal point"));
-            seenPoint = true;
-        } else if (c.isSpace()) {
-            return invalid(QStringLiteral("whitespace is not allowed"));
-        } else if ((c == u'e' || c == u'E') && !digits.isEmpty()) {
-            return invalid(QStringLiteral("exponent notation is not supported"));
-        } else if (c == u'-' || c == u'+') {
-            return invalid(QStringLiteral("a sign is allowed only once, at the start"));
-        } else {
-            return invalid(QStringLiteral("unexpected character '%1' at position %2")
-                                   .arg(c)
-                                   .arg(i + 1));
+    // int: 0 | [1-9][0-9]*
+    const qsizetype intStart = i;
+    while (i < size && isAsciiDigit(text[i]))
+        ++i;
+    const QStringView intPart = text.mid(intStart, i - intStart);
+    if (intPart.isEmpty()) {
+        if (i == size)
+            return invalid(QStringLiteral("it contains no digits"));
+        if (text[i] == u'.')
+            return invalid(QStringLiteral("a digit is required before the decimal point"));
+        return unexpected(i);
+    }
+    if (intPart.size() > 1 && intPart.front() == u'0')
+        return invalid(QStringLiteral("leading zeros are not allowed"));
+
+    // frac: . [0-9]+
+    QStringView fracPart;
+    if (i < size && text[i] == u'.') {
+        const qsizetype fracStart = ++i;
+        while (i < size && isAsciiDigit(text[i]))
+            ++i;
+        fracPart = text.mid(fracStart, i - fracStart);
+        if (fracPart.isEmpty())
+            return invalid(QStringLiteral("a digit is required after the decimal point"));
+    }
+
+    // exp: (e|E) [+|-] [0-9]+, its value saturated far beyond anything that can fit
+    constexpr qint64 kExponentCap = Q_INT64_C(1000000000000000);
+    qint64 exponent = 0;
+    if (i < size && (text[i] == u'e' || text[i] == u'E')) {
+        ++i;
+        bool negativeExponent = false;
+        if (i < size && (text[i] == u'+' || text[i] == u'-'))
+            negativeExponent = text[i++] == u'-';
+        const qsizetype expStart = i;
+        for (; i < size && isAsciiDigit(text[i]); ++i) {
+            if (exponent < kExponentCap)
+                exponent = exponent * 10 + (text[i].unicode() - u'0');
         }
+        if (i == expStart)
+            return invalid(QStringLiteral("the exponent has no digits"));
+        if (negativeExponent)
+            exponent = -exponent;
+    }
+    if (i < size) {
+        if (text[i] == u'.')
+            return invalid(QStringLiteral("a decimal point is allowed only once, before the "
+                                          "exponent"));
+        return unexpected(i);
     }
 
-    if (digits.isEmpty())
-        return invalid(QStringLiteral("it contains no digits"));
-    if (seenPoint && fracDigits == 0)
-        return invalid(QStringLiteral("a digit is required after the decimal point"));
-    if (fracDigits > kMaxScale)
-        return invalid(QStringLiteral("it has more than %1 digits after the decimal point")
-                               .arg(kMaxScale));
-
+    // value = digits x 10^power, digits without leading zeros
+    QString digits = intPart.toString() + fracPart.toString();
     qsizetype first = 0;
     while (first < digits.size() && digits[first] == u'0')
         ++first;
-    if (digits.size() - first > kMaxDigits)
-        return invalid(QStringLiteral("it has more than %1 significant digits").arg(kMaxDigits));
+    digits.remove(0, first);
+    const qint64 power = exponent - fracPart.size();
+    int scale = int(qBound(qint64(0), -power, qint64(kMaxScale)));
+    if (digits.isEmpty())
+        return Decimal(0, scale);
 
+    const qint64 shift = power + scale; // the coefficient at `scale` is digits x 10^shift
+    const auto tooLarge = [&]() {
+        return invalid(QStringLiteral("it has more than %1 digits before the decimal point")
+                               .arg(kMaxDigits));
+    };
+    if (shift > kMaxDigits) // scale is 0 here: an integer far beyond 38 digits
+        return tooLarge();
+    QString coefficient = shift >= 0 ? digits + QString(qsizetype(shift), u'0')
+                                     : roundOffDigits(digits, -shift);
+    // Written trailing zeros give way before the value is refused.
+    while (coefficient.size() > kMaxDigits && scale > 0 && coefficient.back() == u'0') {
+        coefficient.chop(1);
+        --scale;
+    }
+    if (coefficient.size() > kMaxDigits) {
+        if (coefficient.size() - scale > kMaxDigits)
+            return tooLarge();
+        return invalid(QStringLiteral("it needs more than %1 digits with its decimals (at most "
+                                      "%2 kept)")
+                               .arg(kMaxDigits)
+                               .arg(kMaxScale));
+    }
     U128 mag = 0;
-    for (qsizetype k = first; k < digits.size(); ++k)
-        mag = mag * 10 + U128(digits[k].unicode() - u'0');
+    for (const QChar c : std::as_const(coefficient))
+        mag = mag * 10 + U128(c.unicode() - u'0');
     const I128 v = I128(mag);
-    return Decimal(negative ? -v : v, int(fracDigits));
+    return Decimal(negative ? -v : v, scale);
 }
 
 QString Decimal::toString() const
@@ -406,6 +636,36 @@ std::optional<Decimal> Decimal::mul(const Decimal &other) const
             return result;
     }
     return std::nullopt;
+}
+
+std::optional<Decimal> Decimal::mul(const Decimal &other, int scale) const
+{
+    if (scale < 0 || scale > kMaxScale)
+        return std::nullopt;
+    const bool negative = (m_coeff < 0) != (other.m_coeff < 0);
+    const U256 product =
+            mulU(U256::from(Detail::magnitude(*this)), U256::from(Detail::magnitude(other)));
+    const std::optional<U256> q =
+            scaledQuotient(product, U256::from(1), scale - (m_scale + other.m_scale));
+    if (!q)
+        return std::nullopt;
+    return Detail::make(negative, *q, scale);
+}
+
+std::optional<Decimal> Decimal::mulDiv(const Decimal &a, const Decimal &b, const Decimal &c,
+                                       int scale)
+{
+    if (scale < 0 || scale > kMaxScale || c.m_coeff == 0)
+        return std::nullopt;
+    // coefficient = round(|a||b| x 10^(scale + sc - sa - sb) / |c|), from the exact product
+    const bool negative = ((a.m_coeff < 0) != (b.m_coeff < 0)) != (c.m_coeff < 0);
+    const U256 product =
+            mulU(U256::from(Detail::magnitude(a)), U256::from(Detail::magnitude(b)));
+    const std::optional<U256> q = scaledQuotient(product, U256::from(Detail::magnitude(c)),
+                                                 scale + c.m_scale - a.m_scale - b.m_scale);
+    if (!q)
+        return std::nullopt;
+    return Detail::make(negative, *q, scale);
 }
 
 std::optional<Decimal> Decimal::div(const Decimal &divisor, int scale) const
