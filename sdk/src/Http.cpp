@@ -153,20 +153,113 @@ HttpResponse Problem::toResponse() const
     return r;
 }
 
-Problem Problem::badRequest(const QString &detail) { return {400, QStringLiteral("bad-request"), QStringLiteral("Bad request"), detail, {}, -1}; }
-Problem Problem::unauthorized(const QString &detail) { return {401, QStringLiteral("unauthorized"), QStringLiteral("Unauthorized"), detail, {}, -1}; }
-Problem Problem::forbidden(const QString &detail) { return {403, QStringLiteral("forbidden"), QStringLiteral("Forbidden"), detail, {}, -1}; }
-Problem Problem::notFound(const QString &detail) { return {404, QStringLiteral("not-found"), QStringLiteral("Not found"), detail, {}, -1}; }
-Problem Problem::conflict(const QString &type, const QString &title, const QString &detail) { return {409, type, title, detail, {}, -1}; }
+Problem Problem::badRequest(const QString &detail) { return make(400).detail(detail); }
+Problem Problem::unauthorized(const QString &detail) { return make(401).detail(detail); }
+Problem Problem::forbidden(const QString &detail) { return make(403).detail(detail); }
+Problem Problem::notFound(const QString &detail) { return make(404).detail(detail); }
+Problem Problem::conflict(const QString &type, const QString &title, const QString &detail)
+{
+    return make(409).type(type).title(title).detail(detail);
+}
 Problem Problem::validation(QMap<QString, QStringList> errors)
 {
-    return {422, QStringLiteral("validation"), QStringLiteral("Invalid values"),
-            QStringLiteral("One or more fields are invalid."), std::move(errors), -1};
+    return make(422).detail(QStringLiteral("One or more fields are invalid.")).fields(errors);
 }
 Problem Problem::unavailable(const QString &detail, int retryAfterSeconds)
 {
-    return {503, QStringLiteral("unavailable"), QStringLiteral("Service unavailable"), detail, {}, retryAfterSeconds};
+    return make(503).detail(detail).retryAfter(retryAfterSeconds);
 }
+
+ProblemBuilder Problem::make(int status) { return ProblemBuilder(status); }
+
+namespace {
+
+struct GenericProblem
+{
+    int status;
+    const char *type;
+    const char *title;
+};
+
+// The type and title a problem starts with; the slugs the host and the factories have always used.
+constexpr GenericProblem kGenericProblems[] = {
+    {400, "bad-request", "Bad request"},
+    {401, "unauthorized", "Unauthorized"},
+    {403, "forbidden", "Forbidden"},
+    {404, "not-found", "Not found"},
+    {405, "method-not-allowed", "Method not allowed"},
+    {408, "request-timeout", "Request timeout"},
+    {409, "conflict", "Conflict"},
+    {413, "body-too-large", "Content too large"},
+    {415, "unsupported-media-type", "Unsupported media type"},
+    {422, "validation", "Invalid values"},
+    {429, "too-many-requests", "Too many requests"},
+    {431, "headers-too-large", "Request header fields too large"},
+    {500, "internal", "Internal error"},
+    {501, "not-implemented", "Not implemented"},
+    {503, "unavailable", "Service unavailable"},
+};
+
+} // namespace
+
+ProblemBuilder::ProblemBuilder(int status)
+{
+    m_problem.status = status;
+    m_problem.type = QStringLiteral("error");
+    m_problem.title = QStringLiteral("Error");
+    for (const GenericProblem &generic : kGenericProblems) {
+        if (generic.status == status) {
+            m_problem.type = QLatin1StringView(generic.type);
+            m_problem.title = QLatin1StringView(generic.title);
+            break;
+        }
+    }
+}
+
+ProblemBuilder &ProblemBuilder::status(int status)
+{
+    m_problem.status = status;
+    return *this;
+}
+
+ProblemBuilder &ProblemBuilder::type(const QString &slug)
+{
+    m_problem.type = slug;
+    return *this;
+}
+
+ProblemBuilder &ProblemBuilder::title(const QString &title)
+{
+    m_problem.title = title;
+    return *this;
+}
+
+ProblemBuilder &ProblemBuilder::detail(const QString &detail)
+{
+    m_problem.detail = detail;
+    return *this;
+}
+
+ProblemBuilder &ProblemBuilder::field(const QString &name, const QString &message)
+{
+    m_problem.errors[name].append(message);
+    return *this;
+}
+
+ProblemBuilder &ProblemBuilder::fields(const QMap<QString, QStringList> &errors)
+{
+    for (auto it = errors.cbegin(); it != errors.cend(); ++it)
+        m_problem.errors[it.key()].append(it.value());
+    return *this;
+}
+
+ProblemBuilder &ProblemBuilder::retryAfter(int seconds)
+{
+    m_problem.retryAfterSeconds = seconds < 0 ? -1 : seconds;
+    return *this;
+}
+
+HttpResponse ProblemBuilder::toResponse() const { return m_problem.toResponse(); }
 
 RouteOptions::~RouteOptions() = default;
 

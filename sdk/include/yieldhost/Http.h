@@ -104,7 +104,13 @@ private:
     QSharedDataPointer<HttpResponseData> d;
 };
 
+class ProblemBuilder;
+
 // An RFC 9457 problem. `type` is a slug under https://yieldhost.dev/problems/.
+// Build one by naming its fields — Problem::make(409).type(…).title(…).detail(…), see
+// ProblemBuilder below — or with the factories for the common cases; a positional
+// Problem{status, type, title, detail, {}, -1} literal is easy to get wrong (title and detail
+// swap silently) and is not used in this tree.
 struct YIELDHOST_SDK_EXPORT Problem
 {
     int status = 400;
@@ -123,6 +129,47 @@ struct YIELDHOST_SDK_EXPORT Problem
     static Problem conflict(const QString &type, const QString &title, const QString &detail);
     static Problem validation(QMap<QString, QStringList> errors);
     static Problem unavailable(const QString &detail, int retryAfterSeconds);
+
+    // Starts a problem with this HTTP status (SDK 1.1); see ProblemBuilder.
+    static ProblemBuilder make(int status);
+};
+
+// Builds a Problem field by field (SDK 1.1). The type and title start as the generic ones for
+// the status (404 -> "not-found" / "Not found", 500 -> "internal" / "Internal error"; "error" /
+// "Error" for a status without one), so a plain Problem::make(404).detail(…) is complete; a
+// domain problem names its own. It converts implicitly to Problem, or say build(); toResponse()
+// gives the reply directly.
+//   co_return Problem::make(409)
+//       .type(u"insufficient-funds"_s)
+//       .title(u"Insufficient funds"_s)
+//       .detail(u"The wallet holds 12.50 EUR; the withdrawal needs 20.00 EUR."_s)
+//       .toResponse();
+//   const Problem invalid = Problem::make(422).detail(u"One or more fields are invalid."_s)
+//                                   .field(u"amount"_s, u"must be greater than zero"_s);
+//   const Problem slowDown = Problem::make(429).detail(u"Try again in 30 seconds."_s).retryAfter(30);
+// The setters return the builder itself: chain them on the temporary and convert or copy the
+// result; do not keep a reference to a builder returned by Problem::make().
+class YIELDHOST_SDK_EXPORT ProblemBuilder
+{
+public:
+    explicit ProblemBuilder(int status);
+
+    ProblemBuilder &status(int status); // keeps type and title
+    ProblemBuilder &type(const QString &slug); // e.g. "insufficient-funds"
+    ProblemBuilder &title(const QString &title); // e.g. "Insufficient funds"
+    ProblemBuilder &detail(const QString &detail); // the sentence a user can act on
+    // Adds a validation message for a field; a field may have several.
+    ProblemBuilder &field(const QString &name, const QString &message);
+    ProblemBuilder &fields(const QMap<QString, QStringList> &errors); // adds them all
+    // Sets Retry-After; a negative value leaves it unset.
+    ProblemBuilder &retryAfter(int seconds);
+
+    Problem build() const { return m_problem; }
+    operator Problem() const { return m_problem; } // NOLINT(google-explicit-constructor)
+    HttpResponse toResponse() const;
+
+private:
+    Problem m_problem;
 };
 
 // The client-facing problem for a database error: 503 + Retry-After when it is down, 409 for a
