@@ -109,8 +109,7 @@ Problem problemFor(const DbError &error)
     default:
         break;
     }
-    return Problem{500, QStringLiteral("internal"), QStringLiteral("Internal error"),
-                   QStringLiteral("The server failed to handle this request; it has been logged."), {}, -1};
+    return Problem::make(500).detail(QStringLiteral("The server failed to handle this request; it has been logged."));
 }
 
 } // namespace yieldhost

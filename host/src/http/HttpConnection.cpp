@@ -470,7 +470,7 @@ void HttpConnection::refuse(int status, const QString &type, const QString &titl
     if (m_requestId.isEmpty())
         m_requestId = m_worker->nextRequestId();
     // After a refusal the rest of the stream cannot be trusted (an unread body, a broken parse).
-    send(Problem{status, type, title, detail, {}, -1}.toResponse(), "unmatched", true);
+    send(Problem::make(status).type(type).title(title).detail(detail).toResponse(), "unmatched", true);
 }
 
 void HttpConnection::send(const HttpResponse &response, const QByteArray &routeLabel, bool close)

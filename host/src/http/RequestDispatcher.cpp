@@ -62,11 +62,12 @@ RequestDispatcher::Verdict RequestDispatcher::route(HttpRequest &request, const 
     }
     if (match.allowedMethods.isEmpty())
         return Problem::notFound(QStringLiteral("No route matches %1.").arg(request.path())).toResponse();
-    HttpResponse r = Problem{405, QStringLiteral("method-not-allowed"), QStringLiteral("Method not allowed"),
-                             QStringLiteral("%1 is not allowed on %2; allowed: %3")
-                                 .arg(QString::fromLatin1(methodName(request.method())), request.path(),
-                                      QString::fromLatin1(match.allowedMethods.join(", "))),
-                             {}, -1}
+    HttpResponse r = Problem::make(405)
+                         .type(QStringLiteral("method-not-allowed"))
+                         .title(QStringLiteral("Method not allowed"))
+                         .detail(QStringLiteral("%1 is not allowed on %2; allowed: %3")
+                                     .arg(QString::fromLatin1(methodName(request.method())), request.path(),
+                                          QString::fromLatin1(match.allowedMethods.join(", "))))
                          .toResponse();
     r.addHeader("Allow", match.allowedMethods.join(", "));
     return r;
@@ -79,8 +80,10 @@ RequestDispatcher::Verdict RequestDispatcher::parseJson(HttpRequest &request)
     QJsonParseError error;
     const QJsonDocument doc = QJsonDocument::fromJson(request.body(), &error);
     if (error.error != QJsonParseError::NoError) {
-        return Problem{400, QStringLiteral("malformed-json"), QStringLiteral("Malformed JSON"),
-                       QStringLiteral("The body is not valid JSON: %1 at offset %2.").arg(error.errorString()).arg(error.offset), {}, -1}
+        return Problem::make(400)
+            .type(QStringLiteral("malformed-json"))
+            .title(QStringLiteral("Malformed JSON"))
+            .detail(QStringLiteral("The body is not valid JSON: %1 at offset %2.").arg(error.errorString()).arg(error.offset))
             .toResponse();
     }
     HttpRequestWriter::setJson(request, doc.isObject() ? QJsonValue(doc.object()) : QJsonValue(doc.array()));
@@ -96,10 +99,11 @@ RequestDispatcher::Verdict RequestDispatcher::checkContentType(const HttpRequest
         return std::nullopt;
     QByteArrayList accepted = route.acceptedTypes();
     accepted.prepend("application/json");
-    return Problem{415, QStringLiteral("unsupported-media-type"), QStringLiteral("Unsupported media type"),
-                   QStringLiteral("Content-Type \"%1\" is not accepted here; send %2.")
-                       .arg(QString::fromLatin1(contentType), QString::fromLatin1(accepted.join(" or "))),
-                   {}, -1}
+    return Problem::make(415)
+        .type(QStringLiteral("unsupported-media-type"))
+        .title(QStringLiteral("Unsupported media type"))
+        .detail(QStringLiteral("Content-Type \"%1\" is not accepted here; send %2.")
+                    .arg(QString::fromLatin1(contentType), QString::fromLatin1(accepted.join(" or "))))
         .toResponse();
 }
 
@@ -136,8 +140,10 @@ HttpResponse RequestDispatcher::mapException(const Route &route, std::exception_
     } catch (...) {
         qCCritical(lcHttp).noquote() << QStringLiteral("handler of %1 (plugin %2) threw an unknown exception").arg(route.pattern(), route.owner());
     }
-    return Problem{500, QStringLiteral("internal"), QStringLiteral("Internal error"),
-                   QStringLiteral("The server failed to handle this request; it has been logged."), {}, -1}
+    return Problem::make(500)
+        .type(QStringLiteral("internal"))
+        .title(QStringLiteral("Internal error"))
+        .detail(QStringLiteral("The server failed to handle this request; it has been logged."))
         .toResponse();
 }
 

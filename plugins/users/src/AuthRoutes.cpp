@@ -17,8 +17,10 @@ HttpResponse notAnObject()
 HttpResponse invalidCredentials()
 {
     // Identical for an unknown email and a wrong password.
-    HttpResponse r = Problem{401, QStringLiteral("invalid-credentials"), QStringLiteral("Invalid credentials"),
-                             QStringLiteral("The email or password is not correct."), {}, -1}
+    HttpResponse r = Problem::make(401)
+                         .type(QStringLiteral("invalid-credentials"))
+                         .title(QStringLiteral("Invalid credentials"))
+                         .detail(QStringLiteral("The email or password is not correct."))
                          .toResponse();
     r.addHeader("WWW-Authenticate", "Bearer realm=\"yieldhost\"");
     return r;
@@ -26,8 +28,10 @@ HttpResponse invalidCredentials()
 
 HttpResponse invalidRefresh()
 {
-    return Problem{401, QStringLiteral("invalid-refresh-token"), QStringLiteral("Invalid refresh token"),
-                   QStringLiteral("The refresh token is unknown, expired or revoked; log in again."), {}, -1}
+    return Problem::make(401)
+        .type(QStringLiteral("invalid-refresh-token"))
+        .title(QStringLiteral("Invalid refresh token"))
+        .detail(QStringLiteral("The refresh token is unknown, expired or revoked; log in again."))
         .toResponse();
 }
 
@@ -42,8 +46,11 @@ HttpResponse emailTaken()
 
 HttpResponse throttled(qint64 seconds)
 {
-    return Problem{429, QStringLiteral("too-many-attempts"), QStringLiteral("Too many attempts"),
-                   QStringLiteral("Too many wrong passwords; try again in %1 seconds.").arg(seconds), {}, int(seconds)}
+    return Problem::make(429)
+        .type(QStringLiteral("too-many-attempts"))
+        .title(QStringLiteral("Too many attempts"))
+        .detail(QStringLiteral("Too many wrong passwords; try again in %1 seconds.").arg(seconds))
+        .retryAfter(int(seconds))
         .toResponse();
 }
 
@@ -198,9 +205,11 @@ QCoro::Task<HttpResponse> AuthRoutes::registerAccount(HttpRequest request)
         co_return fromDb(DbError{DbError::Kind::Unavailable, {}, {}});
     if (allowed.retryAfter > 0) {
         qCInfo(m_context.log()).noquote() << QStringLiteral("registration throttled from %1 (retry in %2 s)").arg(address).arg(allowed.retryAfter);
-        co_return Problem{429, QStringLiteral("too-many-registrations"), QStringLiteral("Too many registrations"),
-                          QStringLiteral("Too many accounts were registered from this address; try again in %1 seconds.").arg(allowed.retryAfter), {},
-                          int(allowed.retryAfter)}
+        co_return Problem::make(429)
+            .type(QStringLiteral("too-many-registrations"))
+            .title(QStringLiteral("Too many registrations"))
+            .detail(QStringLiteral("Too many accounts were registered from this address; try again in %1 seconds.").arg(allowed.retryAfter))
+            .retryAfter(int(allowed.retryAfter))
             .toResponse();
     }
     const PasswordHasher::Hashed hashed = co_await m_hasher.hash(registration.password);

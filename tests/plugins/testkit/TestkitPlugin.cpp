@@ -111,7 +111,7 @@ Status TestkitPlugin::initialize(PluginContext &context)
         const std::optional<Decimal> amount = r.decimal(0, QStringLiteral("amount"), &why);
         if (!amount) {
             qCWarning(log).noquote() << why;
-            co_return Problem{500, QStringLiteral("internal"), QStringLiteral("Internal error"), QStringLiteral("The amount cannot be read."), {}, -1}.toResponse();
+            co_return Problem::make(500).detail(QStringLiteral("The amount cannot be read.")).toResponse();
         }
         co_return HttpResponse::json(200, QJsonObject{{QStringLiteral("id"), r.integer(0, QStringLiteral("id"))},
                                                       {QStringLiteral("name"), r.string(0, QStringLiteral("name"))},
