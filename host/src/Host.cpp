@@ -1,8 +1,10 @@
 #include "Host.h"
 
 #include "core/Logging.h"
+#include "db/ClockSync.h"
 #include "db/DbPool.h"
 #include "db/EmbeddedPostgres.h"
+#include "http/ClockRoutes.h"
 #include "http/HttpServer.h"
 #include "jobs/CleanupTask.h"
 #include "jobs/JobBeat.h"
@@ -59,6 +61,7 @@ void Host::addMetricsCollectors()
 Host::~Host()
 {
     m_http.reset();
+    m_clockSync.reset();
     m_beat.reset();
     m_worker.reset();
     m_jobMetrics.reset();
@@ -108,6 +111,11 @@ Status Host::registerHostRoutesAndTasks()
     for (const Status &s : {m_systemRoutes->registerRoutes(), m_jobRoutes->registerRoutes(), m_cleanup->registerTask()}) {
         if (!s)
             return Status::failure(QStringLiteral("the host's own routes and tasks: %1").arg(s.error()));
+    }
+    if (m_config.boolean(QStringLiteral("sandbox"))) {
+        m_clockRoutes = std::make_unique<ClockRoutes>(m_router, m_database.get(), m_clock);
+        if (Status s = m_clockRoutes->registerRoutes(); !s)
+            return Status::failure(QStringLiteral("the host's clock routes: %1").arg(s.error()));
     }
     return {};
 }
@@ -258,6 +266,9 @@ QCoro::Task<> Host::startJobs()
     if (!m_database || m_stopping)
         co_return;
     QPointer<Host> self(this);
+    co_await syncClock(); // before the first job or schedule reads the time
+    if (!self || m_stopping)
+        co_return;
     if (m_roles.http && !m_jobMetrics) // after migrations: it reads the jobs table
         m_jobMetrics = std::make_unique<JobMetrics>(*m_database, m_jobs, m_metrics,
                                                     int(std::max<qint64>(100, m_config.integer(QStringLiteral("jobs.metrics_refresh_ms")))));
@@ -291,6 +302,17 @@ QCoro::Task<> Host::startJobs()
     }
 }
 
+QCoro::Task<> Host::syncClock()
+{
+    if (!m_database || m_clockSync)
+        co_return;
+    const int resyncMs = int(std::max<qint64>(100, m_config.integer(QStringLiteral("clock.resync_ms"))));
+    m_clockSync = std::make_unique<ClockSync>(*m_database, m_clock, resyncMs);
+    const DbError error = co_await m_clockSync->start();
+    if (error)
+        qCWarning(lcHost).noquote() << "host clock: cannot read the shared offset yet (" << error.message << "); retrying every" << resyncMs << "ms";
+}
+
 QCoro::Task<> Host::finishShutdown()
 {
     QPointer<Host> self(this);
@@ -310,6 +332,10 @@ QCoro::Task<Status> Host::runTask(QString name, QJsonObject args, std::function<
 {
     if (!m_database)
         co_return Status::failure(QStringLiteral("no database is configured"));
+    QPointer<Host> self(this);
+    co_await syncClock();
+    if (!self)
+        co_return Status::failure(QStringLiteral("stopped"));
     const int heartbeatMs = int(std::max<qint64>(50, m_config.integer(QStringLiteral("jobs.heartbeat_interval_ms"))));
     co_return co_await JobRunner::runNow(*m_database, m_jobs, std::move(name), std::move(args), heartbeatMs, std::move(progress));
 }

@@ -25,6 +25,8 @@
 namespace yieldhost {
 
 class CleanupTask;
+class ClockRoutes;
+class ClockSync;
 class DbPool;
 class EmbeddedPostgres;
 class HttpServer;
@@ -82,6 +84,7 @@ private:
     QCoro::Task<std::optional<QString>> notReadyReason();
     QCoro::Task<> migrateInBackground();
     QCoro::Task<> startJobs();
+    QCoro::Task<> syncClock();
     QCoro::Task<> finishShutdown();
     QStringList migrationOrder() const;
 
@@ -101,6 +104,8 @@ private:
     RequestDispatcher m_dispatcher;
     std::unique_ptr<SystemRoutes> m_systemRoutes;
     std::unique_ptr<JobRoutes> m_jobRoutes;
+    std::unique_ptr<ClockRoutes> m_clockRoutes;
+    std::unique_ptr<ClockSync> m_clockSync;
     std::unique_ptr<CleanupTask> m_cleanup;
     std::unique_ptr<HttpServer> m_http;
     Roles m_roles;

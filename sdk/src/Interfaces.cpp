@@ -11,6 +11,12 @@
 namespace yieldhost {
 
 Clock::~Clock() = default;
+
+QDateTime Clock::wallNow()
+{
+    return QDateTime::currentDateTimeUtc();
+}
+
 Plugin::~Plugin() = default;
 PluginContext::~PluginContext() = default;
 Authenticator::~Authenticator() = default;

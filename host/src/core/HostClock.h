@@ -1,4 +1,8 @@
-// HostClock.h — the host's Clock: system time plus an offset that only sandbox mode may move.
+// HostClock.h — the host's Clock: system time plus the offset that staff may move forward in
+// sandbox mode (POST /api/v1/admin/clock).
+//
+// The offset itself lives in PostgreSQL (host_clock, see resources/migrations/host/0002_clock.sql)
+// so every process agrees; db/ClockSync copies it here, where reading it costs an atomic load.
 #pragma once
 
 #include "yieldhost/Clock.h"
@@ -14,7 +18,7 @@ public:
     {
         return QDateTime::currentDateTimeUtc().addMSecs(m_offsetMs.load(std::memory_order_relaxed));
     }
-    void advance(qint64 ms) { m_offsetMs.fetch_add(ms, std::memory_order_relaxed); }
+    void setOffsetMs(qint64 ms) { m_offsetMs.store(ms, std::memory_order_relaxed); }
     qint64 offsetMs() const { return m_offsetMs.load(std::memory_order_relaxed); }
 
 private:

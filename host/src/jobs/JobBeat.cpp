@@ -84,7 +84,7 @@ QCoro::Task<bool> JobBeat::syncSchedules()
 {
     const QList<ScheduleSpec> schedules = m_registry.schedules();
     auto work = [&](SqlTransaction &tx) -> Status {
-        const SqlResult now = tx.exec(QStringLiteral("SELECT now() AS now"));
+        const SqlResult now = tx.exec(QStringLiteral("SELECT host_now() AS now"));
         if (now.error())
             return Status::failure(now.error().message);
         const QDateTime current = now.value(0, QStringLiteral("now")).toDateTime();
@@ -120,7 +120,7 @@ QCoro::Task<> JobBeat::fireDue()
     auto work = [&](SqlTransaction &tx) -> Status {
         fired.clear();
         const SqlResult due = tx.exec(QStringLiteral(
-            "SELECT task, args::text AS args, now() AS now FROM host_schedule WHERE next_run_at <= now() "
+            "SELECT task, args::text AS args, host_now() AS now FROM host_schedule WHERE next_run_at <= host_now() "
             "ORDER BY next_run_at FOR UPDATE SKIP LOCKED"));
         if (due.error())
             return Status::failure(due.error().message);
@@ -135,7 +135,7 @@ QCoro::Task<> JobBeat::fireDue()
             if (!job)
                 return Status::failure(job.failure.isEmpty() ? job.error.message : job.failure);
             const SqlResult advanced = tx.exec(QStringLiteral(
-                "UPDATE host_schedule SET last_run_at = now(), next_run_at = ?, last_job_id = ? WHERE task = ?"),
+                "UPDATE host_schedule SET last_run_at = host_now(), next_run_at = ?, last_job_id = ? WHERE task = ?"),
                 {spec->cron.next(now), job.id.toLongLong(), task});
             if (advanced.error())
                 return Status::failure(advanced.error().message);

@@ -2,6 +2,7 @@
 
 #include "core/Logging.h"
 #include "http/RouteTable.h"
+#include "http/StaffAudit.h"
 #include "jobs/JobStore.h"
 
 #include <QtCore/QFile>
@@ -11,16 +12,6 @@
 namespace yieldhost {
 
 namespace {
-
-// A staff change to the job queue, for the audit trail: who, from where, what, and the request id
-// that ties it to the access log line.
-void audit(const HttpRequest &req, const QString &what)
-{
-    const std::optional<AuthenticatedUser> &user = req.user();
-    qCInfo(lcAudit).noquote() << QStringLiteral("staff %1 <%2> from %3: %4 rid=%5")
-                                     .arg(user ? user->id : QStringLiteral("-"), user ? user->email : QStringLiteral("-"),
-                                          req.peerAddress().toString(), what, req.requestId());
-}
 
 const QStringList &jobStates()
 {
@@ -116,7 +107,7 @@ QCoro::Task<HttpResponse> JobRoutes::jobAction(HttpRequest req, QString action)
         co_return Problem::conflict(QStringLiteral("job-state"), QStringLiteral("Job state does not allow this"), detail).toResponse();
     }
     if (!action.isEmpty())
-        audit(req, QStringLiteral("%1 job %2 (task %3)").arg(action == QLatin1String("retry") ? QStringLiteral("retried") : QStringLiteral("cancelled"))
+        auditStaffChange(req, QStringLiteral("%1 job %2 (task %3)").arg(action == QLatin1String("retry") ? QStringLiteral("retried") : QStringLiteral("cancelled"))
                        .arg(*id)
                        .arg(job.string(0, QStringLiteral("task"))));
     co_return HttpResponse::json(200, JobStore::jobJson(job, 0));
@@ -257,7 +248,7 @@ QCoro::Task<HttpResponse> JobRoutes::enqueueJob(HttpRequest req)
     const SqlResult r = co_await store.get(newId);
     if (r.error() || r.isEmpty())
         co_return problemFor(r.error()).toResponse();
-    audit(req, QStringLiteral("enqueued job %1 (task %2, queue %3)").arg(newId).arg(task, r.string(0, QStringLiteral("queue"))));
+    auditStaffChange(req, QStringLiteral("enqueued job %1 (task %2, queue %3)").arg(newId).arg(task, r.string(0, QStringLiteral("queue"))));
     co_return HttpResponse::json(202, JobStore::jobJson(r, 0));
 }
 

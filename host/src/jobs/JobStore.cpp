@@ -39,7 +39,7 @@ DbError failure(const QString &message)
 QString JobStore::jobColumns()
 {
     return QStringLiteral(
-        "id, task, queue, CASE WHEN state = 'pending' AND run_at > now() THEN 'scheduled' ELSE state END AS state, "
+        "id, task, queue, CASE WHEN state = 'pending' AND run_at > host_now() THEN 'scheduled' ELSE state END AS state, "
         "priority, attempts, max_attempts, args::text AS args, run_at, created_at, started_at, finished_at, last_error, worker, unique_key");
 }
 
@@ -108,9 +108,9 @@ EnqueueResult JobStore::enqueueIn(SqlTransaction &tx, const QString &task, const
     for (int attempt = 0; attempt < 3; ++attempt) {
         const SqlResult inserted = tx.exec(QStringLiteral(
             "INSERT INTO host_job (task, queue, args, priority, max_attempts, timeout_s, unique_key, run_at) "
-            "VALUES (?, ?, ?::jsonb, ?, ?, ?, ?, COALESCE(?::timestamptz, now())) "
+            "VALUES (?, ?, ?::jsonb, ?, ?, ?, ?, COALESCE(?::timestamptz, host_now())) "
             "ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ('pending', 'running') DO NOTHING "
-            "RETURNING id, run_at <= now() AS due"),
+            "RETURNING id, run_at <= host_now() AS due"),
             {task, queue, argsText, options.priority, maxAttempts, spec->options.timeoutSeconds, uniqueKey, runAt});
         if (inserted.error()) {
             out.error = inserted.error();
@@ -160,9 +160,9 @@ QCoro::Task<QList<ClaimedJob>> JobStore::claim(QString queue, int limit, QString
     const QVariantList params{queue, limit, workerId};
     const SqlResult r = co_await m_db.query(QStringLiteral(
         "WITH next AS ("
-        "  SELECT id FROM host_job WHERE state = 'pending' AND queue = ? AND run_at <= now()"
+        "  SELECT id FROM host_job WHERE state = 'pending' AND queue = ? AND run_at <= host_now()"
         "  ORDER BY priority, run_at, id LIMIT ? FOR UPDATE SKIP LOCKED) "
-        "UPDATE host_job j SET state = 'running', attempts = j.attempts + 1, started_at = now(), finished_at = NULL, worker = ? "
+        "UPDATE host_job j SET state = 'running', attempts = j.attempts + 1, started_at = host_now(), finished_at = NULL, worker = ? "
         "FROM next WHERE j.id = next.id "
         "RETURNING j.id, j.task, j.queue, j.args::text AS args, j.attempts, j.max_attempts, j.timeout_s"),
         params);
@@ -197,7 +197,7 @@ QCoro::Task<DbError> JobStore::complete(QList<QPair<qint64, int>> runs, QString 
     }
     const QVariantList params{idArray(ids), idArray(attempts), workerId};
     const SqlResult r = co_await m_db.query(QStringLiteral(
-        "UPDATE host_job j SET state = 'done', finished_at = now(), last_error = NULL "
+        "UPDATE host_job j SET state = 'done', finished_at = host_now(), last_error = NULL "
         "FROM unnest(?::bigint[], ?::int[]) AS run(id, attempts) "
         "WHERE j.id = run.id AND j.attempts = run.attempts AND j.state = 'running' AND j.worker = ?"), params);
     co_return r.error();
@@ -209,8 +209,8 @@ QCoro::Task<DbError> JobStore::fail(qint64 id, int attempts, QString workerId, Q
     const SqlResult r = co_await m_db.query(QStringLiteral(
         "UPDATE host_job SET "
         "  state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END, "
-        "  run_at = CASE WHEN attempts >= max_attempts THEN run_at ELSE now() + make_interval(secs => ?::float8) END, "
-        "  finished_at = CASE WHEN attempts >= max_attempts THEN now() END, "
+        "  run_at = CASE WHEN attempts >= max_attempts THEN run_at ELSE host_now() + make_interval(secs => ?::float8) END, "
+        "  finished_at = CASE WHEN attempts >= max_attempts THEN host_now() END, "
         "  last_error = ? "
         "WHERE id = ? AND attempts = ? AND state = 'running' AND worker = ?"), params);
     co_return r.error();
@@ -242,8 +242,8 @@ QCoro::Task<qint64> JobStore::rescue(qint64 staleMs, DbError *error) const
         "WITH dead AS (DELETE FROM host_worker WHERE last_heartbeat < now() - make_interval(secs => ?::float8) RETURNING id) "
         "UPDATE host_job j SET "
         "  state = CASE WHEN j.attempts >= j.max_attempts THEN 'failed' ELSE 'pending' END, "
-        "  finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END, "
-        "  run_at = now(), "
+        "  finished_at = CASE WHEN j.attempts >= j.max_attempts THEN host_now() END, "
+        "  run_at = host_now(), "
         "  last_error = 'worker ' || j.worker || ' stopped sending heartbeats during this attempt' "
         "WHERE j.state = 'running' AND (j.worker IN (SELECT id FROM dead) "
         "  OR NOT EXISTS (SELECT 1 FROM host_worker w WHERE w.id = j.worker)) "
@@ -265,7 +265,7 @@ QCoro::Task<std::optional<ClaimedJob>> JobStore::startForeground(QString task, Q
     const QVariantList params{task, queue, jsonText(args), timeoutSeconds, workerId};
     const SqlResult r = co_await m_db.query(QStringLiteral(
         "INSERT INTO host_job (task, queue, args, state, attempts, max_attempts, timeout_s, started_at, worker) "
-        "VALUES (?, ?, ?::jsonb, 'running', 1, 1, ?, now(), ?) RETURNING id"), params);
+        "VALUES (?, ?, ?::jsonb, 'running', 1, 1, ?, host_now(), ?) RETURNING id"), params);
     if (r.error() || r.isEmpty()) {
         *error = r.error();
         co_return std::nullopt;
@@ -285,7 +285,7 @@ QCoro::Task<DbError> JobStore::unregister(QString workerId) const
 {
     auto work = [&](SqlTransaction &tx) -> Status {
         const SqlResult released = tx.exec(QStringLiteral(
-            "UPDATE host_job SET state = 'pending', run_at = now(), attempts = greatest(attempts - 1, 0), "
+            "UPDATE host_job SET state = 'pending', run_at = host_now(), attempts = greatest(attempts - 1, 0), "
             "  last_error = 'worker ' || worker || ' stopped before the job finished' "
             "WHERE state = 'running' AND worker = ?"), {workerId});
         if (released.error())
@@ -312,7 +312,7 @@ QCoro::Task<SqlResult> JobStore::list(QString state, QString queue, int limit, q
     const QVariantList params{stored, stored, state, state, queue, queue, beforeId, beforeId, limit};
     const QString sql = u"SELECT " + jobColumns() + QStringLiteral(
         " FROM host_job WHERE (? = '' OR state = ?)"
-        " AND (? <> 'scheduled' OR run_at > now()) AND (? <> 'pending' OR run_at <= now())"
+        " AND (? <> 'scheduled' OR run_at > host_now()) AND (? <> 'pending' OR run_at <= host_now())"
         " AND (? = '' OR queue = ?) AND (?::bigint = 0 OR id < ?::bigint)"
         " ORDER BY id DESC LIMIT ?");
     co_return co_await m_db.query(sql, params);
@@ -329,7 +329,7 @@ QCoro::Task<SqlResult> JobStore::retry(qint64 id) const
     SqlResult out;
     auto work = [&](SqlTransaction &tx) -> Status {
         out = tx.exec(QStringLiteral(
-            "UPDATE host_job SET state = 'pending', run_at = now(), finished_at = NULL, worker = NULL, "
+            "UPDATE host_job SET state = 'pending', run_at = host_now(), finished_at = NULL, worker = NULL, "
             "  max_attempts = greatest(max_attempts, attempts + 1) "
             "WHERE id = ? AND state IN ('failed', 'cancelled') RETURNING queue"), {id});
         if (out.error())
@@ -350,7 +350,7 @@ QCoro::Task<SqlResult> JobStore::cancel(qint64 id) const
 {
     const QVariantList params{id};
     co_return co_await m_db.query(QStringLiteral(
-        "UPDATE host_job SET state = 'cancelled', finished_at = now() "
+        "UPDATE host_job SET state = 'cancelled', finished_at = host_now() "
         "WHERE id = ? AND state IN ('pending', 'running') RETURNING id"), params);
 }
 
@@ -362,15 +362,15 @@ QCoro::Task<SqlResult> JobStore::queueStats() const
         "WITH live AS ("
         "  SELECT queue, state, run_at FROM host_job WHERE state IN ('pending', 'running', 'failed', 'cancelled')"
         "  UNION ALL"
-        "  SELECT queue, state, run_at FROM host_job WHERE state = 'done' AND finished_at > now() - interval '1 hour') "
+        "  SELECT queue, state, run_at FROM host_job WHERE state = 'done' AND finished_at > host_now() - interval '1 hour') "
         "SELECT queue, "
-        "  count(*) FILTER (WHERE state = 'pending' AND run_at <= now()) AS pending, "
-        "  count(*) FILTER (WHERE state = 'pending' AND run_at > now()) AS scheduled, "
+        "  count(*) FILTER (WHERE state = 'pending' AND run_at <= host_now()) AS pending, "
+        "  count(*) FILTER (WHERE state = 'pending' AND run_at > host_now()) AS scheduled, "
         "  count(*) FILTER (WHERE state = 'running') AS running, "
         "  count(*) FILTER (WHERE state = 'failed') AS failed, "
         "  count(*) FILTER (WHERE state = 'cancelled') AS cancelled, "
         "  count(*) FILTER (WHERE state = 'done') AS done_last_hour, "
-        "  COALESCE(floor(extract(epoch FROM now() - min(run_at) FILTER (WHERE state = 'pending' AND run_at <= now()))), 0)::bigint AS oldest_pending_age "
+        "  COALESCE(floor(extract(epoch FROM host_now() - min(run_at) FILTER (WHERE state = 'pending' AND run_at <= host_now()))), 0)::bigint AS oldest_pending_age "
         "FROM live GROUP BY queue ORDER BY queue"));
 }
 
@@ -393,7 +393,7 @@ QCoro::Task<SqlResult> JobStore::purgeFinished(int retentionDays) const
     const QVariantList params{retentionDays};
     co_return co_await m_db.query(QStringLiteral(
         "DELETE FROM host_job WHERE state IN ('done', 'failed', 'cancelled') "
-        "AND finished_at < now() - make_interval(days => ?::int)"), params);
+        "AND finished_at < host_now() - make_interval(days => ?::int)"), params);
 }
 
 } // namespace yieldhost

@@ -171,7 +171,7 @@ void AuthRoutes::registerRoutes()
 
 QByteArray AuthRoutes::accessToken(const Account &account, const RefreshTokens::Issued &issued) const
 {
-    const qint64 now = m_context.clock().now().toSecsSinceEpoch();
+    const qint64 now = Clock::wallNow().toSecsSinceEpoch();
     return m_jwt.sign(QJsonObject{{QStringLiteral("sub"), account.id},
                                   {QStringLiteral("email"), account.email},
                                   {QStringLiteral("sid"), issued.familyId},
@@ -200,7 +200,7 @@ QCoro::Task<HttpResponse> AuthRoutes::registerAccount(HttpRequest request)
     if (!errors.isEmpty())
         co_return validationFailed(errors);
     const QString address = LoginThrottle::addressKey(request.peerAddress());
-    const LoginThrottle::Reservation allowed = co_await m_throttle.reserveRegistration(address, m_context.clock().now());
+    const LoginThrottle::Reservation allowed = co_await m_throttle.reserveRegistration(address, Clock::wallNow());
     if (allowed.unavailable)
         co_return fromDb(DbError{DbError::Kind::Unavailable, {}, {}});
     if (allowed.retryAfter > 0) {
@@ -256,7 +256,7 @@ QCoro::Task<HttpResponse> AuthRoutes::token(HttpRequest request)
     }
     const QString accountKey = canonicalEmail(email);
     const QString address = LoginThrottle::addressKey(request.peerAddress());
-    const QDateTime now = m_context.clock().now();
+    const QDateTime now = Clock::wallNow();
     const AccountStore::Found found = co_await m_accounts.byEmail(email);
     if (found.error)
         co_return fromDb(found.error);
@@ -280,7 +280,7 @@ QCoro::Task<HttpResponse> AuthRoutes::token(HttpRequest request)
 QCoro::Task<AuthRoutes::PasswordCheck> AuthRoutes::checkPassword(QString accountKey, QString address, QString stored, QString password, QString action)
 {
     PasswordCheck check;
-    const LoginThrottle::Reservation attempt = co_await m_throttle.reserve(accountKey, address, m_context.clock().now());
+    const LoginThrottle::Reservation attempt = co_await m_throttle.reserve(accountKey, address, Clock::wallNow());
     if (attempt.unavailable) {
         check.refusal = fromDb(DbError{DbError::Kind::Unavailable, {}, {}});
         co_return check;
@@ -311,7 +311,7 @@ QCoro::Task<HttpResponse> AuthRoutes::refresh(HttpRequest request)
     QString token;
     if (std::optional<HttpResponse> refused = refreshTokenOf(request, &token))
         co_return *refused;
-    const RefreshTokens::Rotation rotation = co_await m_refresh.rotate(token, m_context.clock().now());
+    const RefreshTokens::Rotation rotation = co_await m_refresh.rotate(token, Clock::wallNow());
     if (rotation.next.error)
         co_return fromDb(rotation.next.error);
     if (rotation.verdict == RefreshTokens::Verdict::Reused) {
@@ -332,7 +332,7 @@ QCoro::Task<HttpResponse> AuthRoutes::logout(HttpRequest request)
     if (std::optional<HttpResponse> refused = refreshTokenOf(request, &token))
         co_return *refused;
     // The whole sign-in ends, not only this refresh token: its access tokens name the family.
-    const std::optional<bool> revoked = co_await m_refresh.revokeFamily(token, request.user()->id, m_context.clock().now());
+    const std::optional<bool> revoked = co_await m_refresh.revokeFamily(token, request.user()->id, Clock::wallNow());
     if (!revoked)
         co_return fromDb(DbError{DbError::Kind::Unavailable, {}, {}});
     // Idempotent: an already revoked (or foreign) token leaves nothing to do; say nothing more.
@@ -341,7 +341,7 @@ QCoro::Task<HttpResponse> AuthRoutes::logout(HttpRequest request)
 
 QCoro::Task<HttpResponse> AuthRoutes::logoutAll(HttpRequest request)
 {
-    const AccountStore::SignedOut out = co_await m_accounts.signOutEverywhere(request.user()->id, m_context.clock().now());
+    const AccountStore::SignedOut out = co_await m_accounts.signOutEverywhere(request.user()->id, Clock::wallNow());
     if (out.error)
         co_return fromDb(out.error);
     qCInfo(m_context.log()).noquote() << QStringLiteral("account %1 signed out everywhere").arg(request.user()->id);
@@ -407,7 +407,7 @@ QCoro::Task<HttpResponse> AuthRoutes::changePassword(HttpRequest request)
         co_return problem(Problem::unavailable(QStringLiteral("The password could not be processed right now; try again shortly."), 5));
     }
     const std::optional<AccountStore::PasswordChange> change = AccountStore::PasswordChange{found.account->passwordHash, hashed.encoded};
-    const AccountStore::SignedOut out = co_await m_accounts.signOutEverywhere(userId, m_context.clock().now(), change);
+    const AccountStore::SignedOut out = co_await m_accounts.signOutEverywhere(userId, Clock::wallNow(), change);
     if (out.error)
         co_return fromDb(out.error);
     if (!out.done) // another change came first: the password checked above is no longer the current one

@@ -16,7 +16,8 @@ QCoro::Task<Authenticator::Outcome> UserAuthenticator::authenticate(QByteArray c
     }
     token = token.mid(space + 1).trimmed();
     QString why;
-    const auto claims = m_jwt.verify(token, m_clock.now(), &why);
+    // Token lifetimes are real time, not the sandbox clock (docs/users.md).
+    const auto claims = m_jwt.verify(token, Clock::wallNow(), &why);
     if (!claims) {
         outcome.reason = why;
         co_return outcome;

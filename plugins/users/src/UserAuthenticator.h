@@ -17,13 +17,12 @@ namespace yieldhost::users {
 class UserAuthenticator final : public Authenticator
 {
 public:
-    UserAuthenticator(const Jwt &jwt, AccountStore &accounts, Clock &clock) : m_jwt(jwt), m_accounts(accounts), m_clock(clock) {}
+    UserAuthenticator(const Jwt &jwt, AccountStore &accounts) : m_jwt(jwt), m_accounts(accounts) {}
     QCoro::Task<Outcome> authenticate(QByteArray credentials) override;
 
 private:
     const Jwt &m_jwt;
     AccountStore &m_accounts;
-    Clock &m_clock;
 };
 
 } // namespace yieldhost::users

@@ -81,12 +81,12 @@ yieldhost::Status UsersPlugin::initialize(yieldhost::PluginContext &context)
     m_accounts = std::make_unique<AccountStore>(context.database());
     m_refresh = std::make_unique<RefreshTokens>(context.database(), refreshTtl, auth.accessTtlSeconds);
     m_throttle = std::make_unique<LoginThrottle>(context.database(), limits);
-    m_authenticator = std::make_unique<UserAuthenticator>(*m_jwt, *m_accounts, context.clock());
+    m_authenticator = std::make_unique<UserAuthenticator>(*m_jwt, *m_accounts);
     m_routes = std::make_unique<AuthRoutes>(context, *m_jwt, *m_hasher, *m_accounts, *m_refresh, *m_throttle, auth);
     m_routes->registerRoutes();
 
     context.jobs().addCleanup(QStringLiteral("expired refresh tokens and old login failures"), [this](JobContext &job) -> QCoro::Task<Status> {
-        const QDateTime now = m_context->clock().now();
+        const QDateTime now = Clock::wallNow(); // token lifetimes and throttle windows are real time
         const RefreshTokens::Purged tokens = co_await m_refresh->purgeExpired(now);
         if (tokens.error)
             co_return Status::failure(tokens.error.message);

@@ -1,5 +1,7 @@
 #include "TestkitPlugin.h"
 
+#include "ClockTasks.h"
+
 #include <QCoro/QCoroTimer>
 
 #include <QtCore/QCoreApplication>
@@ -184,6 +186,8 @@ Status TestkitPlugin::initialize(PluginContext &context)
         }); !s)
         return s;
     if (Status s = context.jobs().addSchedule(QStringLiteral("testkit.tick"), QStringLiteral("0 0 1 1 *")); !s)
+        return s;
+    if (Status s = registerClockTasks(context); !s)
         return s;
     context.jobs().addCleanup(QStringLiteral("forget job runs older than a day"), [&db](JobContext &job) -> QCoro::Task<Status> {
         const SqlResult r = co_await db.query(QStringLiteral("DELETE FROM testkit_job_run WHERE at < now() - interval '1 day'"));

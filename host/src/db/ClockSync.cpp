@@ -1,0 +1,94 @@
+#include "db/ClockSync.h"
+
+#include "core/Logging.h"
+#include "db/DbPool.h"
+#include "db/PgSession.h"
+
+#include <QtCore/QPointer>
+
+#include <QCoro/QCoroTimer>
+
+namespace yieldhost {
+
+ClockSync::ClockSync(DbPool &db, HostClock &clock, int resyncMs, QObject *parent)
+    : QObject(parent)
+    , m_db(db)
+    , m_clock(clock)
+{
+    m_resync.setInterval(resyncMs);
+    connect(&m_resync, &QTimer::timeout, this, [this] { refresh(); });
+}
+
+ClockSync::~ClockSync()
+{
+    m_stopping = true;
+}
+
+QCoro::Task<DbError> ClockSync::start()
+{
+    QPointer<ClockSync> self(this);
+    const DbError error = co_await refresh();
+    if (!self)
+        co_return error;
+    m_listener = std::make_unique<PgSession>(m_db.primaryUrl(), QStringLiteral("yieldhost-clock"));
+    connect(m_listener.get(), &PgSession::notified, this, [this](const QString &, const QString &payload) {
+        bool ok = false;
+        const qint64 offset = payload.toLongLong(&ok);
+        if (ok)
+            apply(offset);
+        else
+            refresh();
+    });
+    connect(m_listener.get(), &PgSession::disconnected, this, [this] { listen(); });
+    listen();
+    m_resync.start();
+    co_return error;
+}
+
+QCoro::Task<DbError> ClockSync::refresh()
+{
+    QPointer<ClockSync> self(this);
+    const SqlResult r = co_await m_db.query(QStringLiteral("SELECT offset_ms FROM host_clock"));
+    if (!self)
+        co_return r.error();
+    if (r.error()) {
+        qCDebug(lcDb).noquote() << "host clock: cannot read the offset:" << r.error().message;
+        co_return r.error();
+    }
+    if (!r.isEmpty())
+        apply(r.integer(0, QStringLiteral("offset_ms")));
+    co_return DbError{};
+}
+
+void ClockSync::apply(qint64 offsetMs)
+{
+    if (offsetMs == m_clock.offsetMs())
+        return;
+    m_clock.setOffsetMs(offsetMs);
+    qCInfo(lcHost).noquote() << QStringLiteral("host clock: %1 s ahead of real time, now %2")
+                                    .arg(offsetMs / 1000)
+                                    .arg(m_clock.now().toString(Qt::ISODate));
+}
+
+QCoro::Task<> ClockSync::listen()
+{
+    if (m_listening || !m_listener)
+        co_return;
+    m_listening = true;
+    QPointer<ClockSync> self(this);
+    while (self && !m_stopping) {
+        const QStringList channels{QString::fromLatin1(NotifyChannel)};
+        const bool ok = co_await m_listener->listen(channels);
+        if (!self)
+            co_return;
+        if (ok) {
+            refresh(); // whatever changed while nobody listened
+            break;
+        }
+        co_await QCoro::sleepFor(std::chrono::milliseconds(1000));
+    }
+    if (self)
+        m_listening = false;
+}
+
+} // namespace yieldhost
