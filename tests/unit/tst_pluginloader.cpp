@@ -1,5 +1,7 @@
 // The plugin loader: metadata before code, SDK range, missing dependencies, cycles, failure
-// propagation, dependency order for start and reverse order for stop.
+// propagation, dependency order for start and reverse order for stop, nothing left behind by a
+// plugin that failed initialize() (by returning a failure or by throwing), and a warning for a
+// plugin path entry that yields no plugin.
 #include "HostParts.h"
 #include "pluginsystem/PluginManager.h"
 
@@ -29,7 +31,7 @@ class TestPluginLoader : public QObject
             s_warnings += message + u'\n';
     }
 
-    Loaded loadFixtures()
+    Loaded loadFixtures(const QStringList &extraDirectories = {})
     {
         QString error;
         auto config = Config::load(Config::builtInDefaults(), {}, {}, &error);
@@ -38,7 +40,7 @@ class TestPluginLoader : public QObject
         l.manager = std::make_unique<PluginManager>(l.parts->environment());
         s_warnings.clear();
         const auto previous = qInstallMessageHandler(captureWarnings);
-        l.manager->discover({qEnvironmentVariable("YIELDHOST_FIXTURE_PLUGINS")});
+        l.manager->discover(QStringList{qEnvironmentVariable("YIELDHOST_FIXTURE_PLUGINS")} + extraDirectories);
         l.manager->resolve();
         l.manager->loadAndInitialize();
         l.manager->start();
@@ -166,6 +168,60 @@ private Q_SLOTS:
         QCOMPARE(state(l, QStringLiteral("onfailsinit")), QStringLiteral("failed"));
         QVERIFY(error(l, QStringLiteral("onfailsinit")).contains(QLatin1String("cannot load because its dependency \"failsinit\" failed")));
         QVERIFY(!logLines().contains(QStringLiteral("init:onfailsinit")));
+        QCOMPARE(state(l, QStringLiteral("alpha")), QStringLiteral("running"));
+    }
+
+    void aPluginThatFailsInitializeLeavesNothingRegistered_data()
+    {
+        QTest::addColumn<QString>("id");
+        QTest::addColumn<QString>("reason");
+        QTest::newRow("returns a failure") << QStringLiteral("failsinit") << QStringLiteral("the fixture refuses to initialize");
+        QTest::newRow("throws") << QStringLiteral("throwsinit") << QStringLiteral("it threw the fixture throws from initialize");
+    }
+    void aPluginThatFailsInitializeLeavesNothingRegistered()
+    {
+        QFETCH(QString, id);
+        QFETCH(QString, reason);
+        const Loaded l = loadFixtures();
+        QCOMPARE(state(l, id), QStringLiteral("failed"));
+        QVERIFY2(error(l, id).contains(reason), qPrintable(error(l, id)));
+        QCOMPARE(l.warnings.count(QStringLiteral("plugin %1 refused").arg(id)), 1);
+        QVERIFY(logLines().contains(QStringLiteral("init:") + id)); // it did run, and registered
+        QVERIFY(!logLines().contains(QStringLiteral("register-task-failed:") + id));
+
+        // Its route, also in the OpenAPI document, and its WebSocket endpoint.
+        QVERIFY(!l.parts->router.match(HttpMethod::Get, QStringLiteral("/fixture/") + id).route);
+        const QJsonObject paths = l.parts->router.openApi(QStringLiteral("t"), QStringLiteral("1")).value(QLatin1String("paths")).toObject();
+        QVERIFY(!paths.contains(QStringLiteral("/fixture/") + id));
+        QVERIFY(paths.contains(QLatin1String("/fixture/alpha")));
+        QVERIFY(!l.parts->router.webSocket(QStringLiteral("/fixture/%1/ws").arg(id)));
+        // Its task, schedule and cleanup step.
+        QVERIFY(!l.parts->jobs.task(id + QStringLiteral(".work")));
+        for (const ScheduleSpec &schedule : l.parts->jobs.schedules())
+            QVERIFY2(!schedule.task.startsWith(id), qPrintable(schedule.task));
+        for (const CleanupSpec &cleanup : l.parts->jobs.cleanups())
+            QVERIFY2(cleanup.plugin != id, qPrintable(cleanup.description));
+        // Its service: the one provider left is provider-a (failsinit provided it first and was
+        // withdrawn; throwsinit came after provider-a and must not have taken provider-a's away).
+        const auto *service = static_cast<const QString *>(l.parts->services.find("dev.yieldhost.test.Fixture/1"));
+        QVERIFY(service);
+        QCOMPARE(*service, QStringLiteral("provider-a"));
+        // Unrelated plugins are untouched.
+        QCOMPARE(state(l, QStringLiteral("alpha")), QStringLiteral("running"));
+        QVERIFY(l.parts->router.match(HttpMethod::Get, QStringLiteral("/fixture/alpha")).route);
+    }
+
+    void aPluginPathEntryThatYieldsNoPluginIsAWarningNamingIt()
+    {
+        QTemporaryDir empty;
+        QVERIFY(empty.isValid());
+        const QString missing = m_dir.filePath(QStringLiteral("no-such-directory"));
+        const Loaded l = loadFixtures({missing, empty.path()});
+        QVERIFY2(l.warnings.contains(QStringLiteral("plugin path entry %1 does not exist").arg(missing)), qPrintable(l.warnings));
+        QVERIFY2(l.warnings.contains(QStringLiteral("plugin path entry %1 holds no Yieldhost plugin").arg(QDir(empty.path()).absolutePath())),
+                 qPrintable(l.warnings));
+        // The directory that does hold plugins is not warned about, and its plugins still load.
+        QVERIFY(!l.warnings.contains(QStringLiteral("plugin path entry %1").arg(qEnvironmentVariable("YIELDHOST_FIXTURE_PLUGINS"))));
         QCOMPARE(state(l, QStringLiteral("alpha")), QStringLiteral("running"));
     }
 

@@ -9,6 +9,7 @@
 #include <QtCore/QDir>
 
 #include <algorithm>
+#include <exception>
 #include <functional>
 
 namespace yieldhost {
@@ -34,13 +35,16 @@ QStringList PluginManager::defaultSearchPath(const QString &configured)
 
 void PluginManager::discover(const QStringList &directories)
 {
+    // A path entry that yields nothing is almost always a typo or a build that did not run, and
+    // its plugins then silently go missing: say so, naming the entry.
     for (const QString &dirPath : directories) {
         QDir dir(dirPath);
         if (!dir.exists()) {
-            qCDebug(lcPlugins) << "plugin directory" << dirPath << "does not exist";
+            qCWarning(lcPlugins).noquote() << QStringLiteral("plugin path entry %1 does not exist").arg(dirPath);
             continue;
         }
         const QStringList files = dir.entryList({QStringLiteral("*.so")}, QDir::Files, QDir::Name);
+        int plugins = 0;
         for (const QString &file : files) {
             QString error;
             const QString path = dir.absoluteFilePath(file);
@@ -49,6 +53,7 @@ void PluginManager::discover(const QStringList &directories)
                 qCDebug(lcPlugins).noquote() << "skipping" << error;
                 continue;
             }
+            ++plugins;
             if (const PluginSpec *existing = find(spec->id)) {
                 qCWarning(lcPlugins).noquote() << QStringLiteral("plugin %1 at %2 ignored: already found at %3")
                                                       .arg(spec->id, path, existing->filePath);
@@ -56,6 +61,10 @@ void PluginManager::discover(const QStringList &directories)
             }
             m_specs.push_back(std::move(spec));
         }
+        if (plugins == 0)
+            qCWarning(lcPlugins).noquote() << QStringLiteral("plugin path entry %1 holds no Yieldhost plugin (%2 .so files)")
+                                                  .arg(dir.absolutePath())
+                                                  .arg(files.size());
     }
     std::sort(m_specs.begin(), m_specs.end(), [](const auto &a, const auto &b) { return a->id < b->id; });
 }
@@ -176,7 +185,14 @@ void PluginManager::loadAndInitialize()
         }
         spec->state = PluginState::Loaded;
         spec->context = std::make_unique<HostPluginContext>(m_env, spec->id, spec->metadata);
-        const Status status = spec->instance->initialize(*spec->context);
+        Status status;
+        try {
+            status = spec->instance->initialize(*spec->context);
+        } catch (const std::exception &e) {
+            status = Status::failure(QStringLiteral("it threw %1").arg(QString::fromLocal8Bit(e.what())));
+        } catch (...) {
+            status = Status::failure(QStringLiteral("it threw an exception that is not a std::exception"));
+        }
         if (!status.ok()) {
             refuse(*spec, QStringLiteral("initialize failed: %1").arg(status.error()));
             continue;
