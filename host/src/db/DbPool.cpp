@@ -74,6 +74,7 @@ public:
             error->message = QStringLiteral("the QPSQL driver did not expose its libpq connection");
             return false;
         }
+        PgExec::routeNotices(connection); // QPSQL leaves libpq's default: raw lines on stderr
         m_exec.emplace(connection);
         // Timestamps travel as UTC text both ways.
         m_exec->exec(QStringLiteral("SET TIME ZONE 'UTC'"), {});

@@ -1,5 +1,7 @@
 #include "db/PgExec.h"
 
+#include "core/Logging.h"
+
 #include "yieldhost/HostAccess.h"
 
 #include <QtCore/QDateTime>
@@ -140,9 +142,22 @@ PGconn *PgExec::connect(const DatabaseUrl &url, const char *applicationName, QSt
         PQfinish(connection);
         return nullptr;
     }
-    PQsetNoticeProcessor(connection, [](void *, const char *) {}, nullptr);
+    routeNotices(connection);
     PQclear(PQexec(connection, "SET TIME ZONE 'UTC'")); // timestamps travel as UTC text both ways
     return connection;
+}
+
+void PgExec::routeNotices(PGconn *connection)
+{
+    PQsetNoticeReceiver(connection, [](void *, const PGresult *notice) {
+        const char *severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+        const char *primary = PQresultErrorField(notice, PG_DIAG_MESSAGE_PRIMARY);
+        const QString message = primary ? QString::fromUtf8(primary) : QString::fromUtf8(PQresultErrorMessage(notice)).trimmed();
+        if (severity && qstrcmp(severity, "WARNING") == 0)
+            qCWarning(lcDb).noquote() << "PostgreSQL warning:" << message;
+        else
+            qCDebug(lcDb).noquote() << "PostgreSQL" << (severity ? QString::fromLatin1(severity).toLower() : QStringLiteral("notice")) + u':' << message;
+    }, nullptr);
 }
 
 SqlResult PgExec::result(PGconn *connection, PGresult *res)

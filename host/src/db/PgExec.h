@@ -32,8 +32,13 @@ public:
     static std::optional<DbError> refusedParameter(const QVariantList &params);
     static SqlResult result(PGconn *connection, PGresult *result);
     // A session of our own (blocking: call it off any event loop), in UTC, with server notices
-    // kept off stderr; nullptr and *error when the server cannot be reached.
+    // routed through routeNotices(); nullptr and *error when the server cannot be reached.
     static PGconn *connect(const DatabaseUrl &url, const char *applicationName, QString *error);
+    // Server notices of `connection` go to the log (category yieldhost.db) instead of libpq's
+    // default, a raw line on stderr: WARNING as a warning, NOTICE, INFO, LOG and DEBUG at debug
+    // level (e.g. "relation ... already exists, skipping" from CREATE ... IF NOT EXISTS, which
+    // is expected on every start). For our sessions and for QPSQL's, which sets no receiver.
+    static void routeNotices(PGconn *connection);
     // Call before the first connection of the process (connect() and DbPool do). libpq's SCRAM
     // authentication initializes OpenSSL, which by default frees its state in an atexit handler;
     // a database thread that ends after that (a static thread pool joined at exit) then runs
