@@ -4,20 +4,27 @@
 // Every value is bound ("?" placeholders); none is assembled into SQL text. Money is bound as a
 // Decimal's text and read back from NUMERIC as text (never through double).
 //
-//   SqlResult r = co_await ctx.database().query(u"SELECT balance FROM wallets_wallet WHERE id = ?"_s, {id});
-//   if (r.error()) co_return problemFor(r.error()).toResponse();   // problemFor: Http.h
+// Example (snippet "database-query"; every example here is compiled in sdk/examples/snippets):
+//   const QVariantList params{id}; // a braced list inside co_await does not compile on GCC 12
+//   const SqlResult r = co_await ctx.database().query(u"SELECT balance FROM snippets_wallet WHERE id = ?"_s, params);
+//   if (r.error())
+//       co_return problemFor(r.error()).toResponse(); // problemFor: Http.h
 //   const std::optional<Decimal> balance = r.decimal(0, u"balance"_s);
 //
 // A transaction is a function run on a DB thread between BEGIN and COMMIT. It may block (it is
 // on a DB thread) but must not touch event-loop objects. A failed Status, an exception or a
-// failed statement rolls back; serialization failures and deadlocks re-run the function:
-//
-//   TransactionOutcome t = co_await ctx.database().transaction([&](SqlTransaction &tx) -> Status {
-//       SqlResult debit = tx.exec(u"UPDATE ... WHERE id = ? AND balance >= ?"_s, {id, amount.toString()});
-//       if (debit.error()) return Status::failure(u"debit failed"_s);
-//       if (debit.rowsAffected() == 0) return Status::failure(u"insufficient funds"_s);
+// failed statement rolls back; serialization failures and deadlocks re-run the function.
+// Example (snippet "database-transaction"):
+//   auto work = [&](SqlTransaction &tx) -> Status {
+//       const SqlResult debit = tx.exec(u"UPDATE snippets_wallet SET balance = balance - ? WHERE id = ? AND balance >= ?"_s,
+//                                       {amount.toString(), id, amount.toString()});
+//       if (debit.error())
+//           return Status::failure(u"debit failed"_s);
+//       if (debit.rowsAffected() == 0)
+//           return Status::failure(u"insufficient funds"_s);
 //       return {};
-//   });
+//   };
+//   const TransactionOutcome t = co_await ctx.database().transaction(std::move(work));
 // Variables captured by reference stay valid: the awaiting coroutine is suspended meanwhile.
 // With GCC 12, build a capturing lambda in a local variable and co_await the call on the next
 // line: GCC 12 double-frees the captures of a lambda written inside a co_await expression. For

@@ -19,7 +19,7 @@
 // round once, from the exact product or quotient. Rounding an already rounded result again
 // (mul() then withScale()) can be off by one unit at the last place.
 //
-// Example:
+// Example (snippet "decimal", compiled in sdk/examples/snippets):
 //     using yieldhost::Decimal;
 //     const std::optional<Decimal> price = Decimal::fromString(u"19.99");  // scale 2
 //     const std::optional<Decimal> total = price->mul(Decimal::fromInt(3)); // 59.97

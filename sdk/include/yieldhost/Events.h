@@ -2,10 +2,11 @@
 // each other. Delivery is asynchronous (queued to the subscriber's thread), so a publisher never
 // runs subscriber code inside its own call stack. Events that must survive a crash go through
 // the transactional outbox instead; this bus is for in-process fan-out.
-//   context.events().subscribe(u"wallets.updated"_s, this, [](const yieldhost::Event &e) {
-//       qCInfo(lc) << "wallet" << e.data.value("wallet_id");
+// Example (snippet "events"):
+//   ctx.events().subscribe(u"wallets.updated"_s, this, [this](const Event &e) {
+//       qCInfo(ctx.log()) << "wallet" << e.data.value(u"wallet_id").toString() << "updated";
 //   });
-//   context.events().publish(u"wallets.updated"_s, {{"wallet_id", id}});
+//   ctx.events().publish(u"wallets.updated"_s, QJsonObject{{u"wallet_id"_s, id}});
 #pragma once
 
 #include "yieldhost/Global.h"

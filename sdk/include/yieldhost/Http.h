@@ -3,10 +3,11 @@
 // A handler is a coroutine that receives its own copy of the request and returns a response.
 // The host has already routed it, checked its auth level, limited its size and parsed its JSON
 // body (malformed JSON never reaches a handler: the host answers 400).
-//   context.addRoute(yieldhost::HttpMethod::Get, u"/api/v1/hello/{name}"_s,
-//       [](yieldhost::HttpRequest req) -> QCoro::Task<yieldhost::HttpResponse> {
-//           co_return yieldhost::HttpResponse::json(200, QJsonObject{{"hello", req.pathParam(u"name"_s)}});
-//       }).auth(yieldhost::AuthLevel::Public).summary(u"Greets"_s);
+// Example (snippet "http-route", compiled in sdk/examples/snippets):
+//   ctx.addRoute(HttpMethod::Get, u"/api/v1/snippets/hello/{name}"_s,
+//       [](HttpRequest req) -> QCoro::Task<HttpResponse> {
+//           co_return HttpResponse::json(200, QJsonObject{{u"hello"_s, req.pathParam(u"name"_s)}});
+//       }).auth(AuthLevel::Public).summary(u"Greets"_s);
 //
 // Handlers run on one of the host's HTTP threads, several requests at a time: keep shared plugin
 // state thread-safe (or in the database). If the client disconnects, the handler still runs to
@@ -138,12 +139,14 @@ struct YIELDHOST_SDK_EXPORT Problem
 // the status (404 -> "not-found" / "Not found", 500 -> "internal" / "Internal error"; "error" /
 // "Error" for a status without one), so a plain Problem::make(404).detail(…) is complete; a
 // domain problem names its own. It converts implicitly to Problem, or say build(); toResponse()
-// gives the reply directly.
+// gives the reply directly (snippets "problem-builder" and "problem-values", compiled in
+// sdk/examples/snippets). Example (snippet "problem-builder"):
 //   co_return Problem::make(409)
 //       .type(u"insufficient-funds"_s)
 //       .title(u"Insufficient funds"_s)
 //       .detail(u"The wallet holds 12.50 EUR; the withdrawal needs 20.00 EUR."_s)
 //       .toResponse();
+// Example (snippet "problem-values"):
 //   const Problem invalid = Problem::make(422).detail(u"One or more fields are invalid."_s)
 //                                   .field(u"amount"_s, u"must be greater than zero"_s);
 //   const Problem slowDown = Problem::make(429).detail(u"Try again in 30 seconds."_s).retryAfter(30);

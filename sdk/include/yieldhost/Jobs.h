@@ -1,23 +1,28 @@
 // Jobs.h — background work for plugins: tasks, jobs on PostgreSQL-backed queues, periodic schedules.
 //
-// In Plugin::initialize():
-//
-//   ctx.jobs().registerTask(u"investments.process_yield_payments"_s, {.queue = u"yields"_s, .maxAttempts = 5},
-//       [this](JobContext &job) -> QCoro::Task<Status> {
-//           job.progress(u"paying %1 positions"_s.arg(n));
-//           ...
-//           co_return {};                       // a failed Status is retried with backoff
-//       });
-//   ctx.jobs().addSchedule(u"investments.process_yield_payments"_s, u"5 0 * * *"_s); // UTC
+// In Plugin::initialize() (snippet "jobs-task", compiled in sdk/examples/snippets):
+//   TaskOptions options; // queue "default", 5 attempts, 300 s timeout
+//   options.queue = u"yields"_s;
+//   auto pay = [](JobContext &job) -> QCoro::Task<Status> {
+//       const qint64 n = job.args().value(u"positions").toInteger();
+//       job.progress(u"paying %1 positions"_s.arg(n)); // run-task prints it, workers log it
+//       co_return Status{}; // a failed Status (or an exception) is a failed attempt
+//   };
+//   Status registered = ctx.jobs().registerTask(u"snippets.process_yield_payments"_s, options, pay);
+//   if (registered)
+//       registered = ctx.jobs().addSchedule(u"snippets.process_yield_payments"_s, u"5 0 * * *"_s); // UTC
 //
 // and from a handler, inside the business change's own transaction so the job exists only if
-// the change commits:
-//
-//   db.transaction([&](SqlTransaction &tx) -> Status {
-//       ...
-//       EnqueueResult job = jobs.enqueueIn(tx, u"investments.generate_statements"_s, args);
+// the change commits (the work lambda in a local: see Database.h on GCC 12):
+// Example (snippet "jobs-enqueue-in"):
+//   Jobs &jobs = ctx.jobs();
+//   const QJsonObject args{{u"period"_s, u"2026-10"_s}};
+//   auto work = [&](SqlTransaction &tx) -> Status {
+//       // ... the business change's own statements, then its follow-up job:
+//       const EnqueueResult job = jobs.enqueueIn(tx, u"snippets.generate_statements"_s, args);
 //       return job ? Status{} : Status::failure(job.failure);
-//   });
+//   };
+//   const TransactionOutcome t = co_await ctx.database().transaction(std::move(work));
 //
 // Jobs run at least once: a job whose worker dies is run again, so every task must be
 // idempotent (make its effect conditional on a row it writes in the same transaction).

@@ -1,11 +1,14 @@
 // Plugin.h — the interface every Yieldhost plugin implements.
 //
 // A plugin is a Qt plugin whose metadata (plugin.json: id, name, version, sdk, requires,
-// description, license) the host reads before loading any of its code:
-//   class HelloPlugin : public QObject, public yieldhost::Plugin {
+// description, license) the host reads before loading any of its code.
+// Example (snippet "plugin-class", compiled in sdk/examples/snippets):
+//   class SnippetsPlugin : public QObject, public yieldhost::Plugin
+//   {
 //       Q_OBJECT
 //       Q_PLUGIN_METADATA(IID YIELDHOST_PLUGIN_IID FILE "plugin.json")
 //       Q_INTERFACES(yieldhost::Plugin)
+//   
 //   public:
 //       yieldhost::Status initialize(yieldhost::PluginContext &context) override;
 //   };

@@ -1,13 +1,12 @@
 // PluginContext.h — everything a plugin may reach of the host, handed to Plugin::initialize().
 //
-//   Status MyPlugin::initialize(yieldhost::PluginContext &ctx) {
-//       qCInfo(ctx.log()) << "starting with" << ctx.config();       // category yieldhost.plugin.<id>
-//       ctx.addRoute(HttpMethod::Get, u"/api/v1/things/{id}"_s, handler).auth(AuthLevel::User);
-//       ctx.addWebSocket(u"/ws/things"_s, sessionHandler);
-//       ctx.events().subscribe(u"things.created"_s, this, onCreated);
-//       const QDateTime now = ctx.clock().now();
-//       return {};
-//   }
+// In Plugin::initialize(PluginContext &ctx) (snippet "context-tour", compiled in sdk/examples/snippets):
+//   qCInfo(ctx.log()) << "starting with" << ctx.config(); // category yieldhost.plugin.<id>
+//   ctx.addRoute(HttpMethod::Get, u"/api/v1/things/{id}"_s, handler).auth(AuthLevel::User);
+//   ctx.addWebSocket(u"/ws/things"_s, sessionHandler);
+//   ctx.events().subscribe(u"things.created"_s, this, onCreated);
+//   qCDebug(ctx.log()) << "the host's time:" << ctx.clock().now();
+//   return {};
 #pragma once
 
 #include "yieldhost/Clock.h"

@@ -1,6 +1,8 @@
 // RunOn.h — run blocking work on a thread pool and await it without blocking the event loop.
 //
-//   const QString hash = co_await yieldhost::runOn(&m_pool, [password] { return slowHash(password); });
+// Example (snippet "run-on", compiled in sdk/examples/snippets):
+//   auto work = [password] { return slowHash(password); }; // a local: see Database.h on GCC 12
+//   const QString hash = co_await yieldhost::runOn(&m_pool, std::move(work));
 //
 // The coroutine resumes on the thread that awaited, through a queued call to that thread's event
 // dispatcher (the awaiting thread needs a running event loop, as every host thread has).

@@ -1,10 +1,9 @@
 // Status.h — success or a sentence saying what failed, returned across module edges instead of
-// throwing. Example:
-//   yieldhost::Status initialize(PluginContext &ctx) override {
-//       if (ctx.config().value("rate").toString().isEmpty())
-//           return yieldhost::Status::failure(u"config key \"rate\" is missing"_s);
-//       return {};
-//   }
+// throwing. A plugin's initialize() may end like this, compiled in sdk/examples/snippets
+// (snippet "status"):
+//   if (ctx.config().value(u"rate").toString().isEmpty())
+//       return Status::failure(u"config key \"rate\" is missing"_s);
+//   return {};
 #pragma once
 
 #include "yieldhost/Global.h"

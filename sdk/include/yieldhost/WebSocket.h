@@ -1,9 +1,10 @@
 // WebSocket.h — a plugin's view of one WebSocket connection, upgraded by the host on the HTTP port.
 //
 // The host enforces the limits (64 KiB messages → close 1009, a bound on queued outgoing data,
-// pings and idle detection); a handler only deals with messages:
-//   context.addWebSocket(u"/ws/echo"_s, [](yieldhost::WebSocketSession *s) {
-//       QObject::connect(s, &yieldhost::WebSocketSession::textReceived, s,
+// pings and idle detection); a handler only deals with messages.
+// Example (snippet "websocket-echo", compiled in sdk/examples/snippets):
+//   ctx.addWebSocket(u"/ws/snippets/echo"_s, [](WebSocketSession *s) {
+//       QObject::connect(s, &WebSocketSession::textReceived, s,
 //                        [s](const QString &m) { s->sendText(m); });
 //   });
 // The session is owned by the host and deleted after `closed`; connect with the session as the
