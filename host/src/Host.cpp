@@ -107,7 +107,8 @@ Status Host::registerHostRoutesAndTasks()
     const QString mode = m_config.boolean(QStringLiteral("sandbox")) ? QStringLiteral("sandbox") : QStringLiteral("production");
     m_systemRoutes = std::make_unique<SystemRoutes>(m_router, m_metrics, m_pluginList, [this] { return notReadyReason(); }, mode);
     m_jobRoutes = std::make_unique<JobRoutes>(m_router, m_jobs, m_database.get(), m_config, m_clock);
-    m_cleanup = std::make_unique<CleanupTask>(m_jobs, m_database.get(), int(m_config.integer(QStringLiteral("jobs.retention_days"))));
+    m_cleanup = std::make_unique<CleanupTask>(m_jobs, m_database.get(), int(m_config.integer(QStringLiteral("jobs.retention_days"))),
+                                              int(m_config.integer(QStringLiteral("idempotency.retention_hours"))));
     for (const Status &s : {m_systemRoutes->registerRoutes(), m_jobRoutes->registerRoutes(), m_cleanup->registerTask()}) {
         if (!s)
             return Status::failure(QStringLiteral("the host's own routes and tasks: %1").arg(s.error()));

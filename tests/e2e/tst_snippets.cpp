@@ -62,6 +62,16 @@ private Q_SLOTS:
         QCOMPARE(r->json().value(QLatin1String("hello")).toString(), QStringLiteral("world"));
     }
 
+    void idempotentRouteIsDeclared()
+    {
+        // Keys are per user: without one the route is 401 (tst_idempotency runs the same code with users).
+        const auto r = call("POST", "/api/v1/snippets/wallets/w1/deposit", R"({})");
+        QVERIFY(r);
+        QCOMPARE(r->status, 401);
+        const auto doc = call("GET", "/api/openapi.json");
+        QVERIFY(doc && doc->body.contains("Idempotency-Key"));
+    }
+
     void contextTourRegisteredItsUserRoute()
     {
         const auto r = call("GET", "/api/v1/things/1");

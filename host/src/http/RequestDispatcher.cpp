@@ -3,6 +3,7 @@
 #include "core/Logging.h"
 
 #include "yieldhost/HostAccess.h"
+#include "yieldhost/Idempotency.h"
 #include "yieldhost/Services.h"
 
 #include <QtCore/QJsonArray>
@@ -38,6 +39,10 @@ QCoro::Task<RequestDispatcher::Result> RequestDispatcher::dispatch(HttpRequest r
         co_return Result{std::move(*answer), std::move(label)};
     if (r.authLevel() != AuthLevel::Public) { // public routes skip the stage without a coroutine frame
         if (Verdict answer = co_await authenticate(request, r))
+            co_return Result{std::move(*answer), std::move(label)};
+    }
+    if (r.isIdempotent()) {
+        if (Verdict answer = checkIdempotencyKey(request))
             co_return Result{std::move(*answer), std::move(label)};
     }
     // call → map exceptions, in this frame: a coroutine of its own would cost an allocation on
@@ -105,6 +110,14 @@ RequestDispatcher::Verdict RequestDispatcher::checkContentType(const HttpRequest
         .detail(QStringLiteral("Content-Type \"%1\" is not accepted here; send %2.")
                     .arg(QString::fromLatin1(contentType), QString::fromLatin1(accepted.join(" or "))))
         .toResponse();
+}
+
+RequestDispatcher::Verdict RequestDispatcher::checkIdempotencyKey(const HttpRequest &request)
+{
+    Problem problem;
+    if (IdempotencyKey::fromRequest(request, &problem))
+        return std::nullopt;
+    return problem.toResponse();
 }
 
 QCoro::Task<RequestDispatcher::Verdict> RequestDispatcher::authenticate(HttpRequest &request, const Route &route) const

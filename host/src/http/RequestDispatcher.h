@@ -37,6 +37,8 @@ private:
     Verdict route(HttpRequest &request, const Route *&matched) const;
     static Verdict parseJson(HttpRequest &request);
     static Verdict checkContentType(const HttpRequest &request, const Route &route);
+    // Routes declared idempotent(): a missing or malformed Idempotency-Key is 400 before the handler.
+    static Verdict checkIdempotencyKey(const HttpRequest &request);
     QCoro::Task<Verdict> authenticate(HttpRequest &request, const Route &route) const;
     static HttpResponse mapException(const Route &route, std::exception_ptr error);
 

@@ -199,6 +199,18 @@ QJsonObject Router::openApi(const QString &title, const QString &version) const
             }
             op.insert(QStringLiteral("parameters"), params);
         }
+        if (r.m_idempotent) {
+            QJsonArray params = op.value(QLatin1String("parameters")).toArray();
+            params.append(QJsonObject{{QStringLiteral("name"), QStringLiteral("Idempotency-Key")},
+                                      {QStringLiteral("in"), QStringLiteral("header")},
+                                      {QStringLiteral("required"), true},
+                                      {QStringLiteral("description"), QStringLiteral("1-255 printable ASCII characters, per user. A repeat with the same key and body "
+                                                                                     "gets the first reply and moves no money again; the same key with another body is 422.")},
+                                      {QStringLiteral("schema"), QJsonObject{{QStringLiteral("type"), QStringLiteral("string")},
+                                                                             {QStringLiteral("minLength"), 1},
+                                                                             {QStringLiteral("maxLength"), 255}}}});
+            op.insert(QStringLiteral("parameters"), params);
+        }
         QJsonObject responses = op.value(QLatin1String("responses")).toObject();
         // A route that does not describe its success says only that it succeeds with some 2xx.
         const QStringList codes = responses.keys();
@@ -216,6 +228,10 @@ QJsonObject Router::openApi(const QString &title, const QString &version) const
             addProblem("400", "The body is not valid JSON");
             addProblem("413", "The body is larger than the server accepts");
             addProblem("415", "The body's content type is not accepted");
+        }
+        if (r.m_idempotent) {
+            addProblem("400", "The Idempotency-Key header is missing or malformed");
+            addProblem("422", "The Idempotency-Key was already used for a different request");
         }
         if (r.m_auth != AuthLevel::Public)
             addProblem("401", "No valid access token was sent");

@@ -24,6 +24,7 @@ public:
     RouteOptions &summary(const QString &text) override { m_summary = text; return *this; }
     RouteOptions &openapi(const QJsonObject &operation) override { m_openapi = operation; return *this; }
     RouteOptions &accepts(const QByteArrayList &types) override { m_accepts = types; return *this; }
+    RouteOptions &idempotent() override { m_idempotent = true; return *this; }
 
     const QString &owner() const { return m_owner; } // plugin id, or "host"
     HttpMethod method() const { return m_method; }
@@ -35,6 +36,7 @@ public:
     const QString &summaryText() const { return m_summary; }
     const QJsonObject &operation() const { return m_openapi; }
     const QByteArrayList &acceptedTypes() const { return m_accepts; }
+    bool isIdempotent() const { return m_idempotent; }
 
 private:
     friend class Router;
@@ -48,6 +50,7 @@ private:
     QString m_summary;
     QJsonObject m_openapi;
     QByteArrayList m_accepts;
+    bool m_idempotent = false;
 };
 
 class Router

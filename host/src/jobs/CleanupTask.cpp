@@ -4,10 +4,11 @@
 
 namespace yieldhost {
 
-CleanupTask::CleanupTask(JobRegistry &jobs, Database *database, int retentionDays)
+CleanupTask::CleanupTask(JobRegistry &jobs, Database *database, int retentionDays, int idempotencyRetentionHours)
     : m_jobs(jobs)
     , m_db(database)
     , m_retentionDays(std::max(1, retentionDays))
+    , m_idempotencyRetentionHours(std::max(24, idempotencyRetentionHours)) // API.md: kept at least 24 h
 {
 }
 
@@ -33,6 +34,12 @@ QCoro::Task<Status> CleanupTask::run(JobContext &job)
     if (purged.error())
         co_return Status::failure(QStringLiteral("purging finished jobs: %1").arg(purged.error().message));
     job.progress(QStringLiteral("purged %1 finished jobs older than %2 days").arg(purged.rowsAffected()).arg(m_retentionDays));
+    const QVariantList hours{m_idempotencyRetentionHours};
+    const SqlResult keys = co_await m_db->query(QStringLiteral(
+        "DELETE FROM host_idempotency_key WHERE created_at < now() - make_interval(hours => ?::int)"), hours);
+    if (keys.error())
+        co_return Status::failure(QStringLiteral("purging idempotency keys: %1").arg(keys.error().message));
+    job.progress(QStringLiteral("purged %1 idempotency keys older than %2 hours").arg(keys.rowsAffected()).arg(m_idempotencyRetentionHours));
     for (const CleanupSpec &step : m_jobs.cleanups()) {
         job.progress(QStringLiteral("%1: %2").arg(step.plugin, step.description));
         const Status done = co_await step.step(job);

@@ -4,6 +4,7 @@
 #include "Snippets.h"
 
 #include <yieldhost/Decimal.h>
+#include <yieldhost/Idempotency.h>
 #include <yieldhost/RunOn.h>
 
 #include <QtCore/QCryptographicHash>
@@ -52,6 +53,7 @@ Status Snippets::registerAll()
     route(HttpMethod::Get, u"/api/v1/snippets/status"_s, &Snippets::status);
     route(HttpMethod::Post, u"/api/v1/snippets/withdrawals"_s, &Snippets::insufficientFunds);
     route(HttpMethod::Get, u"/api/v1/snippets/problems"_s, &Snippets::problems);
+    idempotentRoute();
     return {};
 }
 
@@ -280,4 +282,36 @@ QCoro::Task<HttpResponse> Snippets::status(HttpRequest)
 {
     const Status s = checkConfig();
     co_return HttpResponse::json(200, QJsonObject{{u"ok"_s, s.ok()}, {u"error"_s, s.error()}});
+}
+
+// Idempotency.h
+void Snippets::idempotentRoute()
+{
+    // snippet: idempotent-route
+    ctx.addRoute(HttpMethod::Post, u"/api/v1/snippets/wallets/{id}/deposit"_s, [this](HttpRequest r) { return deposit(std::move(r)); })
+        .idempotent(); // AuthLevel::User by default: keys are per user
+    // end snippet
+}
+
+// Idempotency.h (run with a user by testkit's MoneyRoutes in tst_idempotency, which is this code)
+QCoro::Task<HttpResponse> Snippets::deposit(HttpRequest request)
+{
+    const QString id = request.pathParam(u"id"_s);
+    const Decimal amount = Decimal::fromInt(10);
+    // snippet: idempotent-post
+    Problem problem;
+    const std::optional<IdempotencyKey> key = IdempotencyKey::fromRequest(request, &problem);
+    if (!key)
+        co_return problem.toResponse();
+    auto work = [&](SqlTransaction &tx) -> HttpResponse {
+        const SqlResult r = tx.exec(u"UPDATE snippets_wallet SET balance = balance + ? WHERE id = ? RETURNING balance"_s,
+                                    {amount.toString(), id});
+        if (r.error())
+            return problemFor(r.error()).toResponse(); // 5xx: rolled back, nothing stored
+        if (r.isEmpty())
+            return Problem::notFound(u"No such wallet."_s).toResponse(); // 4xx: undone, stored
+        return HttpResponse::json(201, QJsonObject{{u"balance"_s, r.string(0, u"balance"_s)}});
+    };
+    co_return co_await idempotentTransaction(ctx.database(), *key, std::move(work));
+    // end snippet
 }

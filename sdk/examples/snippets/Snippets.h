@@ -63,6 +63,8 @@ private:
     QCoro::Task<yieldhost::HttpResponse> status(yieldhost::HttpRequest request);
     QCoro::Task<yieldhost::HttpResponse> insufficientFunds(yieldhost::HttpRequest request);
     QCoro::Task<yieldhost::HttpResponse> problems(yieldhost::HttpRequest request);
+    void idempotentRoute();
+    QCoro::Task<yieldhost::HttpResponse> deposit(yieldhost::HttpRequest request);
 
     yieldhost::PluginContext &ctx;
     QThreadPool m_pool;

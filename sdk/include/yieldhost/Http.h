@@ -193,6 +193,10 @@ public:
     virtual RouteOptions &openapi(const QJsonObject &operation) = 0;
     // Content types accepted besides JSON; a body of any other type is refused with 415.
     virtual RouteOptions &accepts(const QByteArrayList &contentTypes) = 0;
+    // SDK 1.1: the route moves money and takes an Idempotency-Key (Idempotency.h). The host
+    // refuses a request without a valid key with 400 before the handler runs and documents the
+    // header; the handler runs its work through idempotentTransaction().
+    virtual RouteOptions &idempotent() = 0;
 };
 
 } // namespace yieldhost

@@ -1,6 +1,7 @@
 #include "TestkitPlugin.h"
 
 #include "ClockTasks.h"
+#include "MoneyRoutes.h"
 
 #include <QCoro/QCoroTimer>
 
@@ -189,6 +190,7 @@ Status TestkitPlugin::initialize(PluginContext &context)
         return s;
     if (Status s = registerClockTasks(context); !s)
         return s;
+    registerMoneyRoutes(context);
     context.jobs().addCleanup(QStringLiteral("forget job runs older than a day"), [&db](JobContext &job) -> QCoro::Task<Status> {
         const SqlResult r = co_await db.query(QStringLiteral("DELETE FROM testkit_job_run WHERE at < now() - interval '1 day'"));
         if (r.error())

@@ -1,0 +1,172 @@
+#include "yieldhost/Idempotency.h"
+
+#include <QtCore/QCryptographicHash>
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+
+namespace yieldhost {
+
+namespace {
+
+HttpResponse storedReply(const SqlResult &row)
+{
+    HttpResponse reply(int(row.integer(0, QStringLiteral("status"))));
+    reply.setBody(QByteArray::fromHex(row.string(0, QStringLiteral("body")).toLatin1()),
+                  row.string(0, QStringLiteral("content_type")).toLatin1());
+    const QJsonArray headers = QJsonDocument::fromJson(row.string(0, QStringLiteral("headers")).toUtf8()).array();
+    for (const QJsonValue &h : headers) {
+        const QJsonArray pair = h.toArray();
+        reply.addHeader(pair.at(0).toString().toLatin1(), pair.at(1).toString().toLatin1());
+    }
+    reply.addHeader("Idempotent-Replayed", "true");
+    return reply;
+}
+
+} // namespace
+
+QString IdempotencyKey::invalidReason(QByteArrayView header)
+{
+    if (header.isEmpty())
+        return QStringLiteral("This request moves money: send an Idempotency-Key header (1-255 printable ASCII characters), "
+                              "and the same key again to repeat it safely.");
+    if (header.size() > MaxLength)
+        return QStringLiteral("The Idempotency-Key header is longer than %1 characters.").arg(MaxLength);
+    for (const char c : header) {
+        if (c < 0x20 || c > 0x7e)
+            return QStringLiteral("The Idempotency-Key header may hold only printable ASCII characters.");
+    }
+    return {};
+}
+
+std::optional<IdempotencyKey> IdempotencyKey::fromRequest(const HttpRequest &request, Problem *problem)
+{
+    const std::optional<AuthenticatedUser> &user = request.user();
+    if (!user) {
+        *problem = Problem::unauthorized(QStringLiteral("Idempotency keys belong to a user: authenticate this request."));
+        return std::nullopt;
+    }
+    const QByteArray header = request.header("idempotency-key");
+    if (const QString why = invalidReason(header); !why.isEmpty()) {
+        *problem = Problem::make(400).type(QStringLiteral("invalid-idempotency-key")).title(QStringLiteral("Invalid Idempotency-Key")).detail(why);
+        return std::nullopt;
+    }
+    IdempotencyKey key;
+    key.m_userId = user->id;
+    key.m_key = QString::fromLatin1(header);
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    hash.addData(methodName(request.method()));
+    hash.addData("\n");
+    hash.addData(request.path().toUtf8());
+    hash.addData("\n");
+    const QJsonValue json = request.json();
+    if (json.isObject())
+        hash.addData(QJsonDocument(json.toObject()).toJson(QJsonDocument::Compact));
+    else if (json.isArray())
+        hash.addData(QJsonDocument(json.toArray()).toJson(QJsonDocument::Compact));
+    else
+        hash.addData(request.body());
+    key.m_fingerprint = hash.result();
+    return key;
+}
+
+IdempotencyKey::Claim IdempotencyKey::claim(SqlTransaction &tx) const
+{
+    Claim out;
+    const QString fingerprint = QString::fromLatin1(m_fingerprint.toHex());
+    // Blocks while another transaction holds the same key uncommitted; then inserts nothing.
+    const SqlResult inserted = tx.exec(QStringLiteral(
+        "INSERT INTO host_idempotency_key (user_id, key, fingerprint) VALUES (?, ?, decode(?, 'hex')) "
+        "ON CONFLICT (user_id, key) DO NOTHING RETURNING true AS fresh"),
+        {m_userId, m_key, fingerprint});
+    if (inserted.error()) {
+        out.error = inserted.error();
+        return out;
+    }
+    if (!inserted.isEmpty()) {
+        out.kind = Claim::Kind::Fresh;
+        return out;
+    }
+    const SqlResult stored = tx.exec(QStringLiteral(
+        "SELECT encode(fingerprint, 'hex') AS fingerprint, status, content_type, encode(body, 'hex') AS body, headers::text AS headers "
+        "FROM host_idempotency_key WHERE user_id = ? AND key = ?"),
+        {m_userId, m_key});
+    if (stored.error() || stored.isEmpty()) {
+        out.error = stored.error() ? stored.error() : DbError::fromSqlState(QStringLiteral("40001"), QStringLiteral("the idempotency key vanished"));
+        return out;
+    }
+    if (stored.string(0, QStringLiteral("fingerprint")) != fingerprint) {
+        out.kind = Claim::Kind::Mismatch;
+        out.response = Problem::make(422)
+                           .type(QStringLiteral("idempotency-key-reused"))
+                           .title(QStringLiteral("Idempotency-Key reused"))
+                           .detail(QStringLiteral("This Idempotency-Key was already used for a different request; "
+                                                  "use a new key for a new request."))
+                           .toResponse();
+        return out;
+    }
+    if (stored.isNull(0, QStringLiteral("status"))) {
+        // Committed without a reply: only a handler that claims by hand and forgets store() does this.
+        out.kind = Claim::Kind::Mismatch;
+        out.response = Problem::make(409)
+                           .type(QStringLiteral("idempotency-key-in-use"))
+                           .title(QStringLiteral("Idempotency-Key in use"))
+                           .detail(QStringLiteral("The request with this Idempotency-Key has no stored reply; use a new key."))
+                           .toResponse();
+        return out;
+    }
+    out.kind = Claim::Kind::Replay;
+    out.response = storedReply(stored);
+    return out;
+}
+
+DbError IdempotencyKey::store(SqlTransaction &tx, const HttpResponse &reply) const
+{
+    QJsonArray headers;
+    for (const auto &[name, value] : reply.headers())
+        headers.append(QJsonArray{QString::fromLatin1(name), QString::fromLatin1(value)});
+    const SqlResult r = tx.exec(QStringLiteral(
+        "UPDATE host_idempotency_key SET status = ?, content_type = ?, body = decode(?, 'hex'), headers = ?::jsonb "
+        "WHERE user_id = ? AND key = ?"),
+        {reply.status(), QString::fromLatin1(reply.contentType()), QString::fromLatin1(reply.body().toHex()),
+         QString::fromUtf8(QJsonDocument(headers).toJson(QJsonDocument::Compact)), m_userId, m_key});
+    return r.error();
+}
+
+QCoro::Task<HttpResponse> idempotentTransaction(Database &db, IdempotencyKey key, std::function<HttpResponse(SqlTransaction &)> work,
+                                                TransactionOptions options)
+{
+    HttpResponse reply;
+    auto run = [&](SqlTransaction &tx) -> Status {
+        const IdempotencyKey::Claim claim = key.claim(tx);
+        if (claim.kind == IdempotencyKey::Claim::Kind::Failed)
+            return Status::failure(claim.error.message);
+        if (claim.kind != IdempotencyKey::Claim::Kind::Fresh) {
+            reply = claim.response;
+            return {};
+        }
+        // The work runs under a savepoint, so a refusal (4xx) can undo its changes and still
+        // commit the claimed key with the refusal stored.
+        if (const SqlResult s = tx.exec(QStringLiteral("SAVEPOINT yieldhost_idempotent_work")); s.error())
+            return Status::failure(s.error().message);
+        reply = work(tx);
+        if (reply.status() >= 500)
+            return Status::failure(QStringLiteral("the work answered %1").arg(reply.status()));
+        const QString end = reply.status() < 300 ? QStringLiteral("RELEASE SAVEPOINT yieldhost_idempotent_work")
+                                                 : QStringLiteral("ROLLBACK TO SAVEPOINT yieldhost_idempotent_work");
+        if (const SqlResult s = tx.exec(end); s.error())
+            return Status::failure(s.error().message);
+        if (const DbError stored = key.store(tx, reply))
+            return Status::failure(stored.message);
+        return {};
+    };
+    const TransactionOutcome outcome = co_await db.transaction(run, options);
+    if (outcome.committed)
+        co_return reply;
+    if (reply.status() >= 500)
+        co_return reply; // the work's own answer (its problem for the database error)
+    if (outcome.error)
+        co_return problemFor(outcome.error).toResponse();
+    co_return Problem::make(500).detail(QStringLiteral("The request could not be completed; it is safe to retry with the same Idempotency-Key.")).toResponse();
+}
+
+} // namespace yieldhost
