@@ -129,6 +129,8 @@ Status Host::loadPlugins()
     qCInfo(lcPlugins).noquote() << "plugin path:" << path.join(u':');
     m_plugins.discover(path);
     m_plugins.resolve();
+    if (Status s = m_plugins.configure(m_config); !s)
+        return s; // an operator's wrong value: one line naming it, as for the host's own settings
     m_plugins.loadAndInitialize();
     m_pluginList.publish(m_plugins.describe());
     QString error;

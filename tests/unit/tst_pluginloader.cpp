@@ -1,8 +1,10 @@
 // The plugin loader: metadata before code, SDK range, missing dependencies, cycles, failure
 // propagation, dependency order for start and reverse order for stop, nothing left behind by a
-// plugin that failed initialize() (by returning a failure or by throwing), and a warning for a
-// plugin path entry that yields no plugin.
+// plugin that failed initialize() (by returning a failure or by throwing), a warning for a
+// plugin path entry that yields no plugin, and declared settings: typed before initialize(), a
+// wrong declaration refusing its plugin, a wrong value stopping everything with one line.
 #include "HostParts.h"
+#include "pluginsystem/HostPluginContext.h"
 #include "pluginsystem/PluginManager.h"
 
 #include <QtCore/QTemporaryDir>
@@ -22,6 +24,7 @@ class TestPluginLoader : public QObject
         std::unique_ptr<test::HostParts> parts;
         std::unique_ptr<PluginManager> manager;
         QString warnings;
+        Status configured;
     };
 
     static QString s_warnings;
@@ -31,10 +34,10 @@ class TestPluginLoader : public QObject
             s_warnings += message + u'\n';
     }
 
-    Loaded loadFixtures(const QStringList &extraDirectories = {})
+    Loaded loadFixtures(const QStringList &extraDirectories = {}, const QProcessEnvironment &environment = {})
     {
         QString error;
-        auto config = Config::load(Config::builtInDefaults(), {}, {}, &error);
+        auto config = Config::load(Config::builtInDefaults(), {}, environment, &error);
         Loaded l;
         l.parts = std::make_unique<test::HostParts>(std::move(*config));
         l.manager = std::make_unique<PluginManager>(l.parts->environment());
@@ -42,7 +45,9 @@ class TestPluginLoader : public QObject
         const auto previous = qInstallMessageHandler(captureWarnings);
         l.manager->discover(QStringList{qEnvironmentVariable("YIELDHOST_FIXTURE_PLUGINS")} + extraDirectories);
         l.manager->resolve();
-        l.manager->loadAndInitialize();
+        l.configured = l.manager->configure(l.parts->config);
+        if (l.configured)
+            l.manager->loadAndInitialize();
         l.manager->start();
         qInstallMessageHandler(previous);
         l.warnings = s_warnings;
@@ -230,7 +235,40 @@ private Q_SLOTS:
         const Loaded a = loadFixtures();
         const Loaded b = loadFixtures();
         QCOMPARE(a.manager->order(), b.manager->order());
-        QCOMPARE(a.manager->order(), (QStringList{QStringLiteral("alpha"), QStringLiteral("beta"), QStringLiteral("gamma"), QStringLiteral("provider-a")}));
+        QCOMPARE(a.manager->order(), (QStringList{QStringLiteral("alpha"), QStringLiteral("beta"), QStringLiteral("gamma"), QStringLiteral("provider-a"), QStringLiteral("tuned")}));
+    }
+
+    void declaredSettingsAreTypedBeforeInitialize()
+    {
+        const Loaded l = loadFixtures();
+        QVERIFY2(l.configured, qPrintable(l.configured.error()));
+        QCOMPARE(state(l, QStringLiteral("tuned")), QStringLiteral("running"));
+        QCOMPARE(l.manager->find(QStringLiteral("tuned"))->settings.value(QStringLiteral("limit")), QJsonValue(5));
+        QCOMPARE(l.manager->find(QStringLiteral("tuned"))->context->config().value(QLatin1String("limit")), QJsonValue(5));
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("YIELDHOST_TUNED__LIMIT"), QStringLiteral("7"));
+        const Loaded set = loadFixtures({}, env);
+        QCOMPARE(set.manager->find(QStringLiteral("tuned"))->context->settings().integer(QStringLiteral("limit")), 7);
+    }
+
+    void aWrongSettingsDeclarationRefusesOnlyThatPlugin()
+    {
+        const Loaded l = loadFixtures();
+        QCOMPARE(state(l, QStringLiteral("badsettings")), QStringLiteral("failed"));
+        QVERIFY2(error(l, QStringLiteral("badsettings")).contains(QLatin1String("its plugin.json setting \"limit\" has type \"number\"")),
+                 qPrintable(error(l, QStringLiteral("badsettings"))));
+        QVERIFY(!logLines().contains(QStringLiteral("init:badsettings"))); // refused before its code ran
+        QCOMPARE(state(l, QStringLiteral("alpha")), QStringLiteral("running"));
+    }
+
+    void aWrongSettingValueStopsEveryPluginWithOneLine()
+    {
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("YIELDHOST_TUNED__LIMIT"), QStringLiteral("0"));
+        const Loaded l = loadFixtures({}, env);
+        QVERIFY(!l.configured);
+        QCOMPARE(l.configured.error(), QStringLiteral("YIELDHOST_TUNED__LIMIT: must be an integer of at least 1, not \"0\""));
+        QVERIFY(logLines().isEmpty()); // no plugin's code ran
     }
 
     void describeListsFailuresWithReasons()

@@ -130,6 +130,10 @@ std::optional<Config> Config::load(const QJsonObject &defaults, const QString &f
     }
 
     static const QLatin1String prefix("YIELDHOST_");
+    // Typed by the built-in default only: a plugin's section is typed by its declaration, which
+    // reports the variable's name itself.
+    Config builtIn;
+    builtIn.m_root = defaults;
     QStringList names = environment.keys();
     names.sort(); // deterministic when two variables name the same key
     for (const QString &name : std::as_const(names)) {
@@ -138,7 +142,7 @@ std::optional<Config> Config::load(const QJsonObject &defaults, const QString &f
         const QStringList path = name.mid(prefix.size()).toLower().split(QStringLiteral("__"), Qt::SkipEmptyParts);
         if (path.isEmpty())
             continue;
-        const QJsonValue current = config.value(path.join(u'.'));
+        const QJsonValue current = builtIn.value(path.join(u'.'));
         const QString raw = environment.value(name);
         QJsonValue value(raw);
         if (!current.isUndefined() && !current.isNull()) {
@@ -154,6 +158,7 @@ std::optional<Config> Config::load(const QJsonObject &defaults, const QString &f
             value = *coerced;
         }
         config.m_root = withValue(config.m_root, path, value);
+        config.m_fromEnvironment.insert(path.join(u'.'), name);
     }
     if (const auto refused = config.nonPositiveLimit()) {
         *error = *refused;
@@ -183,6 +188,18 @@ std::optional<QString> Config::nonPositiveLimit() const
 void Config::set(const QString &dottedKey, const QJsonValue &value)
 {
     m_root = withValue(m_root, dottedKey.split(u'.'), value);
+}
+
+QString Config::environmentVariable(const QString &dottedKey) const
+{
+    if (const auto it = m_fromEnvironment.constFind(dottedKey); it != m_fromEnvironment.cend())
+        return *it;
+    const QString beneath = dottedKey + u'.';
+    for (auto it = m_fromEnvironment.cbegin(); it != m_fromEnvironment.cend(); ++it) {
+        if (it.key().startsWith(beneath))
+            return it.value();
+    }
+    return {};
 }
 
 QJsonValue Config::value(const QString &dottedKey) const

@@ -6,10 +6,11 @@
 
 namespace yieldhost {
 
-HostPluginContext::HostPluginContext(PluginEnvironment env, const QString &pluginId, const QJsonObject &metadata)
+HostPluginContext::HostPluginContext(PluginEnvironment env, const QString &pluginId, const QJsonObject &metadata, Settings settings)
     : m_env(env)
     , m_id(pluginId)
     , m_metadata(metadata)
+    , m_settings(std::move(settings))
     , m_categoryName("yieldhost.plugin." + pluginId.toUtf8())
     , m_category(std::make_unique<QLoggingCategory>(m_categoryName.constData(), QtInfoMsg))
 {

@@ -28,13 +28,14 @@ private:
 class HostPluginContext final : public PluginContext
 {
 public:
-    HostPluginContext(PluginEnvironment env, const QString &pluginId, const QJsonObject &metadata);
+    // `settings`: the plugin's section as PluginManager::configure() typed it.
+    HostPluginContext(PluginEnvironment env, const QString &pluginId, const QJsonObject &metadata, Settings settings);
     ~HostPluginContext() override;
 
     QString pluginId() const override { return m_id; }
     QJsonObject metadata() const override { return m_metadata; }
     const QLoggingCategory &log() const override { return *m_category; }
-    QJsonObject config() const override { return m_env.config.section(m_id); }
+    QJsonObject config() const override { return m_settings.values(); }
     QJsonValue hostConfig(const QString &key) const override { return m_env.config.value(key); }
     Clock &clock() override { return m_env.clock; }
     EventBus &events() override { return m_env.events; }
@@ -42,6 +43,7 @@ public:
     Jobs &jobs() override { return m_jobs; }
     RouteOptions &addRoute(HttpMethod method, const QString &pattern, HttpHandler handler) override;
     void addWebSocket(const QString &path, WebSocketHandler handler) override;
+    const Settings &settings() const override { return m_settings; }
 
     // Registration mistakes (duplicate routes, bad patterns) fail the plugin after initialize().
     const QStringList &registrationErrors() const { return m_errors; }
@@ -56,6 +58,7 @@ private:
     PluginEnvironment m_env;
     QString m_id;
     QJsonObject m_metadata;
+    Settings m_settings;
     QByteArray m_categoryName; // must outlive m_category
     std::unique_ptr<QLoggingCategory> m_category;
     QStringList m_errors;

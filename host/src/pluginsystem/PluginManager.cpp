@@ -2,6 +2,7 @@
 
 #include "core/Logging.h"
 #include "pluginsystem/HostPluginContext.h"
+#include "pluginsystem/PluginSettings.h"
 
 #include "yieldhost/Plugin.h"
 
@@ -158,6 +159,26 @@ void PluginManager::resolve()
     }
 }
 
+Status PluginManager::configure(const Config &config)
+{
+    for (PluginSpec *spec : m_order) {
+        if (spec->state != PluginState::Resolved)
+            continue;
+        QString error;
+        const std::optional<PluginSettings> declared = PluginSettings::declared(spec->metadata, &error);
+        if (!declared) {
+            refuse(*spec, error);
+            continue;
+        }
+        std::optional<Settings> settings = declared->resolve(spec->id, config, &error);
+        if (!settings)
+            return Status::failure(error);
+        spec->settings = std::move(*settings);
+        spec->configured = true;
+    }
+    return {};
+}
+
 void PluginManager::loadAndInitialize()
 {
     for (PluginSpec *spec : m_order) {
@@ -184,7 +205,9 @@ void PluginManager::loadAndInitialize()
             continue;
         }
         spec->state = PluginState::Loaded;
-        spec->context = std::make_unique<HostPluginContext>(m_env, spec->id, spec->metadata);
+        if (!spec->configured) // configure() was not called (tests): the section as given
+            spec->settings = Settings(m_env.config.section(spec->id));
+        spec->context = std::make_unique<HostPluginContext>(m_env, spec->id, spec->metadata, spec->settings);
         Status status;
         try {
             status = spec->instance->initialize(*spec->context);

@@ -27,6 +27,10 @@ public:
 
     void discover(const QStringList &directories);
     void resolve();            // Read -> Resolved or Failed
+    // Checks each resolved plugin's configuration section against its declared settings
+    // (PluginSettings.h). A wrong declaration refuses that plugin; a wrong value fails the
+    // whole call with one line naming the variable or key: the host then stops.
+    Status configure(const Config &config);
     void loadAndInitialize();  // Resolved -> Initialized or Failed, in order
     void start();              // Initialized -> Running
     void stop();               // Running -> Stopped, reverse order

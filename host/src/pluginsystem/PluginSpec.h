@@ -2,6 +2,7 @@
 // failed if it did. Failures are recorded here as sentences; nothing throws across the host.
 #pragma once
 
+#include "yieldhost/Settings.h"
 #include "yieldhost/Status.h"
 
 #include <QtCore/QJsonObject>
@@ -42,6 +43,8 @@ public:
     QString description;
     QString license;
     QJsonObject metadata;
+    Settings settings; // typed by PluginManager::configure()
+    bool configured = false;
 
     PluginState state = PluginState::Read;
     QString error;

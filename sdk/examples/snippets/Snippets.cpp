@@ -34,6 +34,7 @@ Status Snippets::registerAll()
 {
     if (Status s = contextTour(); !s)
         return s;
+    readSettings();
     greetRoute();
     echoSocket();
     events();
@@ -66,12 +67,26 @@ Status Snippets::contextTour()
     WebSocketHandler sessionHandler = [](WebSocketSession *session) { session->sendText(u"welcome"_s); };
     auto onCreated = [this](const Event &event) { qCInfo(ctx.log()) << "thing created" << event.data; };
     // snippet: context-tour
-    qCInfo(ctx.log()) << "starting with" << ctx.config(); // category yieldhost.plugin.<id>
+    qCInfo(ctx.log()) << "starting with" << ctx.settings(); // category yieldhost.plugin.<id>
     ctx.addRoute(HttpMethod::Get, u"/api/v1/things/{id}"_s, handler).auth(AuthLevel::User);
     ctx.addWebSocket(u"/ws/things"_s, sessionHandler);
     ctx.events().subscribe(u"things.created"_s, this, onCreated);
     qCDebug(ctx.log()) << "the host's time:" << ctx.clock().now();
     return {};
+    // end snippet
+}
+
+// Settings.h (the declaration is in plugin.json)
+void Snippets::readSettings()
+{
+    // snippet: settings
+    const Settings &settings = ctx.settings();
+    const qint64 ttl = settings.integer(u"ttl_seconds"_s);       // 900 unless configured
+    const std::optional<Decimal> fee = settings.decimal(u"fee"_s); // exact: "0.25"
+    const bool verbose = settings.boolean(u"verbose"_s);
+    qCInfo(ctx.log()) << "settings:" << settings; // secrets print as "(secret)"
+    if (verbose && fee)
+        qCInfo(ctx.log()) << "tokens live" << ttl << "s; the fee is" << fee->toString();
     // end snippet
 }
 

@@ -49,6 +49,7 @@ public:
 private:
     yieldhost::Status contextTour();
     yieldhost::Status checkConfig();
+    void readSettings();
     void greetRoute();
     void echoSocket();
     void events();

@@ -1,7 +1,7 @@
 // PluginContext.h — everything a plugin may reach of the host, handed to Plugin::initialize().
 //
 // In Plugin::initialize(PluginContext &ctx) (snippet "context-tour", compiled in sdk/examples/snippets):
-//   qCInfo(ctx.log()) << "starting with" << ctx.config(); // category yieldhost.plugin.<id>
+//   qCInfo(ctx.log()) << "starting with" << ctx.settings(); // category yieldhost.plugin.<id>
 //   ctx.addRoute(HttpMethod::Get, u"/api/v1/things/{id}"_s, handler).auth(AuthLevel::User);
 //   ctx.addWebSocket(u"/ws/things"_s, sessionHandler);
 //   ctx.events().subscribe(u"things.created"_s, this, onCreated);
@@ -15,6 +15,7 @@
 #include "yieldhost/Global.h"
 #include "yieldhost/Http.h"
 #include "yieldhost/Jobs.h"
+#include "yieldhost/Settings.h"
 #include "yieldhost/WebSocket.h"
 
 #include <QtCore/QJsonObject>
@@ -33,7 +34,8 @@ public:
     virtual const QLoggingCategory &log() const = 0; // "yieldhost.plugin.<id>"
 
     // The plugin's own configuration section (key = plugin id), after layering defaults <
-    // config file < YIELDHOST_<ID>__<KEY> environment variables.
+    // config file < YIELDHOST_<ID>__<KEY> environment variables. When plugin.json declares
+    // "settings", every value has its declared type (see settings(), SDK 1.1).
     virtual QJsonObject config() const = 0;
     // A host-wide setting such as "sandbox" or "coingecko_url".
     virtual QJsonValue hostConfig(const QString &key) const = 0;
@@ -59,6 +61,11 @@ public:
 protected:
     virtual void provideService(const char *id, void *implementation) = 0;
     virtual void *findService(const char *id) const = 0;
+
+public:
+    // SDK 1.1 (appended: a 1.0 plugin's vtable is unchanged). The declared settings of
+    // plugin.json, typed and checked by the host before initialize(); see Settings.h.
+    virtual const Settings &settings() const = 0;
 };
 
 } // namespace yieldhost
