@@ -9,36 +9,9 @@
 #include "RefreshTokens.h"
 #include "UserAuthenticator.h"
 
-#include <QtCore/QJsonArray>
-#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
 
 namespace yieldhost::users {
-
-namespace {
-// A positive integer of the plugin's section (a number in a config file, text from the
-// environment), or `fallback` when absent. Anything else is recorded in *errors: a bad setting
-// stops the plugin rather than silently becoming the default.
-qint64 setting(const QJsonObject &config, const char *key, qint64 fallback, QStringList *errors)
-{
-    const QJsonValue v = config.value(QLatin1String(key));
-    if (v.isUndefined() || v.isNull())
-        return fallback;
-    bool ok = false;
-    qint64 n = 0;
-    if (v.isDouble()) {
-        n = v.toInteger();
-        ok = double(n) == v.toDouble();
-    } else if (v.isString()) {
-        n = v.toString().trimmed().toLongLong(&ok);
-    }
-    if (!ok || n <= 0) {
-        const QString shown = v.isString() ? v.toString() : QString::fromUtf8(QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact)).mid(1).chopped(1);
-        errors->append(QStringLiteral("users.%1 must be a positive integer (got \"%2\")").arg(QLatin1String(key), shown));
-        return fallback;
-    }
-    return n;
-}
-} // namespace
 
 UsersPlugin::UsersPlugin() = default;
 UsersPlugin::~UsersPlugin() = default;
@@ -46,7 +19,6 @@ UsersPlugin::~UsersPlugin() = default;
 yieldhost::Status UsersPlugin::initialize(yieldhost::PluginContext &context)
 {
     m_context = &context;
-    const QJsonObject config = context.config();
 
     QString secretError;
     const std::optional<JwtSecret> secret = JwtSecret::resolve(context.hostConfig(QStringLiteral("jwt_secret")).toString().toUtf8(),
@@ -56,25 +28,23 @@ yieldhost::Status UsersPlugin::initialize(yieldhost::PluginContext &context)
         return Status::failure(secretError);
     qCInfo(context.log()).noquote() << "access tokens are signed with the secret from" << secret->origin;
 
-    QStringList settingErrors;
+    // Declared in plugin.json: the host has checked every value (type, range) before this runs.
+    const Settings &settings = context.settings();
     PasswordHasher::Parameters argon;
-    argon.timeCost = uint32_t(setting(config, "argon2_time_cost", argon.timeCost, &settingErrors));
-    argon.memoryKiB = uint32_t(setting(config, "argon2_memory_kib", argon.memoryKiB, &settingErrors));
-    argon.parallelism = uint32_t(setting(config, "argon2_parallelism", argon.parallelism, &settingErrors));
+    argon.timeCost = uint32_t(settings.integer(QStringLiteral("argon2_time_cost")));
+    argon.memoryKiB = uint32_t(settings.integer(QStringLiteral("argon2_memory_kib")));
+    argon.parallelism = uint32_t(settings.integer(QStringLiteral("argon2_parallelism")));
     LoginThrottle::Limits limits;
-    limits.perPair = int(setting(config, "login_max_failures_per_address_and_account", limits.perPair, &settingErrors));
-    limits.perAccount = int(setting(config, "login_max_failures_per_account", limits.perAccount, &settingErrors));
-    limits.accountDelaySeconds = setting(config, "login_account_delay_seconds", limits.accountDelaySeconds, &settingErrors);
-    limits.perAddress = int(setting(config, "login_max_failures_per_address", limits.perAddress, &settingErrors));
-    limits.windowSeconds = setting(config, "login_window_seconds", limits.windowSeconds, &settingErrors);
-    limits.registrationsPerAddress = int(setting(config, "registrations_per_address_per_hour", limits.registrationsPerAddress, &settingErrors));
-    const int hashQueueLimit = int(setting(config, "hash_queue_limit", 64, &settingErrors));
+    limits.perPair = int(settings.integer(QStringLiteral("login_max_failures_per_address_and_account")));
+    limits.perAccount = int(settings.integer(QStringLiteral("login_max_failures_per_account")));
+    limits.accountDelaySeconds = settings.integer(QStringLiteral("login_account_delay_seconds"));
+    limits.perAddress = int(settings.integer(QStringLiteral("login_max_failures_per_address")));
+    limits.windowSeconds = settings.integer(QStringLiteral("login_window_seconds"));
+    limits.registrationsPerAddress = int(settings.integer(QStringLiteral("registrations_per_address_per_hour")));
+    const int hashQueueLimit = int(settings.integer(QStringLiteral("hash_queue_limit")));
     AuthSettings auth;
-    auth.accessTtlSeconds = std::max<qint64>(1, setting(config, "access_ttl_seconds", auth.accessTtlSeconds, &settingErrors));
-    const qint64 refreshTtl = std::max<qint64>(60, setting(config, "refresh_ttl_seconds", 7 * 24 * 3600, &settingErrors));
-
-    if (!settingErrors.isEmpty())
-        return Status::failure(settingErrors.join(QStringLiteral("; ")));
+    auth.accessTtlSeconds = settings.integer(QStringLiteral("access_ttl_seconds"));
+    const qint64 refreshTtl = std::max<qint64>(60, settings.integer(QStringLiteral("refresh_ttl_seconds")));
 
     m_jwt = std::make_unique<Jwt>(secret->key);
     m_hasher = std::make_unique<PasswordHasher>(argon, hashQueueLimit);

@@ -6,7 +6,8 @@
 // access tokens of its sign-in, sign out everywhere, password change (throttled like a login),
 // the cleanup of ended sign-ins, the revocation routes' OpenAPI, login throttling (per pair,
 // address and account; success clearing), isolation between users, PATCH /users/me and its
-// read-only fields, the createuser command and the refusal to run outside sandbox without a secret.
+// read-only fields, the createuser command, the refusal to run outside sandbox without a secret
+// and the host stopping on a wrong or misspelled setting of the users plugin, naming its variable.
 #include "HostProcess.h"
 #include "HttpClient.h"
 #include "ProblemCheck.h"
@@ -791,11 +792,29 @@ private Q_SLOTS:
         QCOMPARE(host.terminate(), 0);
     }
 
+    // Settings declared in plugin.json are checked by the host before the plugin loads: one line
+    // (the variable named once), exit 1.
     void aBadPluginSettingStopsTheHostNamingIt()
     {
         QProcessEnvironment env = hostEnv();
         env.insert(QStringLiteral("YIELDHOST_USERS__ACCESS_TTL_SECONDS"), QStringLiteral("15m"));
-        CHECK(verifyRefusesToStart(env, QStringLiteral("users.access_ttl_seconds must be a positive integer (got \"15m\")")));
+        const QString line = QStringLiteral("YIELDHOST_USERS__ACCESS_TTL_SECONDS: must be an integer of at least 1, not \"15m\"");
+        CHECK(verifyRefusesToStart(env, line));
+        HostProcess host(env);
+        QString error;
+        host.start(&error, 30000);
+        QVERIFY(host.waitForExit(30000));
+        QVERIFY2(host.output().count(QLatin1String("YIELDHOST_USERS__ACCESS_TTL_SECONDS")) == 1, qPrintable(host.output().right(2000)));
+    }
+
+    void aPluginSettingOutOfRangeOrMisspelledStopsTheHostNamingIt()
+    {
+        QProcessEnvironment env = hostEnv();
+        env.insert(QStringLiteral("YIELDHOST_USERS__ARGON2_PARALLELISM"), QStringLiteral("0"));
+        CHECK(verifyRefusesToStart(env, QStringLiteral("YIELDHOST_USERS__ARGON2_PARALLELISM: must be an integer from 1 to 4294967295, not \"0\"")));
+        env = hostEnv();
+        env.insert(QStringLiteral("YIELDHOST_USERS__ACCESS_TTL"), QStringLiteral("900"));
+        CHECK(verifyRefusesToStart(env, QStringLiteral("YIELDHOST_USERS__ACCESS_TTL: the users plugin has no setting \"access_ttl\"")));
     }
 
     void aSecretShorterThan32BytesIsRefusedInSandboxToo()
