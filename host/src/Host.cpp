@@ -12,6 +12,8 @@
 #include "jobs/JobRoutes.h"
 #include "jobs/JobRunner.h"
 
+#include "yieldhost/HostAccess.h"
+
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonObject>
 #include <QtCore/QPointer>
@@ -269,7 +271,7 @@ QCoro::Task<> Host::startJobs()
     if (!m_database || m_stopping)
         co_return;
     QPointer<Host> self(this);
-    co_await syncClock(); // before the first job or schedule reads the time
+    co_await loadSharedState(); // before the first job or schedule reads the time
     if (!self || m_stopping)
         co_return;
     if (m_roles.http && !m_jobMetrics) // after migrations: it reads the jobs table
@@ -305,10 +307,18 @@ QCoro::Task<> Host::startJobs()
     }
 }
 
-QCoro::Task<> Host::syncClock()
+QCoro::Task<> Host::loadSharedState()
 {
     if (!m_database || m_clockSync)
         co_return;
+    QPointer<Host> self(this);
+    const SqlResult key = co_await m_database->query(QStringLiteral("SELECT encode(value, 'hex') AS key FROM host_secret WHERE name = 'paging_cursor'"));
+    if (!self)
+        co_return;
+    if (key.error() || key.isEmpty())
+        qCWarning(lcHost).noquote() << "cannot read the list cursor key; cursors will not verify across processes:" << key.error().message;
+    else
+        PagingKeyWriter::setKey(QByteArray::fromHex(key.string(0, QStringLiteral("key")).toLatin1()));
     const int resyncMs = int(std::max<qint64>(100, m_config.integer(QStringLiteral("clock.resync_ms"))));
     m_clockSync = std::make_unique<ClockSync>(*m_database, m_clock, resyncMs);
     const DbError error = co_await m_clockSync->start();
@@ -336,7 +346,7 @@ QCoro::Task<Status> Host::runTask(QString name, QJsonObject args, std::function<
     if (!m_database)
         co_return Status::failure(QStringLiteral("no database is configured"));
     QPointer<Host> self(this);
-    co_await syncClock();
+    co_await loadSharedState();
     if (!self)
         co_return Status::failure(QStringLiteral("stopped"));
     const int heartbeatMs = int(std::max<qint64>(50, m_config.integer(QStringLiteral("jobs.heartbeat_interval_ms"))));

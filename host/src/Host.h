@@ -84,7 +84,8 @@ private:
     QCoro::Task<std::optional<QString>> notReadyReason();
     QCoro::Task<> migrateInBackground();
     QCoro::Task<> startJobs();
-    QCoro::Task<> syncClock();
+    // What every process shares through PostgreSQL: the clock's offset, the cursor signing key.
+    QCoro::Task<> loadSharedState();
     QCoro::Task<> finishShutdown();
     QStringList migrationOrder() const;
 

@@ -31,6 +31,7 @@ class SqlResultData : public QSharedData
 {
 public:
     DbError error;
+    QString constraint;
     QStringList columns;
     QList<QVariantList> rows;
     qint64 rowsAffected = 0;
@@ -42,6 +43,7 @@ SqlResult &SqlResult::operator=(const SqlResult &) = default;
 SqlResult::~SqlResult() = default;
 
 const DbError &SqlResult::error() const { return d->error; }
+QString SqlResult::constraint() const { return d->constraint; }
 qsizetype SqlResult::size() const { return d->rows.size(); }
 qint64 SqlResult::rowsAffected() const { return d->rowsAffected; }
 const QStringList &SqlResult::columns() const { return d->columns; }
@@ -77,6 +79,7 @@ std::optional<Decimal> SqlResult::decimal(qsizetype row, const QString &column, 
 }
 
 void SqlResultWriter::setError(SqlResult &r, DbError error) { r.d->error = std::move(error); }
+void SqlResultWriter::setConstraint(SqlResult &r, QString constraint) { r.d->constraint = std::move(constraint); }
 void SqlResultWriter::setColumns(SqlResult &r, QStringList columns) { r.d->columns = std::move(columns); }
 void SqlResultWriter::appendRow(SqlResult &r, QVariantList row) { r.d->rows.append(std::move(row)); }
 void SqlResultWriter::setRowsAffected(SqlResult &r, qint64 n) { r.d->rowsAffected = n; }

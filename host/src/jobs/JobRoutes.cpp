@@ -3,6 +3,8 @@
 #include "core/Logging.h"
 #include "http/RouteTable.h"
 #include "http/StaffAudit.h"
+
+#include "yieldhost/Paging.h"
 #include "jobs/JobStore.h"
 
 #include <QtCore/QFile>
@@ -156,20 +158,12 @@ QCoro::Task<HttpResponse> JobRoutes::listJobs(HttpRequest req)
         co_return invalid(QStringLiteral("state"), QStringLiteral("must be one of %1").arg(jobStates().join(QStringLiteral(", "))));
     // A null QString would bind as SQL NULL; "" means "any".
     const QString queue = req.queryItem(QStringLiteral("queue")).isNull() ? QStringLiteral("") : req.queryItem(QStringLiteral("queue"));
-    int limit = 50;
-    if (req.query().hasQueryItem(QStringLiteral("limit"))) {
-        bool ok = false;
-        limit = req.queryItem(QStringLiteral("limit")).toInt(&ok);
-        if (!ok || limit < 1 || limit > 500)
-            co_return invalid(QStringLiteral("limit"), QStringLiteral("must be an integer from 1 to 500"));
-    }
-    qint64 before = 0;
-    if (const QString cursor = req.queryItem(QStringLiteral("cursor")); !cursor.isEmpty()) {
-        bool ok = false;
-        before = QByteArray::fromBase64(cursor.toLatin1(), QByteArray::Base64UrlEncoding).toLongLong(&ok);
-        if (!ok || before <= 0)
-            co_return invalid(QStringLiteral("cursor"), QStringLiteral("is not a cursor this server issued"));
-    }
+    Problem problem;
+    const std::optional<PageRequest> page = PageRequest::fromRequest(req, &problem);
+    if (!page)
+        co_return problem.toResponse();
+    const int limit = page->limit;
+    const qint64 before = page->after.value(QLatin1String("id")).toInteger();
     const JobStore store(*m_db, m_jobs);
     const SqlResult r = co_await store.list(state, queue, limit + 1, before);
     if (r.error())
@@ -177,10 +171,10 @@ QCoro::Task<HttpResponse> JobRoutes::listJobs(HttpRequest req)
     QJsonArray out;
     for (qsizetype i = 0; i < std::min<qsizetype>(r.size(), limit); ++i)
         out.append(JobStore::jobJson(r, i));
-    QJsonValue next = QJsonValue::Null;
+    std::optional<QJsonObject> next;
     if (r.size() > limit)
-        next = QString::fromLatin1(QByteArray::number(r.integer(limit - 1, QStringLiteral("id"))).toBase64(QByteArray::Base64UrlEncoding));
-    co_return HttpResponse::json(200, list(out, next));
+        next = QJsonObject{{QStringLiteral("id"), r.integer(limit - 1, QStringLiteral("id"))}};
+    co_return HttpResponse::json(200, page->reply(out, next));
 }
 
 QCoro::Task<HttpResponse> JobRoutes::enqueueJob(HttpRequest req)

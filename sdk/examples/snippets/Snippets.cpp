@@ -5,6 +5,7 @@
 
 #include <yieldhost/Decimal.h>
 #include <yieldhost/Idempotency.h>
+#include <yieldhost/Paging.h>
 #include <yieldhost/RunOn.h>
 
 #include <QtCore/QCryptographicHash>
@@ -55,6 +56,7 @@ Status Snippets::registerAll()
     route(HttpMethod::Post, u"/api/v1/snippets/withdrawals"_s, &Snippets::insufficientFunds);
     route(HttpMethod::Get, u"/api/v1/snippets/problems"_s, &Snippets::problems);
     idempotentRoute();
+    route(HttpMethod::Get, u"/api/v1/snippets/wallets"_s, &Snippets::wallets);
     return {};
 }
 
@@ -127,10 +129,10 @@ void Snippets::events()
 {
     const QString id = u"w1"_s;
     // snippet: events
-    ctx.events().subscribe(u"wallets.updated"_s, this, [this](const Event &e) {
+    ctx.events().subscribe(topics::WalletUpdated, this, [this](const Event &e) {
         qCInfo(ctx.log()) << "wallet" << e.data.value(u"wallet_id").toString() << "updated";
     });
-    ctx.events().publish(u"wallets.updated"_s, QJsonObject{{u"wallet_id"_s, id}});
+    ctx.events().publish(topics::WalletUpdated, QJsonObject{{u"wallet_id"_s, id}});
     // end snippet
 }
 
@@ -328,5 +330,27 @@ QCoro::Task<HttpResponse> Snippets::deposit(HttpRequest request)
         return HttpResponse::json(201, QJsonObject{{u"balance"_s, r.string(0, u"balance"_s)}});
     };
     co_return co_await idempotentTransaction(ctx.database(), *key, std::move(work));
+    // end snippet
+}
+
+// Paging.h
+QCoro::Task<HttpResponse> Snippets::wallets(HttpRequest request)
+{
+    // snippet: paging
+    Problem problem;
+    const std::optional<PageRequest> page = PageRequest::fromRequest(request, &problem);
+    if (!page)
+        co_return problem.toResponse();
+    const QString after = page->after.value(u"id"_s).toString(); // null (SQL NULL) on the first page
+    const QVariantList params{after, page->limit + 1};
+    const SqlResult r = co_await ctx.database().query(u"SELECT id, balance FROM snippets_wallet WHERE id > COALESCE(?, '') ORDER BY id LIMIT ?"_s, params);
+    if (r.error())
+        co_return problemFor(r.error()).toResponse();
+    QJsonArray results;
+    for (qsizetype i = 0; i < std::min<qsizetype>(r.size(), page->limit); ++i)
+        results.append(QJsonObject{{u"id"_s, r.string(i, u"id"_s)}, {u"balance"_s, r.string(i, u"balance"_s)}});
+    const bool more = r.size() > page->limit;
+    const QJsonObject last{{u"id"_s, more ? r.string(page->limit - 1, u"id"_s) : QString()}};
+    co_return HttpResponse::json(200, page->reply(results, more ? std::optional(last) : std::nullopt));
     // end snippet
 }

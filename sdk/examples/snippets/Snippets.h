@@ -66,6 +66,7 @@ private:
     QCoro::Task<yieldhost::HttpResponse> problems(yieldhost::HttpRequest request);
     void idempotentRoute();
     QCoro::Task<yieldhost::HttpResponse> deposit(yieldhost::HttpRequest request);
+    QCoro::Task<yieldhost::HttpResponse> wallets(yieldhost::HttpRequest request);
 
     yieldhost::PluginContext &ctx;
     QThreadPool m_pool;

@@ -79,6 +79,10 @@ public:
     ~SqlResult();
 
     const DbError &error() const;
+    // SDK 1.1: the constraint a failed statement violated ("wallets_wallet_user_currency_key"),
+    // empty for other errors — turn a unique_violation into your own 409 by name, never by
+    // matching message text. (Not on DbError, whose layout SDK 1.0 plugins depend on.)
+    QString constraint() const;
     qsizetype size() const; // rows returned
     bool isEmpty() const { return size() == 0; }
     qint64 rowsAffected() const;

@@ -3,10 +3,10 @@
 // runs subscriber code inside its own call stack. Events that must survive a crash go through
 // the transactional outbox instead; this bus is for in-process fan-out.
 // Example (snippet "events"):
-//   ctx.events().subscribe(u"wallets.updated"_s, this, [this](const Event &e) {
+//   ctx.events().subscribe(topics::WalletUpdated, this, [this](const Event &e) {
 //       qCInfo(ctx.log()) << "wallet" << e.data.value(u"wallet_id").toString() << "updated";
 //   });
-//   ctx.events().publish(u"wallets.updated"_s, QJsonObject{{u"wallet_id"_s, id}});
+//   ctx.events().publish(topics::WalletUpdated, QJsonObject{{u"wallet_id"_s, id}});
 #pragma once
 
 #include "yieldhost/Global.h"
@@ -19,6 +19,15 @@
 #include <memory>
 
 namespace yieldhost {
+
+// The topics that are also pushed to API clients (SDK 1.1): a topic is the WebSocket message's
+// "type" of API.md, singular noun then past participle. Publish these names, not variants.
+namespace topics {
+inline const QString WalletUpdated = QStringLiteral("wallet.updated");       // {"wallet_id","balance","currency"}
+inline const QString YieldPaid = QStringLiteral("yield.paid");               // {"investment_id","amount","currency","tx_hash"}
+inline const QString PortfolioChanged = QStringLiteral("portfolio.changed"); // {"reason"}
+inline const QString Notification = QStringLiteral("notification");          // a stored notification
+} // namespace topics
 
 struct Event
 {

@@ -27,11 +27,20 @@ class YIELDHOST_SDK_EXPORT SqlResultWriter
 {
 public:
     static void setError(SqlResult &result, DbError error);
+    static void setConstraint(SqlResult &result, QString constraint);
     static void setColumns(SqlResult &result, QStringList columns);
     static void appendRow(SqlResult &result, QVariantList row);
     static void setRowsAffected(SqlResult &result, qint64 n);
     // A result that carries only `error`.
     static SqlResult failed(DbError error);
+};
+
+// The key that signs list cursors (Paging.h); the host reads it from PostgreSQL so every
+// process signs and verifies with the same one.
+class YIELDHOST_SDK_EXPORT PagingKeyWriter
+{
+public:
+    static void setKey(QByteArray key);
 };
 
 } // namespace yieldhost
