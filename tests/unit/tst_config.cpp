@@ -1,4 +1,5 @@
-// Configuration layering: built-in defaults < JSON file < YIELDHOST_* environment.
+// Configuration layering: built-in defaults < JSON file < YIELDHOST_* environment, and which
+// variable set a key (for the plugin settings' error lines).
 #include "core/Config.h"
 
 #include <QtCore/QTemporaryFile>
@@ -72,6 +73,26 @@ private Q_SLOTS:
         const auto c = Config::load(defaults(), {}, env, &error);
         QVERIFY2(c, qPrintable(error));
         QCOMPARE(c->section(QStringLiteral("wallets")).value(QLatin1String("address_prefix")).toString(), QStringLiteral("yh"));
+    }
+
+    void environmentVariableNamesWhereAValueCameFrom()
+    {
+        QTemporaryFile file;
+        const QString path = writeFile(file, R"({"wallets": {"limit": 3, "from_file": "x"}})");
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("YIELDHOST_WALLETS__LIMIT"), QStringLiteral("many"));
+        env.insert(QStringLiteral("YIELDHOST_HTTP__THREADS"), QStringLiteral("2"));
+        QString error;
+        const auto c = Config::load(defaults(), path, env, &error);
+        // A plugin's key is not typed by the file's value: its declaration types it and names the
+        // variable (tst_pluginsettings), so the text arrives as it was given.
+        QVERIFY2(c, qPrintable(error));
+        QCOMPARE(c->value(QStringLiteral("wallets.limit")), QJsonValue(QStringLiteral("many")));
+        QCOMPARE(c->environmentVariable(QStringLiteral("wallets.limit")), QStringLiteral("YIELDHOST_WALLETS__LIMIT"));
+        QCOMPARE(c->environmentVariable(QStringLiteral("wallets")), QStringLiteral("YIELDHOST_WALLETS__LIMIT")); // a key beneath
+        QCOMPARE(c->environmentVariable(QStringLiteral("http.threads")), QStringLiteral("YIELDHOST_HTTP__THREADS"));
+        QCOMPARE(c->environmentVariable(QStringLiteral("wallets.from_file")), QString());
+        QCOMPARE(c->environmentVariable(QStringLiteral("listen")), QString());
     }
 
     void unrelatedEnvironmentIsIgnored()
