@@ -39,6 +39,7 @@ Status Snippets::registerAll()
     greetRoute();
     echoSocket();
     events();
+    eventsKeyed();
     if (Status s = tasks(); !s)
         return s;
     provideAndFindService();
@@ -133,6 +134,18 @@ void Snippets::events()
         qCInfo(ctx.log()) << "wallet" << e.data.value(u"wallet_id").toString() << "updated";
     });
     ctx.events().publish(topics::WalletUpdated, QJsonObject{{u"wallet_id"_s, id}});
+    // end snippet
+}
+
+// Events.h, keyed delivery (SDK 1.1)
+void Snippets::eventsKeyed()
+{
+    const QString userId = u"u1"_s;
+    // snippet: events-keyed
+    ctx.events().subscribeFor(topics::Notification, userId, this, [this](const Event &e) {
+        qCInfo(ctx.log()) << "notification for" << e.userId << e.data.value(u"title").toString();
+    });
+    ctx.events().publishFor(topics::Notification, userId, QJsonObject{{u"title"_s, u"Yield paid"_s}});
     // end snippet
 }
 

@@ -53,6 +53,7 @@ private:
     void greetRoute();
     void echoSocket();
     void events();
+    void eventsKeyed();
     yieldhost::Status tasks();
     void provideAndFindService();
     QCoro::Task<yieldhost::HttpResponse> balance(yieldhost::HttpRequest request);
