@@ -4,6 +4,7 @@
 #include "db/ClockSync.h"
 #include "db/DbPool.h"
 #include "db/EmbeddedPostgres.h"
+#include "db/OutboxRelay.h"
 #include "http/ClockRoutes.h"
 #include "http/HttpServer.h"
 #include "jobs/CleanupTask.h"
@@ -48,6 +49,12 @@ void Host::addMetricsCollectors()
             ++byState[p.toObject().value(QLatin1String("state")).toString()];
         for (auto it = byState.cbegin(); it != byState.cend(); ++it)
             out += "yieldhost_plugins{state=\"" + it.key().toUtf8() + "\"} " + QByteArray::number(it.value()) + '\n';
+        if (m_outboxRelay) {
+            out += "# HELP yieldhost_outbox_relayed_total Outbox events this process republished on its event bus.\n"
+                   "# TYPE yieldhost_outbox_relayed_total counter\nyieldhost_outbox_relayed_total "
+                   + QByteArray::number(m_outboxRelay->relayed()) + '\n';
+            out += m_outboxRelay->lagHistogram();
+        }
         if (m_database) {
             out += "# HELP yieldhost_db_pool_size DB threads (one connection each) of the primary pool.\n"
                    "# TYPE yieldhost_db_pool_size gauge\nyieldhost_db_pool_size "
@@ -63,6 +70,7 @@ void Host::addMetricsCollectors()
 Host::~Host()
 {
     m_http.reset();
+    m_outboxRelay.reset();
     m_clockSync.reset();
     m_beat.reset();
     m_worker.reset();
@@ -110,7 +118,8 @@ Status Host::registerHostRoutesAndTasks()
     m_systemRoutes = std::make_unique<SystemRoutes>(m_router, m_metrics, m_pluginList, [this] { return notReadyReason(); }, mode);
     m_jobRoutes = std::make_unique<JobRoutes>(m_router, m_jobs, m_database.get(), m_config, m_clock);
     m_cleanup = std::make_unique<CleanupTask>(m_jobs, m_database.get(), int(m_config.integer(QStringLiteral("jobs.retention_days"))),
-                                              int(m_config.integer(QStringLiteral("idempotency.retention_hours"))));
+                                              int(m_config.integer(QStringLiteral("idempotency.retention_hours"))),
+                                              int(m_config.integer(QStringLiteral("outbox.retention_hours"))));
     for (const Status &s : {m_systemRoutes->registerRoutes(), m_jobRoutes->registerRoutes(), m_cleanup->registerTask()}) {
         if (!s)
             return Status::failure(QStringLiteral("the host's own routes and tasks: %1").arg(s.error()));
@@ -271,9 +280,16 @@ QCoro::Task<> Host::startJobs()
     if (!m_database || m_stopping)
         co_return;
     QPointer<Host> self(this);
-    co_await loadSharedState(); // before the first job or schedule reads the time
+    co_await loadSharedState(true); // before the first job or schedule reads the time
     if (!self || m_stopping)
         co_return;
+    if (!m_outboxRelay) {
+        m_outboxRelay = std::make_unique<OutboxRelay>(*m_database, m_events,
+                                                      int(std::max<qint64>(50, m_config.integer(QStringLiteral("outbox.poll_ms")))));
+        co_await m_outboxRelay->start();
+        if (!self || m_stopping)
+            co_return;
+    }
     if (m_roles.http && !m_jobMetrics) // after migrations: it reads the jobs table
         m_jobMetrics = std::make_unique<JobMetrics>(*m_database, m_jobs, m_metrics,
                                                     int(std::max<qint64>(100, m_config.integer(QStringLiteral("jobs.metrics_refresh_ms")))));
@@ -307,7 +323,7 @@ QCoro::Task<> Host::startJobs()
     }
 }
 
-QCoro::Task<> Host::loadSharedState()
+QCoro::Task<> Host::loadSharedState(bool follow)
 {
     if (!m_database || m_clockSync)
         co_return;
@@ -321,7 +337,11 @@ QCoro::Task<> Host::loadSharedState()
         PagingKeyWriter::setKey(QByteArray::fromHex(key.string(0, QStringLiteral("key")).toLatin1()));
     const int resyncMs = int(std::max<qint64>(100, m_config.integer(QStringLiteral("clock.resync_ms"))));
     m_clockSync = std::make_unique<ClockSync>(*m_database, m_clock, resyncMs);
-    const DbError error = co_await m_clockSync->start();
+    DbError error;
+    if (follow)
+        error = co_await m_clockSync->start();
+    else
+        error = co_await m_clockSync->refresh();
     if (error)
         qCWarning(lcHost).noquote() << "host clock: cannot read the shared offset yet (" << error.message << "); retrying every" << resyncMs << "ms";
 }
@@ -333,6 +353,10 @@ QCoro::Task<> Host::finishShutdown()
         co_await m_beat->stop();
     if (self && m_worker)
         co_await m_worker->stop();
+    if (self && m_outboxRelay)
+        co_await m_outboxRelay->stop();
+    if (self && m_clockSync)
+        co_await m_clockSync->stop();
     if (!self)
         co_return;
     m_plugins.stop();
@@ -346,7 +370,7 @@ QCoro::Task<Status> Host::runTask(QString name, QJsonObject args, std::function<
     if (!m_database)
         co_return Status::failure(QStringLiteral("no database is configured"));
     QPointer<Host> self(this);
-    co_await loadSharedState();
+    co_await loadSharedState(false); // one task, then exit: read the clock once, follow nothing
     if (!self)
         co_return Status::failure(QStringLiteral("stopped"));
     const int heartbeatMs = int(std::max<qint64>(50, m_config.integer(QStringLiteral("jobs.heartbeat_interval_ms"))));

@@ -27,6 +27,7 @@ namespace yieldhost {
 class CleanupTask;
 class ClockRoutes;
 class ClockSync;
+class OutboxRelay;
 class DbPool;
 class EmbeddedPostgres;
 class HttpServer;
@@ -84,8 +85,9 @@ private:
     QCoro::Task<std::optional<QString>> notReadyReason();
     QCoro::Task<> migrateInBackground();
     QCoro::Task<> startJobs();
-    // What every process shares through PostgreSQL: the clock's offset, the cursor signing key.
-    QCoro::Task<> loadSharedState();
+    // What every process shares through PostgreSQL: the clock's offset (followed from then on
+    // when `follow`), the cursor signing key.
+    QCoro::Task<> loadSharedState(bool follow);
     QCoro::Task<> finishShutdown();
     QStringList migrationOrder() const;
 
@@ -107,6 +109,7 @@ private:
     std::unique_ptr<JobRoutes> m_jobRoutes;
     std::unique_ptr<ClockRoutes> m_clockRoutes;
     std::unique_ptr<ClockSync> m_clockSync;
+    std::unique_ptr<OutboxRelay> m_outboxRelay;
     std::unique_ptr<CleanupTask> m_cleanup;
     std::unique_ptr<HttpServer> m_http;
     Roles m_roles;

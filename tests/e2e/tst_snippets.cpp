@@ -87,6 +87,16 @@ private Q_SLOTS:
         QCOMPARE(forged->status, 422);
     }
 
+    void outboxEventIsWrittenWithTheChange()
+    {
+        const auto r = call("POST", "/api/v1/snippets/wallets/w1/touch");
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+        const auto missing = call("POST", "/api/v1/snippets/wallets/nope/touch");
+        QVERIFY(missing);
+        QCOMPARE(missing->status, 404);
+    }
+
     void contextTourRegisteredItsUserRoute()
     {
         const auto r = call("GET", "/api/v1/things/1");

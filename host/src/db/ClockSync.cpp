@@ -45,6 +45,17 @@ QCoro::Task<DbError> ClockSync::start()
     co_return error;
 }
 
+QCoro::Task<> ClockSync::stop()
+{
+    m_stopping = true;
+    m_resync.stop();
+    QPointer<ClockSync> self(this);
+    while (self && m_listening)
+        co_await QCoro::sleepFor(std::chrono::milliseconds(10));
+    if (self)
+        m_listener.reset();
+}
+
 QCoro::Task<DbError> ClockSync::refresh()
 {
     QPointer<ClockSync> self(this);

@@ -36,8 +36,11 @@ public:
     // Reads the offset once (the result says whether that worked), then keeps listening and
     // re-reading until destroyed. Call after the host's migrations are applied.
     QCoro::Task<DbError> start();
-    // Reads the stored offset now and applies it.
+    // Reads the stored offset now and applies it (all a one-shot command such as run-task needs).
     QCoro::Task<DbError> refresh();
+    // Stops listening and re-reading; returns once no statement of its session is in flight, so
+    // the session can go (destroying it mid-statement would resume a coroutine into freed memory).
+    QCoro::Task<> stop();
 
 private:
     void apply(qint64 offsetMs);

@@ -1,5 +1,6 @@
 // CleanupTask.h — `host.cleanup`, the built-in maintenance task: purges finished jobs older than
-// the retention period and idempotency keys older than theirs (real time, at least 24 h), then runs every cleanup step plugins registered (expired tokens, old
+// the retention period, idempotency keys older than theirs (real time, at least 24 h) and relayed
+// outbox events older than theirs, then runs every cleanup step plugins registered (expired tokens, old
 // login failures, ...). Daily at 03:00 on the queue "maintenance", never behind (or in front of)
 // business queues.
 #pragma once
@@ -16,7 +17,7 @@ public:
     static constexpr const char *Name = "host.cleanup";
 
     // `database` may be null (a process without one): the task then fails with that reason.
-    CleanupTask(JobRegistry &jobs, Database *database, int retentionDays, int idempotencyRetentionHours);
+    CleanupTask(JobRegistry &jobs, Database *database, int retentionDays, int idempotencyRetentionHours, int outboxRetentionHours);
     // Registers the task and its daily schedule under the owner "host".
     Status registerTask();
 
@@ -27,6 +28,7 @@ private:
     Database *m_db;
     int m_retentionDays;
     int m_idempotencyRetentionHours;
+    int m_outboxRetentionHours;
 };
 
 } // namespace yieldhost

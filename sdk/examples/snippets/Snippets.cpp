@@ -5,6 +5,7 @@
 
 #include <yieldhost/Decimal.h>
 #include <yieldhost/Idempotency.h>
+#include <yieldhost/Outbox.h>
 #include <yieldhost/Paging.h>
 #include <yieldhost/RunOn.h>
 
@@ -58,6 +59,7 @@ Status Snippets::registerAll()
     route(HttpMethod::Get, u"/api/v1/snippets/problems"_s, &Snippets::problems);
     idempotentRoute();
     route(HttpMethod::Get, u"/api/v1/snippets/wallets"_s, &Snippets::wallets);
+    route(HttpMethod::Post, u"/api/v1/snippets/wallets/{id}/touch"_s, &Snippets::touchWallet);
     return {};
 }
 
@@ -366,4 +368,26 @@ QCoro::Task<HttpResponse> Snippets::wallets(HttpRequest request)
     const QJsonObject last{{u"id"_s, more ? r.string(page->limit - 1, u"id"_s) : QString()}};
     co_return HttpResponse::json(200, page->reply(results, more ? std::optional(last) : std::nullopt));
     // end snippet
+}
+
+// Outbox.h
+QCoro::Task<HttpResponse> Snippets::touchWallet(HttpRequest request)
+{
+    const QString id = request.pathParam(u"id"_s);
+    const QString userId = u"u1"_s;
+    auto work = [&](SqlTransaction &tx) -> Status {
+        const SqlResult r = tx.exec(u"SELECT balance::text AS balance FROM snippets_wallet WHERE id = ? FOR UPDATE"_s, {id});
+        if (r.error() || r.isEmpty())
+            return Status::failure(u"no such wallet"_s);
+        const QString balance = r.string(0, u"balance"_s);
+        // snippet: outbox
+        const DbError written = publishIn(tx, topics::WalletUpdated, userId,
+                                          QJsonObject{{u"wallet_id"_s, id}, {u"balance"_s, balance}});
+        if (written)
+            return Status::failure(written.message);
+        // end snippet
+        return {};
+    };
+    const TransactionOutcome t = co_await ctx.database().transaction(std::move(work));
+    co_return HttpResponse::json(t.committed ? 200 : 404, QJsonObject{{u"committed"_s, t.committed}});
 }

@@ -68,6 +68,7 @@ private:
     void idempotentRoute();
     QCoro::Task<yieldhost::HttpResponse> deposit(yieldhost::HttpRequest request);
     QCoro::Task<yieldhost::HttpResponse> wallets(yieldhost::HttpRequest request);
+    QCoro::Task<yieldhost::HttpResponse> touchWallet(yieldhost::HttpRequest request);
 
     yieldhost::PluginContext &ctx;
     QThreadPool m_pool;

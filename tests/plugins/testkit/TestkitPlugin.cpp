@@ -2,6 +2,7 @@
 
 #include "ClockTasks.h"
 #include "MoneyRoutes.h"
+#include "OutboxProbe.h"
 
 #include <QCoro/QCoroTimer>
 
@@ -191,6 +192,8 @@ Status TestkitPlugin::initialize(PluginContext &context)
     if (Status s = registerClockTasks(context); !s)
         return s;
     registerMoneyRoutes(context);
+    if (Status s = registerOutboxProbe(context, this); !s)
+        return s;
     context.jobs().addCleanup(QStringLiteral("forget job runs older than a day"), [&db](JobContext &job) -> QCoro::Task<Status> {
         const SqlResult r = co_await db.query(QStringLiteral("DELETE FROM testkit_job_run WHERE at < now() - interval '1 day'"));
         if (r.error())

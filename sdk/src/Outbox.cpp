@@ -1,0 +1,18 @@
+#include "yieldhost/Outbox.h"
+
+#include <QtCore/QJsonDocument>
+
+namespace yieldhost {
+
+DbError publishIn(SqlTransaction &tx, const QString &topic, const QString &userId, const QJsonObject &data)
+{
+    // The NOTIFY is delivered at commit, and only if the transaction commits; PostgreSQL folds
+    // identical notifications of one transaction into one, so a batch costs one wake-up.
+    const SqlResult r = tx.exec(QStringLiteral("WITH row AS (INSERT INTO host_outbox (topic, user_id, data) VALUES (?, ?, ?::jsonb) RETURNING id) "
+                                               "SELECT pg_notify('yieldhost_outbox', '') FROM row"),
+                                {topic, userId.isEmpty() ? QVariant() : QVariant(userId),
+                                 QString::fromUtf8(QJsonDocument(data).toJson(QJsonDocument::Compact))});
+    return r.error();
+}
+
+} // namespace yieldhost
