@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Outbox benchmark: events written through publishIn() (testkit's POST /test/outbox/publish, 50
-# events per transaction, wrk -t2 -c16) by one `serve` process and relayed to a second `serve`
-# process's event bus through PostgreSQL (LISTEN + catch-up). Prints events/s written, events/s
-# relayed end to end by the second process, and its INSERT → delivery lag p50/p99 (from its
-# /metrics histogram, bucket upper bounds). Both processes share a private PostgreSQL started here.
+# Outbox benchmark: events written through publishIn() (testkit's POST /test/outbox/publish) by
+# one `serve` process and relayed to a second `serve` process's event bus through PostgreSQL
+# (LISTEN + catch-up). Two runs: throughput (50 events per transaction, 16 connections) and
+# latency (1 event per transaction, 4 connections, so an event's INSERT is its commit). Each
+# prints events/s written, events/s relayed end to end by the second process, and that process's
+# INSERT → delivery lag p50/p99 (from its /metrics histogram: bucket upper bounds). Both
+# processes share a private PostgreSQL started here.
 # Usage: tests/bench/outbox.sh [seconds] [build dir]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,42 +46,47 @@ writer=$(free_port); relay=$(free_port)
 start_host "$writer" "$work/writer.log"
 start_host "$relay" "$work/relay.log"
 relayed() { curl -sf "http://127.0.0.1:$relay/metrics" | awk '/^yieldhost_outbox_relayed_total/ {print $2}'; }
-before=$(relayed)
+lag_buckets() { curl -sf "http://127.0.0.1:$relay/metrics" | grep '^yieldhost_outbox_relay_lag_seconds_bucket'; }
 
-cat >"$work/publish.lua" <<'LUA'
+run() { # label events-per-transaction connections
+  local per=$1 conns=$2 label=$3
+  local before; before=$(relayed)
+  lag_buckets >"$work/lag-before.txt"
+  cat >"$work/publish.lua" <<LUA
 wrk.method = "POST"
-wrk.body = '{"n": 0, "count": 50, "record": false}'
+wrk.body = '{"n": 0, "count": $per, "record": false}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
-start=$(date +%s.%N)
-out=$(wrk -t2 -c16 -d"${duration}s" -s "$work/publish.lua" "http://127.0.0.1:$writer/test/outbox/publish")
-written_end=$(date +%s.%N)
-total=$(awk '/requests in/ {print $1}' <<<"$out")
-refused=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-events=$(( (total - ${refused:-0}) * 50 ))
-# Relayed end to end: until the second process has delivered every event written.
-for _ in $(seq 600); do (( $(relayed) - before >= events )) && break; sleep 0.05; done
-relayed_end=$(date +%s.%N)
-got=$(( $(relayed) - before ))
-curl -sf "http://127.0.0.1:$relay/metrics" | grep '^yieldhost_outbox_relay_lag_seconds_bucket' >"$work/lag.txt"
-read -r p50 p99 < <(python3 - "$work/lag.txt" <<'PY'
+  local start written_end relayed_end out total refused events got
+  start=$(date +%s.%N)
+  out=$(wrk -t2 -c"$conns" -d"${duration}s" -s "$work/publish.lua" "http://127.0.0.1:$writer/test/outbox/publish")
+  written_end=$(date +%s.%N)
+  total=$(awk '/requests in/ {print $1}' <<<"$out")
+  refused=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+  events=$(( (total - ${refused:-0}) * per ))
+  # Relayed end to end: until the second process has delivered every event written.
+  for _ in $(seq 600); do (( $(relayed) - before >= events )) && break; sleep 0.05; done
+  relayed_end=$(date +%s.%N)
+  got=$(( $(relayed) - before ))
+  lag_buckets >"$work/lag-after.txt"
+  python3 - "$start" "$written_end" "$relayed_end" "$events" "$got" "$label" "$work/lag-before.txt" "$work/lag-after.txt" <<'PY'
 import re, sys
-rows = [re.match(r'.*le="([^"]+)"\} (\d+)', l).groups() for l in open(sys.argv[1])]
-total = int(rows[-1][1])
-def q(f):
-    for le, c in rows:
-        if int(c) >= f * total:
-            return "inf" if le == "+Inf" else f"{float(le) * 1000:g}"
-print(q(0.5), q(0.99))
-PY
-)
-python3 - "$start" "$written_end" "$relayed_end" "$events" "$got" "$p50" "$p99" "$duration" <<'PY'
-import sys
 start, wend, rend = map(float, sys.argv[1:4]); events, got = int(sys.argv[4]), int(sys.argv[5])
-print(f"outbox, 16 writers x 50 events per transaction, {sys.argv[8]} s")
-print(f"{'events written':34} {events:>12}")
-print(f"{'written events/s':34} {events / (wend - start):>12.0f}")
-print(f"{'relayed by the 2nd process':34} {got:>12}")
-print(f"{'relayed end to end events/s':34} {got / (rend - start):>12.0f}")
-print(f"{'lag p50 / p99 ms (bucket bound)':34} {sys.argv[6] + ' / ' + sys.argv[7]:>12}")
+def rows(path):
+    return [re.match(r'.*le="([^"]+)"\} (\d+)', l).groups() for l in open(path)]
+before, after = rows(sys.argv[7]), rows(sys.argv[8])
+counts = [(le, int(a) - int(b)) for (le, a), (_, b) in zip(after, before)]
+total = counts[-1][1]
+def q(f):
+    for le, c in counts:
+        if c >= f * total:
+            return "inf" if le == "+Inf" else f"{float(le) * 1000:g}"
+print(f"{sys.argv[6]}")
+print(f"  {'events written':34} {events:>10}   {events / (wend - start):>8.0f}/s")
+print(f"  {'relayed end to end (2nd process)':34} {got:>10}   {got / (rend - start):>8.0f}/s")
+print(f"  {'lag p50 / p99, ms (bucket bound)':34} {q(0.5) + ' / ' + q(0.99):>10}")
 PY
+}
+run 50 16 "throughput: 50 events per transaction, 16 connections, ${duration} s"
+run 5 4 "mixed: 5 events per transaction, 4 connections, ${duration} s"
+run 1 4 "latency: 1 event per transaction, 4 connections, ${duration} s"
