@@ -49,6 +49,9 @@ void Host::addMetricsCollectors()
             ++byState[p.toObject().value(QLatin1String("state")).toString()];
         for (auto it = byState.cbegin(); it != byState.cend(); ++it)
             out += "yieldhost_plugins{state=\"" + it.key().toUtf8() + "\"} " + QByteArray::number(it.value()) + '\n';
+        out += "# HELP yieldhost_outbox_written_total Outbox rows this process inserted with publishIn() (a transaction that then rolled back still counts).\n"
+               "# TYPE yieldhost_outbox_written_total counter\nyieldhost_outbox_written_total "
+               + QByteArray::number(OutboxCounters::written()) + '\n';
         if (m_outboxRelay) {
             out += "# HELP yieldhost_outbox_relayed_total Outbox events this process republished on its event bus.\n"
                    "# TYPE yieldhost_outbox_relayed_total counter\nyieldhost_outbox_relayed_total "

@@ -1,8 +1,20 @@
 #include "yieldhost/Outbox.h"
+#include "yieldhost/HostAccess.h"
 
 #include <QtCore/QJsonDocument>
 
+#include <atomic>
+
 namespace yieldhost {
+
+namespace {
+std::atomic<qint64> g_written{0};
+}
+
+qint64 OutboxCounters::written()
+{
+    return g_written.load(std::memory_order_relaxed);
+}
 
 DbError publishIn(SqlTransaction &tx, const QString &topic, const QString &userId, const QJsonObject &data)
 {
@@ -12,6 +24,8 @@ DbError publishIn(SqlTransaction &tx, const QString &topic, const QString &userI
                                                "SELECT pg_notify('yieldhost_outbox', '') FROM row"),
                                 {topic, userId.isEmpty() ? QVariant() : QVariant(userId),
                                  QString::fromUtf8(QJsonDocument(data).toJson(QJsonDocument::Compact))});
+    if (!r.error())
+        g_written.fetch_add(1, std::memory_order_relaxed);
     return r.error();
 }
 

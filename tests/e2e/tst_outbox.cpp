@@ -199,6 +199,10 @@ private Q_SLOTS:
         const auto c = count.match(QString::fromUtf8(r->body));
         QVERIFY2(c.hasMatch() && c.captured(1) == m.captured(1), r->body.constData()); // every relayed event has its lag recorded
         QVERIFY(r->body.contains("yieldhost_outbox_relay_lag_seconds_bucket{le=\"0.1\"}"));
+        // serve wrote the 1,000 of the concurrency test itself (and the rolled-back one, counted too)
+        const QRegularExpression written(QStringLiteral("yieldhost_outbox_written_total (\\d+)"));
+        const auto w = written.match(QString::fromUtf8(r->body));
+        QVERIFY2(w.hasMatch() && w.captured(1).toLongLong() >= 1001, r->body.constData());
     }
 
     void cleanupPurgesOldEvents()

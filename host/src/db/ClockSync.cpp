@@ -50,7 +50,8 @@ QCoro::Task<> ClockSync::stop()
     m_stopping = true;
     m_resync.stop();
     QPointer<ClockSync> self(this);
-    while (self && m_listening)
+    // A read still in flight at exit would leave its coroutine frame behind: wait for it too.
+    while (self && (m_listening || m_reading > 0))
         co_await QCoro::sleepFor(std::chrono::milliseconds(10));
     if (self)
         m_listener.reset();
@@ -58,10 +59,14 @@ QCoro::Task<> ClockSync::stop()
 
 QCoro::Task<DbError> ClockSync::refresh()
 {
+    if (m_stopping)
+        co_return DbError{};
     QPointer<ClockSync> self(this);
+    ++m_reading;
     const SqlResult r = co_await m_db.query(QStringLiteral("SELECT offset_ms FROM host_clock"));
     if (!self)
         co_return r.error();
+    --m_reading;
     if (r.error()) {
         qCDebug(lcDb).noquote() << "host clock: cannot read the offset:" << r.error().message;
         co_return r.error();

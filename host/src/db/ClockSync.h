@@ -51,6 +51,7 @@ private:
     QTimer m_resync;
     std::unique_ptr<PgSession> m_listener;
     bool m_listening = false;
+    int m_reading = 0; // refresh() calls awaiting the database
     bool m_stopping = false;
 };
 

@@ -43,4 +43,12 @@ public:
     static void setKey(QByteArray key);
 };
 
+// What publishIn() did in this process, for /metrics.
+class YIELDHOST_SDK_EXPORT OutboxCounters
+{
+public:
+    // Rows inserted by publishIn(); a transaction that then rolled back still counted.
+    static qint64 written();
+};
+
 } // namespace yieldhost
