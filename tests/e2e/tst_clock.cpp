@@ -5,9 +5,9 @@
 // jump, a job delayed by seconds running seconds later (not 31 days later), tokens that survive
 // the jump (security windows are real time), the routes in the OpenAPI document, and 404 for
 // both routes outside sandbox mode.
+#include "HostCluster.h"
 #include "HostProcess.h"
 #include "HttpClient.h"
-#include "PgFixture.h"
 #include "ProblemCheck.h"
 
 #include <QtCore/QDateTime>
@@ -32,49 +32,13 @@ class TestClock : public QObject
 {
     Q_OBJECT
 
-    PgFixture m_pg;
-    QString m_dbUrl;
-    QString m_dbName;
+    HostCluster m_cluster;
     std::unique_ptr<HostProcess> m_api;
     std::unique_ptr<HostProcess> m_worker;
     std::unique_ptr<HostProcess> m_beat;
     QByteArray m_staff;
     QByteArray m_user;
 
-    QProcessEnvironment env() const
-    {
-        QProcessEnvironment e;
-        e.insert(QStringLiteral("YIELDHOST_DATABASE_URL"), m_dbUrl);
-        e.insert(QStringLiteral("YIELDHOST_JWT_SECRET"), QStringLiteral("clock-test-secret-0123456789abcdef0123456789"));
-        e.insert(QStringLiteral("YIELDHOST_JOBS__POLL_INTERVAL_MS"), QStringLiteral("200"));
-        e.insert(QStringLiteral("YIELDHOST_JOBS__BEAT_INTERVAL_MS"), QStringLiteral("200"));
-        e.insert(QStringLiteral("YIELDHOST_HTTP__ACCESS_LOG"), QStringLiteral("0"));
-        e.insert(QStringLiteral("YIELDHOST_TESTKIT__DAILY_SCHEDULE"), QStringLiteral("1"));
-        // Only NOTIFY can bring a jump to these processes within the tests' deadlines.
-        e.insert(QStringLiteral("YIELDHOST_CLOCK__RESYNC_MS"), QStringLiteral("600000"));
-        return e;
-    }
-    std::unique_ptr<HostProcess> startProcess(const QStringList &arguments, const QProcessEnvironment &extra = {})
-    {
-        QProcessEnvironment e = env();
-        for (const QString &key : extra.keys())
-            e.insert(key, extra.value(key));
-        auto p = std::make_unique<HostProcess>(e, arguments);
-        QString error;
-        if (!p->start(&error, 60000)) {
-            qWarning("%s", qPrintable(error));
-            return nullptr;
-        }
-        return p;
-    }
-    QString sql(const QString &statement)
-    {
-        QString error;
-        const QString out = m_pg.psql(m_dbName, statement, &error);
-        if (!error.isEmpty())
-            qWarning("psql: %s", qPrintable(error));
-        return out;
-    }
     std::optional<HttpReply> call(HostProcess &host, const QByteArray &method, const QByteArray &path, const QByteArray &body = {},
                                   const QByteArray &token = {})
     {
@@ -103,12 +67,12 @@ class TestClock : public QObject
     }
     QString jobState(const QString &id)
     {
-        return sql(QStringLiteral("SELECT state FROM host_job WHERE id = %1").arg(id.toLongLong()));
+        return m_cluster.sql(QStringLiteral("SELECT state FROM host_job WHERE id = %1").arg(id.toLongLong()));
     }
     // What the worker with `pid` believed the time was when it last ran testkit.clock.
     QDateTime clockSeenBy(qint64 pid)
     {
-        const QString note = sql(QStringLiteral("SELECT body FROM testkit_note WHERE body LIKE 'clock %1 %%' ORDER BY id DESC LIMIT 1").arg(pid));
+        const QString note = m_cluster.sql(QStringLiteral("SELECT body FROM testkit_note WHERE body LIKE 'clock %1 %%' ORDER BY id DESC LIMIT 1").arg(pid));
         return QDateTime::fromString(note.section(u' ', 2), Qt::ISODateWithMs);
     }
     QByteArray login(const QString &email, const QString &password)
@@ -121,21 +85,23 @@ private Q_SLOTS:
     void initTestCase()
     {
         QString error;
-        QVERIFY2(m_pg.start(&error), qPrintable(error));
-        m_dbUrl = m_pg.createDatabase(&error);
-        QVERIFY2(!m_dbUrl.isEmpty(), qPrintable(error));
-        m_dbName = QUrl(m_dbUrl).path().mid(1);
-        m_api = startProcess({QStringLiteral("serve")});
+        QVERIFY2(m_cluster.open(&error), qPrintable(error));
+        m_cluster.setShared(QStringLiteral("YIELDHOST_JOBS__POLL_INTERVAL_MS"), QStringLiteral("200"));
+        m_cluster.setShared(QStringLiteral("YIELDHOST_JOBS__BEAT_INTERVAL_MS"), QStringLiteral("200"));
+        m_cluster.setShared(QStringLiteral("YIELDHOST_TESTKIT__DAILY_SCHEDULE"), QStringLiteral("1"));
+        // Only NOTIFY can bring a jump to these processes within the tests' deadlines.
+        m_cluster.setShared(QStringLiteral("YIELDHOST_CLOCK__RESYNC_MS"), QStringLiteral("600000"));
+        m_api = m_cluster.start({QStringLiteral("serve")});
         QVERIFY(m_api);
         QVERIFY2(m_api->waitReady(60000), qPrintable(m_api->output().right(2000)));
-        m_worker = startProcess({QStringLiteral("worker"), QStringLiteral("--queues"), QStringLiteral("testkit")});
+        m_worker = m_cluster.start({QStringLiteral("worker"), QStringLiteral("--queues"), QStringLiteral("testkit")});
         QVERIFY(m_worker);
-        m_beat = startProcess({QStringLiteral("beat")});
+        m_beat = m_cluster.start({QStringLiteral("beat")});
         QVERIFY(m_beat);
 
         const QString password = QStringLiteral("staff password 0123");
         QString out;
-        const int created = HostProcess::runCommand(env(), {QStringLiteral("createuser"), QStringLiteral("--email"), QStringLiteral("ops@example.com"),
+        const int created = HostProcess::runCommand(m_cluster.environment(), {QStringLiteral("createuser"), QStringLiteral("--email"), QStringLiteral("ops@example.com"),
                                                             QStringLiteral("--staff"), QStringLiteral("--password-stdin")},
                                                     &out, password.toUtf8() + '\n');
         QVERIFY2(created == 0, qPrintable(out.right(2000)));
@@ -147,7 +113,7 @@ private Q_SLOTS:
         m_user = login(QStringLiteral("user@example.com"), password);
         QVERIFY(!m_user.isEmpty());
         // The beat has recorded the daily schedule before anything moves the clock.
-        QVERIFY2(waitUntil([&] { return sql(QStringLiteral("SELECT count(*) FROM host_schedule WHERE task = 'testkit.daily'")) == QLatin1String("1"); }, 30000),
+        QVERIFY2(waitUntil([&] { return m_cluster.sql(QStringLiteral("SELECT count(*) FROM host_schedule WHERE task = 'testkit.daily'")) == QLatin1String("1"); }, 30000),
                  qPrintable(m_beat->output().right(2000)));
     }
 
@@ -164,7 +130,7 @@ private Q_SLOTS:
         verifyProblem(call(*m_api, "POST", "/api/v1/admin/clock", compact({{QStringLiteral("advance_days"), 1}})), 401);
         verifyProblem(call(*m_api, "GET", "/api/v1/admin/clock", {}, m_user), 403);
         verifyProblem(advance({{QStringLiteral("advance_days"), 1}}, m_user), 403);
-        QCOMPARE(sql(QStringLiteral("SELECT offset_ms FROM host_clock")), QStringLiteral("0"));
+        QCOMPARE(m_cluster.sql(QStringLiteral("SELECT offset_ms FROM host_clock")), QStringLiteral("0"));
     }
 
     void readingShowsRealTimeBeforeAnyJump()
@@ -199,7 +165,7 @@ private Q_SLOTS:
         QFETCH(QByteArray, body);
         QFETCH(int, status);
         verifyProblem(call(*m_api, "POST", "/api/v1/admin/clock", body, m_staff), status);
-        QCOMPARE(sql(QStringLiteral("SELECT offset_ms FROM host_clock")), QStringLiteral("0"));
+        QCOMPARE(m_cluster.sql(QStringLiteral("SELECT offset_ms FROM host_clock")), QStringLiteral("0"));
     }
 
     void aJumpReachesTheWorkerAndTheBeatOnce()
@@ -220,14 +186,14 @@ private Q_SLOTS:
         QVERIFY2(seen.isValid() && seen >= before.addDays(31).addSecs(-2), qPrintable(seen.toString(Qt::ISODateWithMs)));
 
         // The daily schedule missed 31 times fires once, and its next run is tomorrow (host time).
-        QVERIFY2(waitUntil([&] { return sql(QStringLiteral("SELECT count(*) FROM host_job WHERE task = 'testkit.daily'")) == QLatin1String("1"); }, 10000),
+        QVERIFY2(waitUntil([&] { return m_cluster.sql(QStringLiteral("SELECT count(*) FROM host_job WHERE task = 'testkit.daily'")) == QLatin1String("1"); }, 10000),
                  qPrintable(m_beat->output().right(2000)));
         QTest::qWait(2000); // ten more beat ticks
-        QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM host_job WHERE task = 'testkit.daily'")), QStringLiteral("1"));
-        QCOMPARE(sql(QStringLiteral("SELECT next_run_at > host_now() AND next_run_at <= host_now() + interval '1 day' FROM host_schedule WHERE task = 'testkit.daily'")),
+        QCOMPARE(m_cluster.sql(QStringLiteral("SELECT count(*) FROM host_job WHERE task = 'testkit.daily'")), QStringLiteral("1"));
+        QCOMPARE(m_cluster.sql(QStringLiteral("SELECT next_run_at > host_now() AND next_run_at <= host_now() + interval '1 day' FROM host_schedule WHERE task = 'testkit.daily'")),
                  QStringLiteral("t"));
         // The fired job ran on the worker like any other.
-        QVERIFY(waitUntil([&] { return sql(QStringLiteral("SELECT count(*) FROM testkit_job_run WHERE task = 'testkit.daily'")) == QLatin1String("1"); }, 15000));
+        QVERIFY(waitUntil([&] { return m_cluster.sql(QStringLiteral("SELECT count(*) FROM testkit_job_run WHERE task = 'testkit.daily'")) == QLatin1String("1"); }, 15000));
     }
 
     void aDelayedJobRunsSecondsLaterAfterTheJump()
@@ -245,7 +211,7 @@ private Q_SLOTS:
         QVERIFY2(waitUntil([&] { return jobState(delayed) == QLatin1String("done"); }, 15000), qPrintable(m_worker->output().right(2000)));
         QVERIFY2(real.elapsed() >= 2500, qPrintable(QString::number(real.elapsed())));
         // created_at and run_at are host times too.
-        QCOMPARE(sql(QStringLiteral("SELECT created_at > now() + interval '30 days' FROM host_job WHERE id = %1").arg(immediate.toLongLong())), QStringLiteral("t"));
+        QCOMPARE(m_cluster.sql(QStringLiteral("SELECT created_at > now() + interval '30 days' FROM host_job WHERE id = %1").arg(immediate.toLongLong())), QStringLiteral("t"));
     }
 
     void tokensIssuedBeforeTheJumpStillWork()
@@ -259,10 +225,10 @@ private Q_SLOTS:
     {
         QProcessEnvironment fast;
         fast.insert(QStringLiteral("YIELDHOST_CLOCK__RESYNC_MS"), QStringLiteral("300"));
-        std::unique_ptr<HostProcess> rereading = startProcess({QStringLiteral("worker"), QStringLiteral("--queues"), QStringLiteral("clockcheck")}, fast);
+        std::unique_ptr<HostProcess> rereading = m_cluster.start({QStringLiteral("worker"), QStringLiteral("--queues"), QStringLiteral("clockcheck")}, fast);
         QVERIFY(rereading);
         // A change that notifies nobody, as if every listening session were reconnecting.
-        sql(QStringLiteral("BEGIN; ALTER TABLE host_clock DISABLE TRIGGER host_clock_notify; "
+        m_cluster.sql(QStringLiteral("BEGIN; ALTER TABLE host_clock DISABLE TRIGGER host_clock_notify; "
                            "UPDATE host_clock SET offset_ms = offset_ms + 86400000; "
                            "ALTER TABLE host_clock ENABLE TRIGGER host_clock_notify; COMMIT"));
         QTest::qWait(1000);
@@ -287,7 +253,7 @@ private Q_SLOTS:
     {
         QProcessEnvironment production;
         production.insert(QStringLiteral("YIELDHOST_SANDBOX"), QStringLiteral("0"));
-        std::unique_ptr<HostProcess> prod = startProcess({QStringLiteral("serve")}, production);
+        std::unique_ptr<HostProcess> prod = m_cluster.start({QStringLiteral("serve")}, production);
         QVERIFY(prod);
         QVERIFY(prod->waitReady(30000));
         verifyProblem(call(*prod, "GET", "/api/v1/admin/clock", {}, m_staff), 404);

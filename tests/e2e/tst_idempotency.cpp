@@ -5,9 +5,9 @@
 // are per user, a refusal (409) is replayed too while a server error stores nothing, 50
 // concurrent requests with one key make one movement and 50 identical replies, and host.cleanup
 // forgets keys older than the retention (24 h) but keeps younger ones.
+#include "HostCluster.h"
 #include "HostProcess.h"
 #include "HttpClient.h"
-#include "PgFixture.h"
 #include "ProblemCheck.h"
 
 #include <QtCore/QJsonArray>
@@ -29,30 +29,12 @@ class TestIdempotency : public QObject
 {
     Q_OBJECT
 
-    PgFixture m_pg;
-    QString m_dbUrl;
-    QString m_dbName;
+    HostCluster m_cluster;
     std::unique_ptr<HostProcess> m_host;
     QByteArray m_alice;
     QByteArray m_bob;
     QString m_aliceId;
 
-    QProcessEnvironment env() const
-    {
-        QProcessEnvironment e;
-        e.insert(QStringLiteral("YIELDHOST_DATABASE_URL"), m_dbUrl);
-        e.insert(QStringLiteral("YIELDHOST_JWT_SECRET"), QStringLiteral("idempotency-test-secret-0123456789abcdef0123"));
-        e.insert(QStringLiteral("YIELDHOST_HTTP__ACCESS_LOG"), QStringLiteral("0"));
-        return e;
-    }
-    QString sql(const QString &statement)
-    {
-        QString error;
-        const QString out = m_pg.psql(m_dbName, statement, &error);
-        if (!error.isEmpty())
-            qWarning("psql: %s", qPrintable(error));
-        return out;
-    }
     std::optional<HttpReply> post(const QByteArray &path, const QByteArray &body, const QByteArray &token, const QByteArray &key,
                                   bool withKey = true)
     {
@@ -67,7 +49,7 @@ class TestIdempotency : public QObject
     }
     qint64 movements(const QString &userId = {})
     {
-        return sql(QStringLiteral("SELECT count(*) FROM testkit_movement WHERE user_id = '%1'").arg(userId.isEmpty() ? m_aliceId : userId)).toLongLong();
+        return m_cluster.sql(QStringLiteral("SELECT count(*) FROM testkit_movement WHERE user_id = '%1'").arg(userId.isEmpty() ? m_aliceId : userId)).toLongLong();
     }
     QByteArray account(const QString &email, QString *id = nullptr)
     {
@@ -86,12 +68,9 @@ private Q_SLOTS:
     void initTestCase()
     {
         QString error;
-        QVERIFY2(m_pg.start(&error), qPrintable(error));
-        m_dbUrl = m_pg.createDatabase(&error);
-        QVERIFY2(!m_dbUrl.isEmpty(), qPrintable(error));
-        m_dbName = QUrl(m_dbUrl).path().mid(1);
-        m_host = std::make_unique<HostProcess>(env(), QStringList{QStringLiteral("serve")});
-        QVERIFY2(m_host->start(&error, 60000), qPrintable(error));
+        QVERIFY2(m_cluster.open(&error), qPrintable(error));
+        m_host = m_cluster.start({QStringLiteral("serve")});
+        QVERIFY(m_host);
         QVERIFY2(m_host->waitReady(60000), qPrintable(m_host->output().right(2000)));
         m_alice = account(QStringLiteral("alice@example.com"), &m_aliceId);
         m_bob = account(QStringLiteral("bob@example.com"));
@@ -165,7 +144,7 @@ private Q_SLOTS:
 
     void keysArePerUser()
     {
-        QString bobId = sql(QStringLiteral("SELECT id FROM users_user WHERE email = 'bob@example.com'"));
+        QString bobId = m_cluster.sql(QStringLiteral("SELECT id FROM users_user WHERE email = 'bob@example.com'"));
         const auto alice = move({{QStringLiteral("amount"), QStringLiteral("5.00")}}, "shared-key");
         const auto bob = move({{QStringLiteral("amount"), QStringLiteral("5.00")}}, "shared-key", m_bob);
         QVERIFY2(alice && alice->status == 201, qPrintable(describe(alice)));
@@ -178,7 +157,7 @@ private Q_SLOTS:
     void aRefusalIsReplayedWithoutMovingMoney()
     {
         const qint64 before = movements();
-        const QString balance = sql(QStringLiteral("SELECT balance FROM testkit_account WHERE user_id = '%1'").arg(m_aliceId));
+        const QString balance = m_cluster.sql(QStringLiteral("SELECT balance FROM testkit_account WHERE user_id = '%1'").arg(m_aliceId));
         const auto refused = move({{QStringLiteral("amount"), QStringLiteral("-1000000.00")}}, "refused-1");
         verifyProblem(refused, 409);
         // Money arriving later does not turn the stored refusal into a success.
@@ -187,7 +166,7 @@ private Q_SLOTS:
         verifyProblem(again, 409);
         QCOMPARE(again->body, refused->body);
         QCOMPARE(movements(), before + 1); // only the top-up
-        QVERIFY(balance != sql(QStringLiteral("SELECT balance FROM testkit_account WHERE user_id = '%1'").arg(m_aliceId)));
+        QVERIFY(balance != m_cluster.sql(QStringLiteral("SELECT balance FROM testkit_account WHERE user_id = '%1'").arg(m_aliceId)));
     }
 
     void invalidInputConsumesNoKey()
@@ -228,10 +207,10 @@ private Q_SLOTS:
     {
         QVERIFY(move({{QStringLiteral("amount"), QStringLiteral("1.00")}}, "old-key")->status == 201);
         QVERIFY(move({{QStringLiteral("amount"), QStringLiteral("1.00")}}, "young-key")->status == 201);
-        sql(QStringLiteral("UPDATE host_idempotency_key SET created_at = now() - interval '25 hours' WHERE key = 'old-key'"));
-        sql(QStringLiteral("UPDATE host_idempotency_key SET created_at = now() - interval '23 hours' WHERE key = 'young-key'"));
+        m_cluster.sql(QStringLiteral("UPDATE host_idempotency_key SET created_at = now() - interval '25 hours' WHERE key = 'old-key'"));
+        m_cluster.sql(QStringLiteral("UPDATE host_idempotency_key SET created_at = now() - interval '23 hours' WHERE key = 'young-key'"));
         QString out;
-        const int code = HostProcess::runCommand(env(), {QStringLiteral("run-task"), QStringLiteral("host.cleanup")}, &out);
+        const int code = HostProcess::runCommand(m_cluster.environment(), {QStringLiteral("run-task"), QStringLiteral("host.cleanup")}, &out);
         QVERIFY2(code == 0, qPrintable(out.right(2000)));
         QVERIFY2(out.contains(QLatin1String("idempotency keys")), qPrintable(out.right(2000)));
         const qint64 before = movements();

@@ -6,9 +6,9 @@
 // killed while 8 writers write 1,000 events — some in long transactions that commit out of id
 // order — every event is still delivered exactly once in each process. Also: a process that
 // starts fresh begins at the current end, host.cleanup purges old rows, /metrics counts.
+#include "HostCluster.h"
 #include "HostProcess.h"
 #include "HttpClient.h"
-#include "PgFixture.h"
 #include "ProblemCheck.h"
 
 #include <QtCore/QElapsedTimer>
@@ -28,47 +28,15 @@ class TestOutbox : public QObject
 {
     Q_OBJECT
 
-    PgFixture m_pg;
-    QString m_dbUrl;
-    QString m_dbName;
+    HostCluster m_cluster;
     std::unique_ptr<HostProcess> m_api;
     std::unique_ptr<HostProcess> m_worker;
     qint64 m_next = 1; // event numbers, unique across the tests
 
-    QProcessEnvironment env() const
-    {
-        QProcessEnvironment e;
-        e.insert(QStringLiteral("YIELDHOST_DATABASE_URL"), m_dbUrl);
-        e.insert(QStringLiteral("YIELDHOST_JWT_SECRET"), QStringLiteral("outbox-test-secret-0123456789abcdef0123456789"));
-        e.insert(QStringLiteral("YIELDHOST_HTTP__ACCESS_LOG"), QStringLiteral("0"));
-        e.insert(QStringLiteral("YIELDHOST_DB__POOL_SIZE"), QStringLiteral("10"));
-        e.insert(QStringLiteral("YIELDHOST_JOBS__POLL_INTERVAL_MS"), QStringLiteral("200"));
-        // Only LISTEN can meet the one-second deadline; the poll is the slow safety net.
-        e.insert(QStringLiteral("YIELDHOST_OUTBOX__POLL_MS"), QStringLiteral("2000"));
-        return e;
-    }
-    std::unique_ptr<HostProcess> startProcess(const QStringList &arguments)
-    {
-        auto p = std::make_unique<HostProcess>(env(), arguments);
-        QString error;
-        if (!p->start(&error, 60000)) {
-            qWarning("%s", qPrintable(error));
-            return nullptr;
-        }
-        return p;
-    }
-    QString sql(const QString &statement)
-    {
-        QString error;
-        const QString out = m_pg.psql(m_dbName, statement, &error);
-        if (!error.isEmpty())
-            qWarning("psql: %s", qPrintable(error));
-        return out;
-    }
     // "<deliveries> <distinct events>" noted by process `pid` for events first..last.
     QString delivered(qint64 pid, qint64 first, qint64 last)
     {
-        return sql(QStringLiteral("SELECT count(*) || ' ' || count(DISTINCT n) FROM (SELECT split_part(body, ' ', 3)::bigint AS n "
+        return m_cluster.sql(QStringLiteral("SELECT count(*) || ' ' || count(DISTINCT n) FROM (SELECT split_part(body, ' ', 3)::bigint AS n "
                                   "FROM testkit_note WHERE body LIKE 'outbox %1 %%') d WHERE n BETWEEN %2 AND %3")
                        .arg(pid).arg(first).arg(last));
     }
@@ -82,14 +50,15 @@ private Q_SLOTS:
     void initTestCase()
     {
         QString error;
-        QVERIFY2(m_pg.start(&error), qPrintable(error));
-        m_dbUrl = m_pg.createDatabase(&error);
-        QVERIFY2(!m_dbUrl.isEmpty(), qPrintable(error));
-        m_dbName = QUrl(m_dbUrl).path().mid(1);
-        m_api = startProcess({QStringLiteral("serve")});
+        QVERIFY2(m_cluster.open(&error), qPrintable(error));
+        m_cluster.setShared(QStringLiteral("YIELDHOST_DB__POOL_SIZE"), QStringLiteral("10"));
+        m_cluster.setShared(QStringLiteral("YIELDHOST_JOBS__POLL_INTERVAL_MS"), QStringLiteral("200"));
+        // Only LISTEN can meet the one-second deadline; the poll is the slow safety net.
+        m_cluster.setShared(QStringLiteral("YIELDHOST_OUTBOX__POLL_MS"), QStringLiteral("2000"));
+        m_api = m_cluster.start({QStringLiteral("serve")});
         QVERIFY(m_api);
         QVERIFY2(m_api->waitReady(60000), qPrintable(m_api->output().right(2000)));
-        m_worker = startProcess({QStringLiteral("worker"), QStringLiteral("--queues"), QStringLiteral("testkit")});
+        m_worker = m_cluster.start({QStringLiteral("worker"), QStringLiteral("--queues"), QStringLiteral("testkit")});
         QVERIFY(m_worker);
         // Both relays are running once a committed event reaches both.
         const qint64 n = m_next++;
@@ -119,19 +88,19 @@ private Q_SLOTS:
         QCOMPARE(delivered(pid(*m_api), committed, committed), QStringLiteral("1 1"));
         QCOMPARE(delivered(pid(*m_api), rolledBack, rolledBack), QStringLiteral("0 0"));
         QCOMPARE(delivered(pid(*m_worker), rolledBack, rolledBack), QStringLiteral("0 0"));
-        QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM host_outbox WHERE data->>'n' = '%1'").arg(rolledBack)), QStringLiteral("0"));
+        QCOMPARE(m_cluster.sql(QStringLiteral("SELECT count(*) FROM host_outbox WHERE data->>'n' = '%1'").arg(rolledBack)), QStringLiteral("0"));
     }
 
     void anEventAWorkerWritesReachesServeWithinASecond()
     {
         const qint64 n = m_next++;
-        sql(QStringLiteral("INSERT INTO host_job (task, queue, args) VALUES ('testkit.outbox_publish', 'testkit', '{\"n\": %1}'); "
+        m_cluster.sql(QStringLiteral("INSERT INTO host_job (task, queue, args) VALUES ('testkit.outbox_publish', 'testkit', '{\"n\": %1}'); "
                            "SELECT pg_notify('yieldhost_jobs', 'testkit')").arg(n));
         QVERIFY2(waitUntil([&] { return delivered(pid(*m_api), n, n) == QLatin1String("1 1"); }, 5000), qPrintable(m_api->output().right(2000)));
         // The job ran in the worker (the event's writer), and serve heard of it by LISTEN.
-        QCOMPARE(sql(QStringLiteral("SELECT state FROM host_job WHERE task = 'testkit.outbox_publish'")), QStringLiteral("done"));
+        QCOMPARE(m_cluster.sql(QStringLiteral("SELECT state FROM host_job WHERE task = 'testkit.outbox_publish'")), QStringLiteral("done"));
         // Commit (the outbox row's INSERT) to delivery in serve, measured by PostgreSQL's clock.
-        const QString latency = sql(QStringLiteral("SELECT (extract(epoch FROM n.created_at - o.created_at) * 1000)::int FROM host_outbox o "
+        const QString latency = m_cluster.sql(QStringLiteral("SELECT (extract(epoch FROM n.created_at - o.created_at) * 1000)::int FROM host_outbox o "
                                                    "JOIN testkit_note n ON n.body = 'outbox %1 ' || (o.data->>'n') WHERE o.data->>'n' = '%2'")
                                         .arg(pid(*m_api)).arg(n));
         QVERIFY2(latency.toInt() < 1000, qPrintable(latency));
@@ -156,7 +125,7 @@ private Q_SLOTS:
                 writers[w]->send(HttpClient::format(m_api->host(), "POST", "/test/outbox/publish", compact(args)));
             }
             if (round == 1) // the listening sessions of both processes die mid-stream
-                QCOMPARE(sql(QStringLiteral("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'yieldhost-outbox'")),
+                QCOMPARE(m_cluster.sql(QStringLiteral("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'yieldhost-outbox'")),
                          QStringLiteral("2"));
             for (int w = 0; w < 8; ++w) {
                 const auto r = writers[w]->read(30000);
@@ -177,7 +146,7 @@ private Q_SLOTS:
         const qint64 old = m_next++;
         QVERIFY(publish({{QStringLiteral("n"), old}})->status == 201);
         QVERIFY(waitUntil([&] { return delivered(pid(*m_api), old, old) == QLatin1String("1 1"); }, 10000));
-        auto late = startProcess({QStringLiteral("worker"), QStringLiteral("--queues"), QStringLiteral("unused")});
+        auto late = m_cluster.start({QStringLiteral("worker"), QStringLiteral("--queues"), QStringLiteral("unused")});
         QVERIFY(late);
         const qint64 fresh = m_next++;
         QVERIFY(waitUntil([&] {
@@ -207,12 +176,12 @@ private Q_SLOTS:
 
     void cleanupPurgesOldEvents()
     {
-        sql(QStringLiteral("UPDATE host_outbox SET created_at = now() - interval '25 hours' WHERE data->>'n' = '1'"));
-        const QString before = sql(QStringLiteral("SELECT count(*) FROM host_outbox"));
+        m_cluster.sql(QStringLiteral("UPDATE host_outbox SET created_at = now() - interval '25 hours' WHERE data->>'n' = '1'"));
+        const QString before = m_cluster.sql(QStringLiteral("SELECT count(*) FROM host_outbox"));
         QString out;
-        QCOMPARE(HostProcess::runCommand(env(), {QStringLiteral("run-task"), QStringLiteral("host.cleanup")}, &out), 0);
+        QCOMPARE(HostProcess::runCommand(m_cluster.environment(), {QStringLiteral("run-task"), QStringLiteral("host.cleanup")}, &out), 0);
         QVERIFY2(out.contains(QLatin1String("outbox events")), qPrintable(out.right(2000)));
-        QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM host_outbox")).toLongLong(), before.toLongLong() - 1);
+        QCOMPARE(m_cluster.sql(QStringLiteral("SELECT count(*) FROM host_outbox")).toLongLong(), before.toLongLong() - 1);
     }
 };
 
