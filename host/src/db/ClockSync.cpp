@@ -2,7 +2,7 @@
 
 #include "core/Logging.h"
 #include "db/DbPool.h"
-#include "db/PgSession.h"
+#include "db/PgListener.h"
 
 #include <QtCore/QPointer>
 
@@ -30,8 +30,8 @@ QCoro::Task<DbError> ClockSync::start()
     const DbError error = co_await refresh();
     if (!self)
         co_return error;
-    m_listener = std::make_unique<PgSession>(m_db.primaryUrl(), QStringLiteral("yieldhost-clock"));
-    connect(m_listener.get(), &PgSession::notified, this, [this](const QString &, const QString &payload) {
+    m_listener = std::make_unique<PgListener>(m_db.primaryUrl(), QStringLiteral("yieldhost-clock"), QStringList{QString::fromLatin1(NotifyChannel)});
+    connect(m_listener.get(), &PgListener::notified, this, [this](const QString &payload) {
         bool ok = false;
         const qint64 offset = payload.toLongLong(&ok);
         if (ok)
@@ -39,8 +39,8 @@ QCoro::Task<DbError> ClockSync::start()
         else
             refresh();
     });
-    connect(m_listener.get(), &PgSession::disconnected, this, [this] { listen(); });
-    listen();
+    connect(m_listener.get(), &PgListener::subscribed, this, [this] { refresh(); }); // whatever changed while nobody listened
+    m_listener->start();
     m_resync.start();
     co_return error;
 }
@@ -50,11 +50,11 @@ QCoro::Task<> ClockSync::stop()
     m_stopping = true;
     m_resync.stop();
     QPointer<ClockSync> self(this);
+    if (m_listener)
+        co_await m_listener->stop();
     // A read still in flight at exit would leave its coroutine frame behind: wait for it too.
-    while (self && (m_listening || m_reading > 0))
+    while (self && m_reading > 0)
         co_await QCoro::sleepFor(std::chrono::milliseconds(10));
-    if (self)
-        m_listener.reset();
 }
 
 QCoro::Task<DbError> ClockSync::refresh()
@@ -84,27 +84,6 @@ void ClockSync::apply(qint64 offsetMs)
     qCInfo(lcHost).noquote() << QStringLiteral("host clock: %1 s ahead of real time, now %2")
                                     .arg(offsetMs / 1000)
                                     .arg(m_clock.now().toString(Qt::ISODate));
-}
-
-QCoro::Task<> ClockSync::listen()
-{
-    if (m_listening || !m_listener)
-        co_return;
-    m_listening = true;
-    QPointer<ClockSync> self(this);
-    while (self && !m_stopping) {
-        const QStringList channels{QString::fromLatin1(NotifyChannel)};
-        const bool ok = co_await m_listener->listen(channels);
-        if (!self)
-            co_return;
-        if (ok) {
-            refresh(); // whatever changed while nobody listened
-            break;
-        }
-        co_await QCoro::sleepFor(std::chrono::milliseconds(1000));
-    }
-    if (self)
-        m_listening = false;
 }
 
 } // namespace yieldhost

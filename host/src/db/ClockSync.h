@@ -22,7 +22,7 @@
 namespace yieldhost {
 
 class DbPool;
-class PgSession;
+class PgListener;
 
 class ClockSync : public QObject
 {
@@ -44,13 +44,11 @@ public:
 
 private:
     void apply(qint64 offsetMs);
-    QCoro::Task<> listen();
 
     DbPool &m_db;
     HostClock &m_clock;
     QTimer m_resync;
-    std::unique_ptr<PgSession> m_listener;
-    bool m_listening = false;
+    std::unique_ptr<PgListener> m_listener;
     int m_reading = 0; // refresh() calls awaiting the database
     bool m_stopping = false;
 };

@@ -2,7 +2,7 @@
 
 #include "core/Logging.h"
 #include "db/DbPool.h"
-#include "db/PgSession.h"
+#include "db/PgListener.h"
 
 #include <QtCore/QJsonDocument>
 #include <QtCore/QPointer>
@@ -45,10 +45,10 @@ QCoro::Task<DbError> OutboxRelay::start()
     for (const QStringView id : QStringView(ahead).mid(1, ahead.size() - 2).split(u',', Qt::SkipEmptyParts))
         m_ahead.insert(id.toLongLong());
     m_started = true;
-    m_listener = std::make_unique<PgSession>(m_db.primaryUrl(), QStringLiteral("yieldhost-outbox"));
-    connect(m_listener.get(), &PgSession::notified, this, [this] { fetch(); });
-    connect(m_listener.get(), &PgSession::disconnected, this, [this] { listen(); });
-    listen();
+    m_listener = std::make_unique<PgListener>(m_db.primaryUrl(), QStringLiteral("yieldhost-outbox"), QStringList{QString::fromLatin1(NotifyChannel)});
+    connect(m_listener.get(), &PgListener::notified, this, [this] { fetch(); });
+    connect(m_listener.get(), &PgListener::subscribed, this, [this] { fetch(); }); // whatever was written while nobody listened
+    m_listener->start();
     m_poll.start();
     co_return DbError{};
 }
@@ -83,31 +83,10 @@ QCoro::Task<> OutboxRelay::stop()
     m_stopping = true;
     m_poll.stop();
     QPointer<OutboxRelay> self(this);
-    while (self && (m_listening || m_fetching))
+    if (m_listener)
+        co_await m_listener->stop();
+    while (self && m_fetching)
         co_await QCoro::sleepFor(std::chrono::milliseconds(10));
-    if (self)
-        m_listener.reset();
-}
-
-QCoro::Task<> OutboxRelay::listen()
-{
-    if (m_listening || !m_listener)
-        co_return;
-    m_listening = true;
-    QPointer<OutboxRelay> self(this);
-    while (self && !m_stopping) {
-        const QStringList channels{QString::fromLatin1(NotifyChannel)};
-        const bool ok = co_await m_listener->listen(channels);
-        if (!self)
-            co_return;
-        if (ok) {
-            fetch(); // whatever was written while nobody listened
-            break;
-        }
-        co_await QCoro::sleepFor(std::chrono::milliseconds(1000));
-    }
-    if (self)
-        m_listening = false;
 }
 
 QCoro::Task<> OutboxRelay::fetch()

@@ -27,7 +27,7 @@
 namespace yieldhost {
 
 class DbPool;
-class PgSession;
+class PgListener;
 
 class OutboxRelay : public QObject
 {
@@ -53,15 +53,13 @@ public:
 
 private:
     QCoro::Task<> fetch();
-    QCoro::Task<> listen();
     void recordLag(qint64 ms);
 
     DbPool &m_db;
     EventBus &m_bus;
     QTimer m_poll;
-    std::unique_ptr<PgSession> m_listener;
+    std::unique_ptr<PgListener> m_listener;
     bool m_started = false;
-    bool m_listening = false;
     bool m_fetching = false;
     bool m_fetchAgain = false;
     bool m_stopping = false;
