@@ -10,6 +10,7 @@ packages=(
   cmake ninja-build g++ ccache pkg-config
   qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev
   libqt6sql6-psql libpq-dev libssl-dev qcoro-qt6-dev libargon2-dev libhttp-parser-dev
+  nlohmann-json3-dev # integrations: JSON numbers read exactly as the provider wrote them
   # runtime: the embedded cluster and the tests' throwaway clusters
   postgresql-15 postgresql-client-15
   # tests and benchmarks

@@ -636,7 +636,8 @@ private Q_SLOTS:
         auto a = startProcess({QStringLiteral("beat")});
         auto b = startProcess({QStringLiteral("beat")});
         QVERIFY(a && b);
-        QVERIFY(waitUntil([&] { return count(QStringLiteral("true"), QStringLiteral("host_schedule")) == 2; }, 10000));
+        // host.cleanup, testkit.tick and the integrations plugin's two.
+        QVERIFY(waitUntil([&] { return count(QStringLiteral("true"), QStringLiteral("host_schedule")) == 4; }, 10000));
         QCOMPARE(sql(QStringLiteral("SELECT cron || ' ' || to_char(next_run_at AT TIME ZONE 'UTC', 'MM-DD HH24:MI') FROM host_schedule WHERE task = 'testkit.tick'")),
                  QStringLiteral("0 0 1 1 * 01-01 00:00"));
 
@@ -766,7 +767,8 @@ private Q_SLOTS:
             QVERIFY(s.toObject().value(QLatin1String("next_run_at")).toString().endsWith(u'Z'));
             QVERIFY(s.toObject().contains(QLatin1String("last_run_at")));
         }
-        QCOMPARE(scheduled, QStringList({QStringLiteral("host.cleanup"), QStringLiteral("testkit.tick")}));
+        QCOMPARE(scheduled, QStringList({QStringLiteral("host.cleanup"), QStringLiteral("integrations.confirm_settlements"),
+                                         QStringLiteral("integrations.update_rates"), QStringLiteral("testkit.tick")}));
 
         const auto workers = admin("GET", "/api/v1/admin/workers");
         QVERIFY(workers && workers->status == 200);

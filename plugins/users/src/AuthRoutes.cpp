@@ -197,6 +197,10 @@ QCoro::Task<HttpResponse> AuthRoutes::registerAccount(HttpRequest request)
         co_return notAnObject();
     FieldErrors errors;
     Registration registration = validateRegistration(request.json().toObject(), &errors);
+    if (registration.baseCurrencyGiven) {
+        if (std::optional<HttpResponse> refused = co_await checkCurrency(registration.baseCurrency, &errors))
+            co_return *refused;
+    }
     if (!errors.isEmpty())
         co_return validationFailed(errors);
     const QString address = LoginThrottle::addressKey(request.peerAddress());
@@ -227,6 +231,20 @@ QCoro::Task<HttpResponse> AuthRoutes::registerAccount(HttpRequest request)
     if (created.error || !created.account)
         co_return fromDb(created.error);
     co_return HttpResponse::json(201, created.account->toJson());
+}
+
+QCoro::Task<std::optional<HttpResponse>> AuthRoutes::checkCurrency(QString code, FieldErrors *errors)
+{
+    Currencies *currencies = m_currencies.load();
+    if (!currencies)
+        co_return problem(Problem::unavailable(QStringLiteral("Currencies cannot be checked: the integrations plugin is not running. "
+                                                              "Leave base_currency out to use USD."), 60));
+    const CurrencyLookup found = co_await currencies->find(code);
+    if (found.error)
+        co_return fromDb(found.error);
+    if (!found.currency)
+        (*errors)[QStringLiteral("base_currency")].append(QStringLiteral("is not a known currency (GET /api/v1/currencies lists them)"));
+    co_return std::nullopt;
 }
 
 QCoro::Task<HttpResponse> AuthRoutes::token(HttpRequest request)
@@ -362,6 +380,10 @@ QCoro::Task<HttpResponse> AuthRoutes::updateMe(HttpRequest request)
         co_return notAnObject();
     FieldErrors errors;
     ProfileChanges changes = validateProfile(request.json().toObject(), &errors);
+    if (changes.baseCurrency) {
+        if (std::optional<HttpResponse> refused = co_await checkCurrency(*changes.baseCurrency, &errors))
+            co_return *refused;
+    }
     if (!errors.isEmpty())
         co_return validationFailed(errors);
     const AccountStore::Found found = co_await m_accounts.update(request.user()->id, std::move(changes));

@@ -9,6 +9,9 @@
 #include "RefreshTokens.h"
 
 #include "yieldhost/PluginContext.h"
+#include "yieldhost/services/Currencies.h"
+
+#include <atomic>
 
 namespace yieldhost::users {
 
@@ -23,6 +26,8 @@ public:
     AuthRoutes(PluginContext &context, const Jwt &jwt, PasswordHasher &hasher, AccountStore &accounts, RefreshTokens &refresh,
                LoginThrottle &throttle, AuthSettings settings);
     void registerRoutes();
+    // From start(): the Currencies service base_currency is checked with (nullptr: none is loaded).
+    void setCurrencies(Currencies *currencies) { m_currencies.store(currencies); }
 
     QCoro::Task<HttpResponse> registerAccount(HttpRequest request);
     QCoro::Task<HttpResponse> token(HttpRequest request);
@@ -48,6 +53,10 @@ private:
     // `action` names the attempt in log lines ("login").
     QCoro::Task<PasswordCheck> checkPassword(QString accountKey, QString address, QString stored, QString password, QString action);
 
+    // Adds a base_currency error for a code the Currencies service does not know; returns the 503
+    // to send when there is no such service or it could not answer.
+    QCoro::Task<std::optional<HttpResponse>> checkCurrency(QString code, FieldErrors *errors);
+
     QJsonObject tokenPair(const Account &account, const RefreshTokens::Issued &issued) const;
     QByteArray accessToken(const Account &account, const RefreshTokens::Issued &issued) const;
 
@@ -57,6 +66,7 @@ private:
     AccountStore &m_accounts;
     RefreshTokens &m_refresh;
     LoginThrottle &m_throttle;
+    std::atomic<Currencies *> m_currencies = nullptr;
     AuthSettings m_settings;
 };
 

@@ -31,8 +31,9 @@ std::optional<QString> currency(const QJsonObject &body, FieldErrors *errors, bo
     const QJsonValue v = body.value(field);
     if (v.isUndefined() || (v.isNull() && nullAllowed))
         return std::nullopt;
-    if (!v.isString() || !supportedCurrencies().contains(v.toString().toUpper())) {
-        (*errors)[field].append(QStringLiteral("must be one of %1").arg(supportedCurrencies().join(QStringLiteral(", "))));
+    static const QRegularExpression code(QStringLiteral("^[A-Z0-9]{3,10}$"));
+    if (!v.isString() || !code.match(v.toString().toUpper()).hasMatch()) {
+        (*errors)[field].append(QStringLiteral("must be a currency code such as USD (GET /api/v1/currencies lists them)"));
         return std::nullopt;
     }
     return v.toString().toUpper();
@@ -91,7 +92,9 @@ Registration validateRegistration(const QJsonObject &body, FieldErrors *errors)
         r.password = body.value(QLatin1String("password")).toString();
     r.firstName = name(body, QStringLiteral("first_name"), errors).value_or(QString());
     r.lastName = name(body, QStringLiteral("last_name"), errors).value_or(QString());
-    r.baseCurrency = currency(body, errors).value_or(QStringLiteral("USD"));
+    const std::optional<QString> given = currency(body, errors);
+    r.baseCurrency = given.value_or(DefaultCurrency);
+    r.baseCurrencyGiven = given.has_value();
     return r;
 }
 

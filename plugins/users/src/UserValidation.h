@@ -9,12 +9,9 @@ namespace yieldhost::users {
 
 using FieldErrors = QMap<QString, QStringList>;
 
-inline const QStringList &supportedCurrencies()
-{
-    static const QStringList codes{QStringLiteral("USD"), QStringLiteral("EUR"), QStringLiteral("GBP"),
-                                   QStringLiteral("BTC"), QStringLiteral("ETH"), QStringLiteral("USDT")};
-    return codes;
-}
+// The currency of an account unless it names one. Which codes exist is the Currencies service's
+// to say (the integrations plugin); validation only checks the shape of a code.
+inline const QString DefaultCurrency = QStringLiteral("USD");
 
 struct Registration
 {
@@ -22,7 +19,8 @@ struct Registration
     QString password;
     QString firstName;
     QString lastName;
-    QString baseCurrency = QStringLiteral("USD");
+    QString baseCurrency = DefaultCurrency;
+    bool baseCurrencyGiven = false; // to be checked with the Currencies service
 };
 
 struct ProfileChanges

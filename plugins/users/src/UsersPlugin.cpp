@@ -75,6 +75,17 @@ yieldhost::Status UsersPlugin::initialize(yieldhost::PluginContext &context)
     return {};
 }
 
+void UsersPlugin::start()
+{
+    // Users does not depend on integrations' code: the service is looked up once every plugin
+    // has initialized, and its absence only affects choosing a base currency.
+    Currencies *currencies = m_context->service<Currencies>();
+    if (!currencies)
+        qCWarning(m_context->log()) << "no Currencies service (is the integrations plugin loaded?): a base_currency given at registration "
+                                       "or in PATCH /users/me is refused with 503; accounts use USD";
+    m_routes->setCurrencies(currencies);
+}
+
 QCoro::Task<Status> UsersPlugin::createUser(QString email, QString password, bool staff)
 {
     FieldErrors errors;

@@ -31,6 +31,7 @@ public:
     ~UsersPlugin() override;
 
     yieldhost::Status initialize(yieldhost::PluginContext &context) override;
+    void start() override;
     QCoro::Task<Status> createUser(QString email, QString password, bool staff) override;
 
 private:

@@ -20,4 +20,8 @@
 #pragma once
 
 #include "yieldhost/services/Accounts.h"
+#include "yieldhost/services/Addresses.h"
 #include "yieldhost/services/Authenticator.h"
+#include "yieldhost/services/Currencies.h"
+#include "yieldhost/services/ExchangeRates.h"
+#include "yieldhost/services/Settlement.h"

@@ -3,6 +3,7 @@
 #include "ClockTasks.h"
 #include "MoneyRoutes.h"
 #include "OutboxProbe.h"
+#include "ServiceProbes.h"
 
 #include <QCoro/QCoroTimer>
 
@@ -192,6 +193,7 @@ Status TestkitPlugin::initialize(PluginContext &context)
     if (Status s = registerClockTasks(context); !s)
         return s;
     registerMoneyRoutes(context);
+    registerServiceProbes(context);
     if (Status s = registerOutboxProbe(context, this); !s)
         return s;
     context.jobs().addCleanup(QStringLiteral("forget job runs older than a day"), [&db](JobContext &job) -> QCoro::Task<Status> {
