@@ -49,6 +49,7 @@ QCoro::Task<> waitForGate(Database &db, QString gate, int attempt)
 
 Status TestkitPlugin::initialize(PluginContext &context)
 {
+    m_context = &context;
     context.addRoute(HttpMethod::Post, QStringLiteral("/test/echo"), [](HttpRequest req) -> QCoro::Task<HttpResponse> {
         co_return HttpResponse::json(200, QJsonObject{{QStringLiteral("json"), req.json()},
                                                       {QStringLiteral("bytes"), req.body().size()}});
@@ -240,4 +241,18 @@ Status TestkitPlugin::initialize(PluginContext &context)
         });
     });
     return {};
+}
+
+void TestkitPlugin::start()
+{
+    m_rates = m_context->service<ExchangeRates>();
+    if (m_rates)
+        m_rates->addProvider(&m_rateSource);
+}
+
+void TestkitPlugin::stop()
+{
+    if (m_rates)
+        m_rates->removeProvider(&m_rateSource);
+    m_rates = nullptr;
 }

@@ -4,6 +4,8 @@
 #include "yieldhost/Plugin.h"
 #include "yieldhost/PluginContext.h"
 
+#include "TestRateSource.h"
+
 #include <QtCore/QObject>
 
 class TestkitPlugin : public QObject, public yieldhost::Plugin
@@ -14,4 +16,11 @@ class TestkitPlugin : public QObject, public yieldhost::Plugin
 
 public:
     yieldhost::Status initialize(yieldhost::PluginContext &context) override;
+    void start() override;
+    void stop() override;
+
+private:
+    yieldhost::PluginContext *m_context = nullptr;
+    TestRateSource m_rateSource;
+    yieldhost::ExchangeRates *m_rates = nullptr; // where m_rateSource is registered, if anywhere
 };
