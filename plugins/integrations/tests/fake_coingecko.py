@@ -7,7 +7,8 @@ client exactly as configured. Unknown ids and vs currencies are left out, as Coi
 
 Control endpoints for the test:
   POST /_fake/config   {"mode": "ok"|"timeout"|"429"|"500"|"malformed", "retry_after": 7,
-                        "prices": {"bitcoin": {"usd": "67187.33"}}}   (omitted keys keep their value)
+                        "prices": {"bitcoin": {"usd": "67187.33", "gbp": null}}}
+                       (prices are number text; null removes one; omitted keys keep their value)
   GET  /_fake/requests [{"path", "query": {...}, "headers": {lower-cased name: value}}]
   POST /_fake/reset    forgets the requests seen
 """
@@ -97,6 +98,9 @@ class Handler(BaseHTTPRequestHandler):
                     state["retry_after"] = int(config["retry_after"])
                 for coin, vs in config.get("prices", {}).items():
                     for currency, text in vs.items():
+                        if text is None:  # the coin no longer has a price in this currency
+                            state["prices"].get(coin, {}).pop(currency.lower(), None)
+                            continue
                         if not isinstance(text, str) or not NUMBER.fullmatch(text):
                             raise ValueError("price %s/%s is not JSON number text: %r" % (coin, currency, text))
                         state["prices"].setdefault(coin, {})[currency.lower()] = text

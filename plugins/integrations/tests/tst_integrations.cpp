@@ -7,9 +7,9 @@
 // and every ordered pair of currencies converted exactly as an independent computation
 // (expected_conversions.py, Python's decimal at 100 digits) says; 422 for bad input, never 500;
 // failed runs (HTTP 500, a timeout, a truncated body, 429 with its Retry-After honoured) that
-// keep the last good rates and are retried; and the mock settlement: a rolled-back batch leaves nothing, a committed batch of
-// 1,000 gets distinct deterministic hashes that survive a restart and are all confirmed by
-// integrations.confirm_settlements.
+// keep the last good rates and are retried; and the mock settlement: a rolled-back batch leaves
+// nothing, a committed batch of 1,000 gets distinct deterministic hashes that survive a restart
+// and are all confirmed by integrations.confirm_settlements.
 #include "HostCluster.h"
 #include "HostProcess.h"
 #include "HttpClient.h"
@@ -70,6 +70,13 @@ QString atDecimals(QString amount, int decimals)
     if (decimals > 0 && point < 0)
         amount += u'.';
     return amount + QString(decimals - have, u'0');
+}
+
+// An RFC 3339 timestamp, as every time in the API is written.
+bool isRfc3339(const QJsonValue &v)
+{
+    static const QRegularExpression rfc3339(QStringLiteral("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?(Z|[+-]\\d\\d:\\d\\d)$"));
+    return v.isString() && rfc3339.match(v.toString()).hasMatch() && QDateTime::fromString(v.toString(), Qt::ISODateWithMs).isValid();
 }
 
 } // namespace
@@ -170,15 +177,21 @@ class TestIntegrations : public QObject
         const auto r = fake("POST", "/_fake/config", compact(config));
         QVERIFY2(r && r->status == 200, qPrintable(describe(r)));
     }
-    // Sets these prices in the fake (and in m_prices) and computes the USD values they mean.
+    // Sets these prices in the fake (and in m_prices; a null QString removes one) and computes
+    // the USD values they mean.
     void setPrices(const Prices &prices)
     {
         QJsonObject coins;
         for (auto coin = prices.cbegin(); coin != prices.cend(); ++coin) {
             QJsonObject vs;
             for (auto p = coin->cbegin(); p != coin->cend(); ++p) {
-                vs.insert(p.key(), p.value());
-                m_prices[coin.key()][p.key()] = p.value();
+                if (p.value().isNull()) { // no longer priced in this currency
+                    vs.insert(p.key(), QJsonValue::Null);
+                    m_prices[coin.key()].remove(p.key());
+                } else {
+                    vs.insert(p.key(), p.value());
+                    m_prices[coin.key()][p.key()] = p.value();
+                }
             }
             coins.insert(coin.key(), vs);
         }
@@ -286,7 +299,7 @@ class TestIntegrations : public QObject
         QCOMPARE(c.value(QLatin1String("from")).toString(), from);
         QCOMPARE(c.value(QLatin1String("to")).toString(), to);
         QCOMPARE(c.value(QLatin1String("source")).toString(), QStringLiteral("coingecko"));
-        QVERIFY2(QDateTime::fromString(c.value(QLatin1String("as_of")).toString(), Qt::ISODateWithMs).isValid(), qPrintable(what));
+        QVERIFY2(isRfc3339(c.value(QLatin1String("as_of"))), qPrintable(what));
     }
     // The whole reply of a conversion that must keep answering the same.
     QJsonObject conversionNow(const QString &amount, const QString &from, const QString &to)
@@ -517,8 +530,12 @@ private Q_SLOTS:
         QCOMPARE(table.value(QLatin1String("base")).toString(), QStringLiteral("USD"));
         QCOMPARE(table.value(QLatin1String("source")).toString(), QStringLiteral("coingecko"));
         const QDateTime asOf = QDateTime::fromString(table.value(QLatin1String("as_of")).toString(), Qt::ISODateWithMs);
-        QVERIFY2(asOf.isValid() && std::abs(asOf.secsTo(QDateTime::currentDateTimeUtc())) < 60, r->body.constData());
+        QVERIFY2(isRfc3339(table.value(QLatin1String("as_of"))) && std::abs(asOf.secsTo(QDateTime::currentDateTimeUtc())) < 60, r->body.constData());
         const QJsonObject rates = table.value(QLatin1String("rates")).toObject();
+        QVERIFY2(table.value(QLatin1String("unavailable")).toArray().isEmpty(), r->body.constData());
+        const QJsonObject sources = table.value(QLatin1String("sources")).toObject();
+        for (auto it = sources.begin(); it != sources.end(); ++it)
+            QVERIFY2(it.value().toString() == QLatin1String("coingecko"), r->body.constData());
         QList<std::array<QString, 3>> triples;
         for (const Seeded &c : kCurrencies)
             if (QLatin1String(c.code) != QLatin1String("USD"))
@@ -551,6 +568,16 @@ private Q_SLOTS:
         QCOMPARE(want.size(), triples.size());
         for (qsizetype i = 0; i < triples.size(); ++i)
             CHECK(verifyConversion(triples[i][0], triples[i][1], triples[i][2], want[i].toObject()));
+    }
+
+    void aCurrencyToItselfNeedsNoRate()
+    {
+        const auto r = convert(QStringLiteral("12.5"), QStringLiteral("BTC"), QStringLiteral("BTC"));
+        QVERIFY2(r && r->status == 200, qPrintable(describe(r)));
+        const QJsonObject c = r->json();
+        QCOMPARE(c.value(QLatin1String("amount")).toString(), QStringLiteral("12.50000000"));
+        QCOMPARE(c.value(QLatin1String("result")).toString(), QStringLiteral("12.50000000"));
+        QCOMPARE(c.value(QLatin1String("rate")).toString(), QStringLiteral("1"));
     }
 
     void badConversionsAre422_data()
@@ -645,15 +672,21 @@ private Q_SLOTS:
     void aGoodRunAfterFailuresStoresTheNewRates()
     {
         const QJsonObject before = conversionNow(QStringLiteral("100"), QStringLiteral("USD"), QStringLiteral("BTC"));
-        CHECK(setPrices({{QStringLiteral("bitcoin"), {{QStringLiteral("usd"), QStringLiteral("70001.5")}, {QStringLiteral("eur"), QStringLiteral("6.4e4")}}},
-                         {QStringLiteral("solana"), {{QStringLiteral("usd"), QStringLiteral("12345678901234567890.5")}}}}));
+        // BTC's EUR price in exponent form; BTC no longer priced in GBP, so GBP's value comes
+        // from the next coin by code (ETH); a 20-digit SOL; a USDT price with 19 decimals whose
+        // last one is a tie (half-even keeps ...002, half-up would make it ...003).
+        CHECK(setPrices({{QStringLiteral("bitcoin"), {{QStringLiteral("usd"), QStringLiteral("70001.5")}, {QStringLiteral("eur"), QStringLiteral("6.4e4")}, {QStringLiteral("gbp"), QString()}}},
+                         {QStringLiteral("solana"), {{QStringLiteral("usd"), QStringLiteral("12345678901234567890.5")}}},
+                         {QStringLiteral("tether"), {{QStringLiteral("usd"), QStringLiteral("1.0000000000000000025")}}}}));
+        QCOMPARE(m_usd.value(QStringLiteral("USDT")), QStringLiteral("1.000000000000000002"));
+        QVERIFY(!m_prices.value(QStringLiteral("bitcoin")).contains(QStringLiteral("gbp")));
         CHECK(runJob(QStringLiteral("integrations.update_rates")));
         const QJsonObject after = conversionNow(QStringLiteral("100"), QStringLiteral("USD"), QStringLiteral("BTC"));
         QVERIFY(after.value(QLatin1String("result")) != before.value(QLatin1String("result")));
         CHECK(storedUsdValuesFollowTheRule());
         QList<std::array<QString, 3>> triples;
-        for (const char *from : {"USD", "EUR", "GBP", "BTC", "ETH", "SOL"})
-            for (const char *to : {"USD", "EUR", "BTC", "ETH", "USDT", "SOL"})
+        for (const char *from : {"USD", "EUR", "GBP", "BTC", "ETH", "USDT", "SOL"})
+            for (const char *to : {"USD", "EUR", "GBP", "BTC", "ETH", "USDT", "SOL"})
                 if (qstrcmp(from, to) != 0)
                     triples.append({QStringLiteral("12345.67"), QLatin1String(from), QLatin1String(to)});
         const QJsonArray want = expectedConversions(triples);
@@ -713,6 +746,13 @@ private Q_SLOTS:
         QCOMPARE(receipt.value(QLatin1String("reference")).toString(), QStringLiteral("r7"));
         QCOMPARE(receipt.value(QLatin1String("tx_hash")).toString(), m_firstHashes.value(7));
         QCOMPARE(receipt.value(QLatin1String("status")).toString(), QStringLiteral("submitted"));
+        // The same reference for a different payment is refused, and changes nothing.
+        QJsonObject other = one;
+        other.insert(QStringLiteral("amount"), QStringLiteral("2"));
+        const auto conflict = call("POST", "/test/settlements", compact({{QStringLiteral("payments"), QJsonArray{other}}}));
+        QVERIFY2(conflict && conflict->status == 422, qPrintable(describe(conflict)));
+        QCOMPARE(m_cluster.sql(QStringLiteral("SELECT amount = 1.5 FROM integrations_settlement WHERE reference = 'r7'")), QStringLiteral("t"));
+        QCOMPARE(settlementCount(), QStringLiteral("1000"));
     }
 
     void settlementsSurviveARestart()
