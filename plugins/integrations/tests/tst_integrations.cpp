@@ -54,12 +54,15 @@ constexpr Seeded kCurrencies[] = {
 };
 const QStringList kFiat{QStringLiteral("usd"), QStringLiteral("eur"), QStringLiteral("gbp")};
 
+// Added by aCurrencyAddedLaterIsUnavailableUntilTheNextRun, after everything else.
+constexpr Seeded kLater = {"CHF", "fiat", 2, nullptr};
+
 int decimalsOf(const QString &code)
 {
     for (const Seeded &c : kCurrencies)
         if (code == QLatin1String(c.code))
             return c.decimals;
-    return -1;
+    return code == QLatin1String(kLater.code) ? kLater.decimals : -1;
 }
 
 // "100" at 2 decimals is "100.00" (the amounts given here never have more than `decimals`).
@@ -96,6 +99,7 @@ class TestIntegrations : public QObject
     Prices m_prices;                  // what the fake answers now
     QMap<QString, QString> m_usd;     // the USD values the plugin must store for m_prices
     QStringList m_firstHashes;        // the receipts of the committed settlement batch
+    QStringList m_fiat{QStringLiteral("EUR"), QStringLiteral("GBP")}; // valued through a coin
 
     // --- the host ---
 
@@ -254,7 +258,7 @@ class TestIntegrations : public QObject
         for (const QString &code : coins)
             if (m_prices.value(coinId(code)).contains(QStringLiteral("usd")))
                 divide(code, m_prices[coinId(code)][QStringLiteral("usd")], {});
-        for (const QString &fiat : {QStringLiteral("EUR"), QStringLiteral("GBP")}) {
+        for (const QString &fiat : std::as_const(m_fiat)) {
             for (const QString &code : coins) {
                 const auto &p = m_prices.value(coinId(code));
                 if (p.contains(QStringLiteral("usd")) && p.contains(fiat.toLower())) {
@@ -593,6 +597,14 @@ private Q_SLOTS:
         QTest::newRow("missing amount") << QByteArray("from=USD&to=BTC");
         QTest::newRow("empty amount") << QByteArray("amount=&from=USD&to=BTC");
         QTest::newRow("missing to") << QByteArray("amount=100&from=USD");
+        QTest::newRow("NaN") << QByteArray("amount=NaN&from=USD&to=BTC");
+        QTest::newRow("Infinity") << QByteArray("amount=Infinity&from=USD&to=BTC");
+        QTest::newRow("hex") << QByteArray("amount=0x10&from=USD&to=BTC");
+        QTest::newRow("decimal comma") << QByteArray("amount=1,5&from=USD&to=BTC");
+        QTest::newRow("Arabic-Indic digit") << QByteArray("amount=%D9%A1&from=USD&to=BTC");
+        QTest::newRow("inner space") << QByteArray("amount=1%200&from=USD&to=BTC");
+        // 38 digits are accepted, but 1.2e35 USD is 1.8e30 BTC: 31 + 8 digits, too many.
+        QTest::newRow("result over 38 digits") << QByteArray("amount=123456789012345678901234567890123456.78&from=USD&to=BTC");
     }
     void badConversionsAre422()
     {
@@ -782,6 +794,45 @@ private Q_SLOTS:
         const QStringList again = hashesOf(settle({{QStringLiteral("count"), 1000}, {QStringLiteral("prefix"), QStringLiteral("r")}}), 1000, QStringLiteral("r"),
                                            QStringLiteral("confirmed"));
         QCOMPARE(again, m_firstHashes);
+    }
+
+    // --- a currency added while rates exist ---
+
+    void aCurrencyAddedLaterIsUnavailableUntilTheNextRun()
+    {
+        const auto added = call("POST", "/api/v1/currencies",
+                                compact({{QStringLiteral("code"), QLatin1String(kLater.code)}, {QStringLiteral("name"), QStringLiteral("Swiss Franc")},
+                                         {QStringLiteral("kind"), QLatin1String(kLater.kind)}, {QStringLiteral("decimals"), kLater.decimals}}),
+                                m_staff);
+        QVERIFY2(added && added->status == 201, qPrintable(describe(added)));
+        // No rate yet: 503 for what needs it, the others unaffected, and /rates says which.
+        CHECK(verifyUnavailable(convert(QStringLiteral("100"), QStringLiteral("USD"), QStringLiteral("CHF"))));
+        CHECK(verifyUnavailable(convert(QStringLiteral("100"), QStringLiteral("CHF"), QStringLiteral("EUR"))));
+        CHECK(verifyUnavailable(call("GET", "/api/v1/rates?base=CHF")));
+        const auto r = convert(QStringLiteral("100"), QStringLiteral("USD"), QStringLiteral("EUR"));
+        QVERIFY2(r && r->status == 200, qPrintable(describe(r)));
+        const auto table = call("GET", "/api/v1/rates?base=USD");
+        QVERIFY2(table && table->status == 200, qPrintable(describe(table)));
+        QVERIFY2(!table->json().value(QLatin1String("rates")).toObject().contains(QLatin1String("CHF")), table->body.constData());
+        QVERIFY2(table->json().value(QLatin1String("unavailable")).toArray().contains(QStringLiteral("CHF")), table->body.constData());
+
+        // The next run asks CoinGecko for chf too, and CHF gets its value through BTC.
+        m_fiat.append(QStringLiteral("CHF"));
+        CHECK(setPrices({{QStringLiteral("bitcoin"), {{QStringLiteral("chf"), QStringLiteral("61234.567")}}}}));
+        QVERIFY(fake("POST", "/_fake/reset").value_or(HttpReply{}).status == 200);
+        CHECK(runJob(QStringLiteral("integrations.update_rates")));
+        const QJsonArray requests = fakeRequests();
+        QVERIFY(!requests.isEmpty());
+        const QString vs = requests.last().toObject().value(QLatin1String("query")).toObject().value(QLatin1String("vs_currencies")).toString();
+        QVERIFY2(vs.split(u',').contains(QStringLiteral("chf")), qPrintable(vs));
+        CHECK(storedUsdValuesFollowTheRule());
+        const QList<std::array<QString, 3>> triples{{QStringLiteral("100"), QStringLiteral("USD"), QStringLiteral("CHF")},
+                                                    {QStringLiteral("0.01"), QStringLiteral("CHF"), QStringLiteral("ETH")},
+                                                    {QStringLiteral("12345.67"), QStringLiteral("CHF"), QStringLiteral("GBP")}};
+        const QJsonArray want = expectedConversions(triples);
+        QCOMPARE(want.size(), triples.size());
+        for (qsizetype i = 0; i < triples.size(); ++i)
+            CHECK(verifyConversion(triples[i][0], triples[i][1], triples[i][2], want[i].toObject()));
     }
 };
 
