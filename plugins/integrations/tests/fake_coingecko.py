@@ -6,7 +6,7 @@ number TEXT and written verbatim into the reply, so `1.05e-05` or a 24-digit pri
 client exactly as configured. Unknown ids and vs currencies are left out, as CoinGecko does.
 
 Control endpoints for the test:
-  POST /_fake/config   {"mode": "ok"|"timeout"|"429"|"500"|"malformed", "retry_after": 7,
+  POST /_fake/config   {"mode": "ok"|"timeout"|"slow"|"429"|"500"|"malformed", "retry_after": 7,
                         "prices": {"bitcoin": {"usd": "67187.33", "gbp": null}}}
                        (prices are number text; null removes one; omitted keys keep their value)
   GET  /_fake/requests [{"path", "query": {...}, "headers": {lower-cased name: value}}]
@@ -75,6 +75,21 @@ class Handler(BaseHTTPRequestHandler):
         body = ("{" + ",".join(coins) + "}").encode()
         if mode == "malformed":
             body = body[: max(1, len(body) // 2)]
+        if mode == "slow":  # a valid reply, but trickled: a space every 0.5 s for 12 s first
+            padding = b" " * 24
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(padding) + len(body)))
+            self.end_headers()
+            try:
+                for byte in padding:
+                    self.wfile.flush()
+                    time.sleep(0.5)
+                    self.wfile.write(bytes([byte]))
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up, as it should
+            return
         self.reply(200, body)
 
     def do_POST(self):
@@ -91,7 +106,7 @@ class Handler(BaseHTTPRequestHandler):
             config = json.loads(raw or b"{}")
             with lock:
                 if "mode" in config:
-                    if config["mode"] not in ("ok", "timeout", "429", "500", "malformed"):
+                    if config["mode"] not in ("ok", "timeout", "slow", "429", "500", "malformed"):
                         raise ValueError("unknown mode %r" % config["mode"])
                     state["mode"] = config["mode"]
                 if "retry_after" in config:

@@ -161,9 +161,11 @@ class TestIntegrations : public QObject
         const bool failed = waitUntil([&] {
             row = job(id);
             const QStringList f = row.split(u'|');
-            return f.size() >= 3 && f[1].toInt() >= 1 && ((f[0] == QLatin1String("pending") && !f[2].isEmpty()) || f[0] == QLatin1String("failed"));
+            return f.size() >= 3 && f[1].toInt() >= 1
+                && ((f[0] == QLatin1String("pending") && !f[2].isEmpty()) || f[0] == QLatin1String("failed") || f[0] == QLatin1String("done")
+                    || f[0] == QLatin1String("cancelled"));
         }, 30000);
-        if (!failed || row.startsWith(QLatin1String("done|"))) {
+        if (!failed || !(row.startsWith(QLatin1String("pending|")) || row.startsWith(QLatin1String("failed|")))) {
             qWarning("job %s: %s\n%s", qPrintable(id), qPrintable(row), qPrintable(logs()));
             return {};
         }
@@ -620,6 +622,8 @@ private Q_SLOTS:
         QTest::addColumn<QString>("error"); // what last_error names
         QTest::newRow("HTTP 500") << QStringLiteral("500") << QStringLiteral("500");
         QTest::newRow("timeout") << QStringLiteral("timeout") << QString();
+        // Headers at once, then a byte every 0.5 s: 12 s in all, far over the 1.5 s allowed.
+        QTest::newRow("trickle") << QStringLiteral("slow") << QString();
         QTest::newRow("truncated JSON") << QStringLiteral("malformed") << QString();
         // Last: the provider then stays quiet for Retry-After seconds, which this row waits out.
         QTest::newRow("HTTP 429") << QStringLiteral("429") << QStringLiteral("429");
@@ -635,27 +639,35 @@ private Q_SLOTS:
 
         QVERIFY(fake("POST", "/_fake/reset").value_or(HttpReply{}).status == 200);
         CHECK(configureFake({{QStringLiteral("mode"), mode}, {QStringLiteral("retry_after"), 7}}));
+        QString id;
+        QElapsedTimer sinceFailure;
+        // Whatever fails below: no retry of this job runs once the fake answers again, the fake
+        // answers again, and after a 429 the next test does not find the provider still quiet.
+        auto restore = qScopeGuard([&] {
+            if (!id.isEmpty())
+                call("POST", QStringLiteral("/api/v1/admin/jobs/%1/cancel").arg(id).toUtf8(), {}, m_staff);
+            configureFake({{QStringLiteral("mode"), QStringLiteral("ok")}});
+            if (mode == QLatin1String("429") && sinceFailure.isValid())
+                QTest::qWait(int(std::max<qint64>(0, 7500 - sinceFailure.elapsed())));
+        });
         QElapsedTimer run;
         run.start();
-        const QString id = enqueue(QStringLiteral("integrations.update_rates"));
+        id = enqueue(QStringLiteral("integrations.update_rates"));
         QVERIFY(!id.isEmpty());
         const QString lastError = waitForFailure(id);
-        // rates_timeout_ms is 1500 here (10 s by default): the silent fake is given up on soon.
-        if (mode == QLatin1String("timeout"))
-            QVERIFY2(run.elapsed() < 8000, qPrintable(QStringLiteral("%1 ms: %2").arg(run.elapsed()).arg(lastError)));
-        // Whatever happens next, no retry of this job may run once the fake answers again.
-        auto cancel = qScopeGuard([&] { call("POST", QStringLiteral("/api/v1/admin/jobs/%1/cancel").arg(id).toUtf8(), {}, m_staff); });
+        sinceFailure.start();
+        // rates_timeout_ms is 1500 here (10 s by default): a silent or trickling CoinGecko is
+        // given up on soon.
+        if (mode == QLatin1String("slow"))
+            QEXPECT_FAIL("trickle", "rates_timeout_ms bounds a silence, not the request: QNetworkRequest::setTransferTimeout "
+                                    "restarts with every byte received, so a reply trickled over 12 s is waited for and used",
+                         Abort);
+        if (mode == QLatin1String("timeout") || mode == QLatin1String("slow"))
+            QVERIFY2(run.elapsed() < 8000, qPrintable(QStringLiteral("%1 ms, job %2").arg(run.elapsed()).arg(job(id))));
         QVERIFY2(!lastError.isEmpty(), qPrintable(job(id)));
         QVERIFY2(!fakeRequests().isEmpty(), "the run did not ask the fake");
         if (!error.isEmpty())
             QVERIFY2(lastError.contains(error), qPrintable(lastError));
-        QElapsedTimer sinceRateLimited;
-        sinceRateLimited.start();
-        // Whatever fails, the next test must not find the provider still quiet.
-        auto quietOver = qScopeGuard([&] {
-            if (mode == QLatin1String("429"))
-                QTest::qWait(int(std::max<qint64>(0, 7500 - sinceRateLimited.elapsed())));
-        });
         if (mode == QLatin1String("429")) {
             // CoinGecko asked for 7 s of quiet: a run within them (here, a second job at once)
             // fails without asking it. The job's own retry comes after the job system's backoff,
@@ -674,11 +686,6 @@ private Q_SLOTS:
         const auto rates = call("GET", "/api/v1/rates?base=USD");
         QVERIFY2(rates && rates->status == 200, qPrintable(describe(rates)));
         QCOMPARE(m_cluster.sql(QStringLiteral("SELECT count(*) FROM integrations_rate_history")), history);
-
-        cancel.dismiss();
-        const auto cancelled = call("POST", QStringLiteral("/api/v1/admin/jobs/%1/cancel").arg(id).toUtf8(), {}, m_staff);
-        QVERIFY2(cancelled && (cancelled->status == 200 || job(id).startsWith(QLatin1String("failed|"))), qPrintable(describe(cancelled)));
-        CHECK(configureFake({{QStringLiteral("mode"), QStringLiteral("ok")}}));
     }
 
     void aGoodRunAfterFailuresStoresTheNewRates()
