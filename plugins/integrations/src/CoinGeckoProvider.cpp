@@ -3,6 +3,7 @@
 #include "CoinGeckoReply.h"
 
 #include <QtCore/QThread>
+#include <QtCore/QTimer>
 #include <QtCore/QUrlQuery>
 #include <QtNetwork/QNetworkAccessManager>
 #include <QtNetwork/QNetworkReply>
@@ -107,7 +108,18 @@ QCoro::Task<RateFetch> CoinGeckoProvider::fetch(QList<Currency> currencies)
             reply->abort();
         }
     });
+    // The whole request within the timeout: setTransferTimeout alone restarts with every byte,
+    // so a reply trickled a byte at a time would hold the run until the task's own limit.
+    const auto timedOut = std::make_shared<bool>(false);
+    QTimer deadline;
+    deadline.setSingleShot(true);
+    connect(&deadline, &QTimer::timeout, reply.get(), [reply = reply.get(), timedOut] {
+        *timedOut = true;
+        reply->abort();
+    });
+    deadline.start(m_options.timeoutMs);
     co_await qCoro(reply.get()).waitForFinished();
+    deadline.stop();
     if (*tooLarge) {
         out.failure = QStringLiteral("CoinGecko's reply is larger than %1 bytes").arg(MaxReplyBytes);
         co_return out;
@@ -122,7 +134,7 @@ QCoro::Task<RateFetch> CoinGeckoProvider::fetch(QList<Currency> currencies)
                           .arg(out.retryAfterSeconds >= 0 ? QStringLiteral("; it asks to retry in %1 s").arg(out.retryAfterSeconds) : QString());
         co_return out;
     }
-    if (reply->error() == QNetworkReply::OperationCanceledError) {
+    if (*timedOut || reply->error() == QNetworkReply::OperationCanceledError) {
         out.failure = QStringLiteral("CoinGecko did not answer within %1 ms").arg(m_options.timeoutMs);
         co_return out;
     }

@@ -658,10 +658,6 @@ private Q_SLOTS:
         sinceFailure.start();
         // rates_timeout_ms is 1500 here (10 s by default): a silent or trickling CoinGecko is
         // given up on soon.
-        if (mode == QLatin1String("slow"))
-            QEXPECT_FAIL("trickle", "rates_timeout_ms bounds a silence, not the request: QNetworkRequest::setTransferTimeout "
-                                    "restarts with every byte received, so a reply trickled over 12 s is waited for and used",
-                         Abort);
         if (mode == QLatin1String("timeout") || mode == QLatin1String("slow"))
             QVERIFY2(run.elapsed() < 8000, qPrintable(QStringLiteral("%1 ms, job %2").arg(run.elapsed()).arg(job(id))));
         QVERIFY2(!lastError.isEmpty(), qPrintable(job(id)));
@@ -840,6 +836,98 @@ private Q_SLOTS:
         QCOMPARE(want.size(), triples.size());
         for (qsizetype i = 0; i < triples.size(); ++i)
             CHECK(verifyConversion(triples[i][0], triples[i][1], triples[i][2], want[i].toObject()));
+    }
+    // --- a provider added by another plugin ---
+
+    // The testkit registers a second RateProvider in its start(), as a third-party plugin would:
+    // it prices every "TK…" currency at 2.5 USD. CoinGecko does not list TKN, so its rate comes
+    // from the testkit, and the replies say so.
+    void aSecondProviderPricesWhatCoinGeckoDoesNot()
+    {
+        const auto added = call("POST", "/api/v1/currencies",
+                                compact({{QStringLiteral("code"), QStringLiteral("TKN")}, {QStringLiteral("name"), QStringLiteral("Test token")},
+                                         {QStringLiteral("kind"), QStringLiteral("crypto")}, {QStringLiteral("decimals"), 4}}),
+                                m_staff);
+        QVERIFY2(added && added->status == 201, qPrintable(describe(added)));
+        CHECK(runJob(QStringLiteral("integrations.update_rates")));
+        QCOMPARE(m_cluster.sql(QStringLiteral("SELECT usd_value || ' ' || source FROM integrations_rate WHERE currency = 'TKN'")), QStringLiteral("2.5 testkit"));
+
+        const auto table = call("GET", "/api/v1/rates?base=USD");
+        QVERIFY2(table && table->status == 200, qPrintable(describe(table)));
+        const QJsonObject body = table->json();
+        QCOMPARE(body.value(QLatin1String("rates")).toObject().value(QLatin1String("TKN")).toString(), QStringLiteral("0.4"));
+        QCOMPARE(body.value(QLatin1String("sources")).toObject().value(QLatin1String("TKN")).toString(), QStringLiteral("testkit"));
+        QCOMPARE(body.value(QLatin1String("sources")).toObject().value(QLatin1String("BTC")).toString(), QStringLiteral("coingecko"));
+        QCOMPARE(body.value(QLatin1String("source")).toString(), QStringLiteral("coingecko+testkit"));
+
+        const auto toUsd = convert(QStringLiteral("10.0001"), QStringLiteral("TKN"), QStringLiteral("USD"));
+        QVERIFY2(toUsd && toUsd->status == 200, qPrintable(describe(toUsd)));
+        QCOMPARE(toUsd->json().value(QLatin1String("result")).toString(), QStringLiteral("25.00")); // 25.00025, half-even to the cent
+        QCOMPARE(toUsd->json().value(QLatin1String("source")).toString(), QStringLiteral("testkit"));
+        const auto cross = convert(QStringLiteral("1"), QStringLiteral("BTC"), QStringLiteral("TKN"));
+        QVERIFY2(cross && cross->status == 200, qPrintable(describe(cross)));
+        QCOMPARE(cross->json().value(QLatin1String("source")).toString(), QStringLiteral("coingecko+testkit"));
+        // 1 BTC = p(BTC) / 2.5 TKN, rounded half-even once to 4 decimals.
+        const QJsonArray want = expected(
+            {{QStringLiteral("usd_values"), QJsonObject{{QStringLiteral("BTC"), m_usd.value(QStringLiteral("BTC"))}, {QStringLiteral("TKN"), QStringLiteral("2.5")}}},
+             {QStringLiteral("decimals"), QJsonObject{{QStringLiteral("BTC"), 8}, {QStringLiteral("TKN"), 4}}},
+             {QStringLiteral("cases"), QJsonArray{QJsonObject{{QStringLiteral("amount"), QStringLiteral("1")}, {QStringLiteral("from"), QStringLiteral("BTC")},
+                                                              {QStringLiteral("to"), QStringLiteral("TKN")}}}}});
+        QCOMPARE(want.size(), 1);
+        QCOMPARE(cross->json().value(QLatin1String("result")).toString(), want[0].toObject().value(QLatin1String("result")).toString());
+    }
+
+    // --- the users plugin asks the Currencies service ---
+
+    void baseCurrencyIsCheckedWithTheCurrenciesService()
+    {
+        const QString password = QStringLiteral("a good long password");
+        const auto reg = [&](const QString &email, const QJsonValue &currency) {
+            return call("POST", "/api/v1/auth/register",
+                        compact({{QStringLiteral("email"), email}, {QStringLiteral("password"), password}, {QStringLiteral("base_currency"), currency}}));
+        };
+        // TKN exists only because staff added it above: no fixed list could know it.
+        const auto added = reg(QStringLiteral("tkn-holder@example.com"), QStringLiteral("tkn"));
+        QVERIFY2(added && added->status == 201, qPrintable(describe(added)));
+        QCOMPARE(added->json().value(QLatin1String("base_currency")).toString(), QStringLiteral("TKN"));
+        const auto unknown = reg(QStringLiteral("zzz-holder@example.com"), QStringLiteral("ZZZ"));
+        CHECK(verifyProblem(unknown, 422));
+        QVERIFY2(unknown->json().value(QLatin1String("errors")).toObject().contains(QLatin1String("base_currency")), unknown->body.constData());
+        const QByteArray token = login(QStringLiteral("tkn-holder@example.com"), password);
+        QVERIFY(!token.isEmpty());
+        const auto patched = call("PATCH", "/api/v1/users/me", compact({{QStringLiteral("base_currency"), QStringLiteral("SOL")}}), token);
+        QVERIFY2(patched && patched->status == 200, qPrintable(describe(patched)));
+        QCOMPARE(patched->json().value(QLatin1String("base_currency")).toString(), QStringLiteral("SOL"));
+        CHECK(verifyProblem(call("PATCH", "/api/v1/users/me", compact({{QStringLiteral("base_currency"), QStringLiteral("QQQ")}}), token), 422));
+    }
+
+    // --- deposit addresses, as wallets will ask for them (in its own transaction) ---
+
+    void addressesAreDeterministicAndRecorded()
+    {
+        const auto assign = [&](const QString &user, const QString &currency) {
+            return call("POST", "/test/addresses", compact({{QStringLiteral("user_id"), user}, {QStringLiteral("currency"), currency}}));
+        };
+        const auto address = [&](const QString &user, const QString &currency) {
+            const auto r = assign(user, currency);
+            return r && r->status == 200 ? r->json().value(QLatin1String("address")).toString() : QStringLiteral("(%1)").arg(describe(r));
+        };
+        const QRegularExpression shape(QStringLiteral("^0x[0-9a-f]{40}$"));
+        const QString eth = address(m_userId, QStringLiteral("ETH"));
+        QVERIFY2(shape.match(eth).hasMatch(), qPrintable(eth));
+        QCOMPARE(address(m_userId, QStringLiteral("ETH")), eth);
+        QCOMPARE(address(m_userId.toUpper(), QStringLiteral("eth")), eth); // the same user and currency, spelled otherwise
+        const QString btc = address(m_userId, QStringLiteral("BTC"));
+        QVERIFY2(shape.match(btc).hasMatch() && btc != eth, qPrintable(btc));
+        const QString other = address(QUuid::createUuid().toString(QUuid::WithoutBraces), QStringLiteral("ETH"));
+        QVERIFY2(shape.match(other).hasMatch() && other != eth, qPrintable(other));
+        QCOMPARE(m_cluster.sql(QStringLiteral("SELECT count(*) FROM integrations_address WHERE user_id = '%1'").arg(m_userId)), QStringLiteral("2"));
+        QCOMPARE(m_cluster.sql(QStringLiteral("SELECT address FROM integrations_address WHERE user_id = '%1' AND currency = 'ETH'").arg(m_userId)), eth);
+        // Fiat wallets have no address; nonsense is refused.
+        const auto usd = assign(m_userId, QStringLiteral("USD"));
+        QVERIFY2(usd && usd->status == 200 && usd->json().value(QLatin1String("address")).isNull(), qPrintable(describe(usd)));
+        CHECK(verifyProblem(assign(m_userId, QStringLiteral("XXX")), 422));
+        CHECK(verifyProblem(assign(QStringLiteral("not-a-uuid"), QStringLiteral("ETH")), 422));
     }
 };
 
