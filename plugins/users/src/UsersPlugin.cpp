@@ -70,9 +70,20 @@ yieldhost::Status UsersPlugin::initialize(yieldhost::PluginContext &context)
 
     context.provide<Authenticator>(m_authenticator.get());
     context.provide<Accounts>(static_cast<Accounts *>(this));
+    context.provide<UserDirectory>(static_cast<UserDirectory *>(this));
     qCInfo(context.log()).noquote() << QStringLiteral("Argon2id t=%1 m=%2 KiB p=%3; access tokens live %4 s")
                                            .arg(argon.timeCost).arg(argon.memoryKiB).arg(argon.parallelism).arg(auth.accessTtlSeconds);
     return {};
+}
+
+QCoro::Task<DirectoryLookup> UsersPlugin::findByEmail(QString email)
+{
+    const AccountStore::Found found = co_await m_accounts->byEmail(email);
+    DirectoryLookup out;
+    out.error = found.error;
+    if (found.account && found.account->isActive)
+        out.entry = DirectoryEntry{found.account->id, found.account->email};
+    co_return out;
 }
 
 void UsersPlugin::start()

@@ -20,7 +20,7 @@ class PasswordHasher;
 class RefreshTokens;
 class UserAuthenticator;
 
-class UsersPlugin : public QObject, public yieldhost::Plugin, public yieldhost::Accounts
+class UsersPlugin : public QObject, public yieldhost::Plugin, public yieldhost::Accounts, public yieldhost::UserDirectory
 {
     Q_OBJECT
     Q_PLUGIN_METADATA(IID YIELDHOST_PLUGIN_IID FILE "plugin.json")
@@ -33,6 +33,7 @@ public:
     yieldhost::Status initialize(yieldhost::PluginContext &context) override;
     void start() override;
     QCoro::Task<Status> createUser(QString email, QString password, bool staff) override;
+    QCoro::Task<DirectoryLookup> findByEmail(QString email) override;
 
 private:
     yieldhost::PluginContext *m_context = nullptr;

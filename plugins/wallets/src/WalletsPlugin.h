@@ -1,4 +1,5 @@
-// WalletsPlugin.h — the wallets plugin: multi-currency wallets and the double-entry ledger.
+// WalletsPlugin.h — the wallets plugin: multi-currency wallets on a double-entry ledger, the
+// deposit/withdraw/transfer routes, and the Ledger service every other money plugin posts through.
 #pragma once
 
 #include "yieldhost/Plugin.h"
@@ -6,7 +7,13 @@
 
 #include <QtCore/QObject>
 
+#include <memory>
+
 namespace yieldhost::wallets {
+
+class LedgerStore;
+class MovementRoutes;
+class WalletRoutes;
 
 class WalletsPlugin : public QObject, public yieldhost::Plugin
 {
@@ -15,10 +22,16 @@ class WalletsPlugin : public QObject, public yieldhost::Plugin
     Q_INTERFACES(yieldhost::Plugin)
 
 public:
+    WalletsPlugin();
+    ~WalletsPlugin() override;
+
     yieldhost::Status initialize(yieldhost::PluginContext &context) override;
 
 private:
     yieldhost::PluginContext *m_context = nullptr;
+    std::unique_ptr<LedgerStore> m_ledger;
+    std::unique_ptr<WalletRoutes> m_walletRoutes;
+    std::unique_ptr<MovementRoutes> m_movementRoutes;
 };
 
 } // namespace yieldhost::wallets

@@ -24,4 +24,6 @@
 #include "yieldhost/services/Authenticator.h"
 #include "yieldhost/services/Currencies.h"
 #include "yieldhost/services/ExchangeRates.h"
+#include "yieldhost/services/Ledger.h"
 #include "yieldhost/services/Settlement.h"
+#include "yieldhost/services/UserDirectory.h"

@@ -1,0 +1,374 @@
+#include "LedgerStore.h"
+
+#include "yieldhost/Events.h"
+#include "yieldhost/Outbox.h"
+
+#include <QtCore/QJsonDocument>
+#include <QtCore/QRegularExpression>
+#include <QtCore/QSet>
+#include <QtCore/QUuid>
+
+namespace yieldhost::wallets {
+
+namespace {
+
+constexpr int MaxReference = 200;
+
+QString rfc3339(const QDateTime &t)
+{
+    return t.toUTC().toString(Qt::ISODateWithMs);
+}
+
+LedgerResult invalid(qsizetype posting, const QString &detail)
+{
+    LedgerResult r;
+    r.outcome = LedgerResult::Outcome::Invalid;
+    r.failedPosting = posting;
+    r.detail = detail;
+    return r;
+}
+
+LedgerResult failed(const DbError &error)
+{
+    LedgerResult r;
+    r.outcome = LedgerResult::Outcome::Failed;
+    r.error = error;
+    r.detail = error.message;
+    return r;
+}
+
+bool isKind(const QString &kind)
+{
+    static const QRegularExpression re(QStringLiteral("^[a-z][a-z_]{0,30}$"));
+    return re.match(kind).hasMatch();
+}
+
+} // namespace
+
+bool LedgerStore::isUuid(const QString &text)
+{
+    static const QRegularExpression re(QStringLiteral("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"));
+    return re.match(text).hasMatch();
+}
+
+const QString &LedgerStore::accountColumns()
+{
+    static const QString columns = QStringLiteral("a.id::text AS id, coalesce(a.user_id::text, '') AS user_id, coalesce(a.system_name, '') AS system_name, "
+                                                  "a.currency, c.decimals, a.balance, coalesce(a.address, '') AS address, a.created_at");
+    return columns;
+}
+
+LedgerAccount LedgerStore::accountFrom(const SqlResult &r, qsizetype row)
+{
+    LedgerAccount a;
+    a.id = r.string(row, QStringLiteral("id"));
+    a.userId = r.string(row, QStringLiteral("user_id"));
+    a.systemName = r.string(row, QStringLiteral("system_name"));
+    a.currency = r.string(row, QStringLiteral("currency"));
+    a.decimals = int(r.integer(row, QStringLiteral("decimals")));
+    a.balance = r.decimal(row, QStringLiteral("balance")).value_or(Decimal());
+    a.address = r.string(row, QStringLiteral("address"));
+    a.createdAt = r.value(row, QStringLiteral("created_at")).toDateTime().toUTC();
+    return a;
+}
+
+QJsonObject LedgerStore::walletJson(const LedgerAccount &wallet)
+{
+    return QJsonObject{{QStringLiteral("id"), wallet.id},
+                       {QStringLiteral("currency"), wallet.currency},
+                       {QStringLiteral("balance"), wallet.balance.toString(wallet.decimals)},
+                       {QStringLiteral("address"), wallet.address.isEmpty() ? QJsonValue() : QJsonValue(wallet.address)},
+                       {QStringLiteral("created_at"), rfc3339(wallet.createdAt)}};
+}
+
+QJsonObject LedgerStore::entryJson(const LedgerEntry &entry, int decimals)
+{
+    return QJsonObject{{QStringLiteral("id"), entry.transactionId},
+                       {QStringLiteral("kind"), entry.kind},
+                       {QStringLiteral("amount"), entry.amount.toString(decimals)},
+                       {QStringLiteral("balance_after"), entry.balanceAfter.toString(decimals)},
+                       {QStringLiteral("reference"), entry.reference},
+                       {QStringLiteral("status"), QStringLiteral("completed")},
+                       {QStringLiteral("created_at"), rfc3339(entry.createdAt)}};
+}
+
+LedgerAccountLookup LedgerStore::oneAccount(const SqlResult &r)
+{
+    LedgerAccountLookup out;
+    out.error = r.error();
+    if (!r.error() && !r.isEmpty())
+        out.account = accountFrom(r, 0);
+    return out;
+}
+
+LedgerAccountLookup LedgerStore::ownWalletIn(SqlTransaction &tx, const QString &walletId, const QString &userId, bool lock)
+{
+    if (!isUuid(walletId))
+        return {};
+    return oneAccount(tx.exec(QStringLiteral("SELECT ") + accountColumns()
+                                  + QStringLiteral(" FROM wallets_account a JOIN integrations_currency c ON c.code = a.currency "
+                                                   "WHERE a.id = ?::uuid AND a.user_id = ?::uuid")
+                                  + (lock ? QStringLiteral(" FOR UPDATE OF a") : QString()),
+                              {walletId, userId}));
+}
+
+LedgerAccountLookup LedgerStore::walletIn(SqlTransaction &tx, const QString &userId, const QString &currency, bool create)
+{
+    if (!isUuid(userId)) {
+        LedgerAccountLookup out;
+        out.failure = QStringLiteral("the user id is not a UUID");
+        return out;
+    }
+    const QString select = QStringLiteral("SELECT ") + accountColumns()
+                           + QStringLiteral(" FROM wallets_account a JOIN integrations_currency c ON c.code = a.currency WHERE a.user_id = ?::uuid AND a.currency = ?");
+    const QString code = currency.trimmed().toUpper();
+    LedgerAccountLookup found = oneAccount(tx.exec(select, {userId, code}));
+    if (found.error || found.account || !create)
+        return found;
+    if (!m_currencies) {
+        found.failure = QStringLiteral("no Currencies service");
+        return found;
+    }
+    const CurrencyLookup known = m_currencies->findIn(tx, code);
+    if (known.error || !known.currency) {
+        found.error = known.error;
+        found.failure = known.error ? QString() : QStringLiteral("unknown currency %1").arg(currency);
+        return found;
+    }
+    QString address;
+    if (known.currency->isCrypto() && m_addresses) {
+        const AddressAssignment assigned = m_addresses->assignIn(tx, userId, code);
+        if (!assigned) {
+            found.error = assigned.error;
+            found.failure = assigned.failure;
+            return found;
+        }
+        address = assigned.address;
+    }
+    const SqlResult inserted = tx.exec(QStringLiteral("INSERT INTO wallets_account (user_id, currency, address) VALUES (?::uuid, ?, ?) "
+                                                      "ON CONFLICT (user_id, currency) WHERE user_id IS NOT NULL DO NOTHING RETURNING id"),
+                                       {userId, code, address.isEmpty() ? QVariant() : QVariant(address)});
+    if (inserted.error()) {
+        found.error = inserted.error();
+        return found;
+    }
+    found = oneAccount(tx.exec(select, {userId, code}));
+    found.created = !inserted.isEmpty();
+    return found;
+}
+
+LedgerAccountLookup LedgerStore::systemAccountIn(SqlTransaction &tx, const QString &name, const QString &currency)
+{
+    static const QRegularExpression re(QStringLiteral("^[a-z][a-z0-9_]{0,62}$"));
+    LedgerAccountLookup out;
+    if (!re.match(name).hasMatch()) {
+        out.failure = QStringLiteral("a system account name is lower-case letters, digits and _");
+        return out;
+    }
+    const QString code = currency.trimmed().toUpper();
+    const QString key = name + u'/' + code;
+    {
+        const QReadLocker lock(&m_lock);
+        if (const auto it = m_systemAccounts.constFind(key); it != m_systemAccounts.cend()) {
+            out.account = *it;
+            return out;
+        }
+    }
+    const SqlResult inserted = tx.exec(QStringLiteral("INSERT INTO wallets_account (system_name, currency) SELECT ?, code FROM integrations_currency WHERE code = ? "
+                                                      "ON CONFLICT (system_name, currency) WHERE system_name IS NOT NULL DO NOTHING RETURNING id"),
+                                       {name, code});
+    if (inserted.error()) {
+        out.error = inserted.error();
+        return out;
+    }
+    out = oneAccount(tx.exec(QStringLiteral("SELECT ") + accountColumns()
+                                 + QStringLiteral(" FROM wallets_account a JOIN integrations_currency c ON c.code = a.currency WHERE a.system_name = ? AND a.currency = ?"),
+                             {name, code}));
+    if (!out.error && !out.account)
+        out.failure = QStringLiteral("unknown currency %1").arg(currency);
+    out.created = !inserted.isEmpty();
+    // Only an account that existed before this transaction is remembered: one created here
+    // vanishes if the transaction rolls back.
+    if (out.account && !out.created) {
+        const QWriteLocker lock(&m_lock);
+        m_systemAccounts.insert(key, *out.account);
+    }
+    return out;
+}
+
+LedgerResult LedgerStore::postIn(SqlTransaction &tx, const QList<LedgerPosting> &postings)
+{
+    if (postings.isEmpty()) {
+        LedgerResult r;
+        r.outcome = LedgerResult::Outcome::Posted;
+        return r;
+    }
+    // Shapes first: nothing is locked or written for a malformed batch.
+    QStringList accountIds;
+    QSet<QString> seen;
+    for (qsizetype i = 0; i < postings.size(); ++i) {
+        const LedgerPosting &p = postings[i];
+        if (!isKind(p.kind))
+            return invalid(i, QStringLiteral("posting %1: the kind must be lower-case letters and _").arg(i));
+        if (p.reference.size() > MaxReference)
+            return invalid(i, QStringLiteral("posting %1: the reference is longer than %2 characters").arg(i).arg(MaxReference));
+        if (p.legs.size() < 2)
+            return invalid(i, QStringLiteral("posting %1 has fewer than two legs").arg(i));
+        for (const LedgerLeg &leg : p.legs) {
+            if (!isUuid(leg.accountId) || leg.amount.isZero() || !isKind(leg.kind))
+                return invalid(i, QStringLiteral("posting %1 has a leg without an account id, an amount or a kind").arg(i));
+            const QString id = leg.accountId.toLower();
+            if (!seen.contains(id)) {
+                seen.insert(id);
+                accountIds.append(id);
+            }
+        }
+    }
+    // Every account of the batch, locked in id order: opposite transfers wait, never deadlock.
+    const SqlResult locked = tx.exec(QStringLiteral("SELECT ") + accountColumns()
+                                         + QStringLiteral(" FROM wallets_account a JOIN integrations_currency c ON c.code = a.currency "
+                                                          "WHERE a.id = ANY(?::uuid[]) ORDER BY a.id FOR UPDATE OF a"),
+                                     {accountIds});
+    if (locked.error())
+        return failed(locked.error());
+    QHash<QString, LedgerAccount> accounts;
+    for (qsizetype i = 0; i < locked.size(); ++i) {
+        LedgerAccount a = accountFrom(locked, i);
+        accounts.insert(a.id, a);
+    }
+
+    QStringList txIds, txKinds, txReferences, txMetadata;
+    QStringList entryTx, entryAccount, entryCurrency, entryKind, entryAmount, entryAfter;
+    LedgerResult result;
+    for (qsizetype i = 0; i < postings.size(); ++i) {
+        const LedgerPosting &p = postings[i];
+        QHash<QString, Decimal> sums;
+        for (const LedgerLeg &leg : p.legs) {
+            const auto it = accounts.find(leg.accountId.toLower());
+            if (it == accounts.end())
+                return invalid(i, QStringLiteral("posting %1: no account %2").arg(i).arg(leg.accountId));
+            if (leg.amount.round(it->decimals) != leg.amount)
+                return invalid(i, QStringLiteral("posting %1: %2 has more decimals than %3 has").arg(i).arg(leg.amount.toString(), it->currency));
+            const std::optional<Decimal> sum = sums.value(it->currency).add(leg.amount);
+            const std::optional<Decimal> after = it->balance.add(leg.amount);
+            if (!sum || !after)
+                return invalid(i, QStringLiteral("posting %1: an amount is too large").arg(i));
+            sums.insert(it->currency, *sum);
+            if (it->isWallet() && after->isNegative()) {
+                LedgerResult r;
+                r.outcome = LedgerResult::Outcome::InsufficientFunds;
+                r.failedPosting = i;
+                r.accountId = it->id;
+                r.detail = QStringLiteral("The wallet holds %1 %2; this needs %3 %2.").arg(it->balance.toString(it->decimals), it->currency, leg.amount.abs().toString(it->decimals));
+                return r;
+            }
+            it->balance = after->withScale(it->decimals).value_or(*after);
+            LedgerEntry e;
+            e.accountId = it->id;
+            e.kind = leg.kind;
+            e.amount = leg.amount;
+            e.balanceAfter = it->balance;
+            e.reference = p.reference;
+            result.entries.append(e);
+            entryAccount.append(it->id);
+            entryCurrency.append(it->currency);
+            entryKind.append(leg.kind);
+            entryAmount.append(leg.amount.toString());
+            entryAfter.append(it->balance.toString());
+        }
+        for (auto s = sums.cbegin(); s != sums.cend(); ++s) {
+            if (!s->isZero())
+                return invalid(i, QStringLiteral("posting %1 does not balance: its %2 legs sum to %3").arg(i).arg(s.key(), s->toString()));
+        }
+        const QString id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        txIds.append(id);
+        txKinds.append(p.kind);
+        txReferences.append(p.reference);
+        txMetadata.append(QString::fromUtf8(QJsonDocument(p.metadata).toJson(QJsonDocument::Compact)));
+        result.transactionIds.append(id);
+        for (qsizetype k = 0; k < p.legs.size(); ++k)
+            entryTx.append(id);
+    }
+
+    const SqlResult transactions = tx.exec(QStringLiteral("INSERT INTO wallets_transaction (id, kind, reference, metadata) "
+                                                          "SELECT i, k, coalesce(r, ''), m FROM unnest(?::uuid[], ?::text[], ?::text[], ?::jsonb[]) AS t(i, k, r, m)"),
+                                           {txIds, txKinds, txReferences, txMetadata});
+    if (transactions.error())
+        return failed(transactions.error());
+    const SqlResult entries = tx.exec(QStringLiteral("INSERT INTO wallets_entry (transaction_id, account_id, currency, kind, amount, balance_after) "
+                                                     "SELECT t, a, c, k, m, b FROM unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::numeric[], ?::numeric[]) "
+                                                     "WITH ORDINALITY AS e(t, a, c, k, m, b, n) ORDER BY n RETURNING id, created_at"),
+                                      {entryTx, entryAccount, entryCurrency, entryKind, entryAmount, entryAfter});
+    if (entries.error())
+        return failed(entries.error());
+    for (qsizetype i = 0; i < result.entries.size() && i < entries.size(); ++i) {
+        result.entries[i].id = entries.integer(i, QStringLiteral("id"));
+        result.entries[i].transactionId = entryTx[i];
+        result.entries[i].createdAt = entries.value(i, QStringLiteral("created_at")).toDateTime().toUTC();
+    }
+    QStringList balanceIds, balances;
+    for (const QString &id : std::as_const(accountIds)) {
+        const LedgerAccount &a = accounts[id];
+        balanceIds.append(a.id);
+        balances.append(a.balance.toString());
+        result.accounts.append(a);
+    }
+    const SqlResult updated = tx.exec(QStringLiteral("UPDATE wallets_account a SET balance = d.balance FROM unnest(?::uuid[], ?::numeric[]) AS d(id, balance) WHERE a.id = d.id"),
+                                      {balanceIds, balances});
+    if (updated.error())
+        return failed(updated.error());
+    for (const LedgerAccount &a : std::as_const(result.accounts)) {
+        if (!a.isWallet())
+            continue;
+        const DbError published = publishIn(tx, topics::WalletUpdated, a.userId,
+                                            QJsonObject{{QStringLiteral("wallet_id"), a.id},
+                                                        {QStringLiteral("balance"), a.balance.toString(a.decimals)},
+                                                        {QStringLiteral("currency"), a.currency}});
+        if (published)
+            return failed(published);
+    }
+    result.outcome = LedgerResult::Outcome::Posted;
+    return result;
+}
+
+QCoro::Task<LedgerStatement> LedgerStore::statement(QString accountId, QDateTime from, QDateTime to)
+{
+    LedgerStatement out;
+    if (!isUuid(accountId))
+        co_return out;
+    const QVariantList params{accountId, from, accountId, to, accountId, from, to};
+    const SqlResult r = co_await m_db.query(QStringLiteral(
+        "SELECT 'o' AS part, NULL::bigint AS id, NULL::text AS transaction_id, NULL::text AS kind, NULL::numeric AS amount, "
+        "       coalesce((SELECT balance_after FROM wallets_entry WHERE account_id = ?::uuid AND created_at < ? ORDER BY id DESC LIMIT 1), 0) AS balance_after, "
+        "       NULL::text AS reference, NULL::timestamptz AS created_at "
+        "UNION ALL SELECT 'c', NULL, NULL, NULL, NULL, "
+        "       coalesce((SELECT balance_after FROM wallets_entry WHERE account_id = ?::uuid AND created_at < ? ORDER BY id DESC LIMIT 1), 0), NULL, NULL "
+        "UNION ALL (SELECT 'e', e.id, e.transaction_id::text, e.kind, e.amount, e.balance_after, t.reference, e.created_at "
+        "       FROM wallets_entry e JOIN wallets_transaction t ON t.id = e.transaction_id "
+        "       WHERE e.account_id = ?::uuid AND e.created_at >= ? AND e.created_at < ? ORDER BY e.id)"),
+        params);
+    out.error = r.error();
+    for (qsizetype i = 0; !r.error() && i < r.size(); ++i) {
+        const QString part = r.string(i, QStringLiteral("part"));
+        const Decimal after = r.decimal(i, QStringLiteral("balance_after")).value_or(Decimal());
+        if (part == QLatin1String("o")) {
+            out.opening = after;
+        } else if (part == QLatin1String("c")) {
+            out.closing = after;
+        } else {
+            LedgerEntry e;
+            e.id = r.integer(i, QStringLiteral("id"));
+            e.transactionId = r.string(i, QStringLiteral("transaction_id"));
+            e.accountId = accountId;
+            e.kind = r.string(i, QStringLiteral("kind"));
+            e.amount = r.decimal(i, QStringLiteral("amount")).value_or(Decimal());
+            e.balanceAfter = after;
+            e.reference = r.string(i, QStringLiteral("reference"));
+            e.createdAt = r.value(i, QStringLiteral("created_at")).toDateTime().toUTC();
+            out.entries.append(e);
+        }
+    }
+    co_return out;
+}
+
+} // namespace yieldhost::wallets

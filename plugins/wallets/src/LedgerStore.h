@@ -1,0 +1,53 @@
+// LedgerStore.h — the Ledger service: accounts, balanced postings in a handful of statements
+// whatever the batch size (accounts locked in id order, balances checked in C++ under the locks,
+// then one INSERT for the transactions, one for the entries, one UPDATE for the balances), and
+// wallet.updated for every wallet touched, through the outbox, in the same transaction.
+#pragma once
+
+#include "yieldhost/services/Addresses.h"
+#include "yieldhost/services/Currencies.h"
+#include "yieldhost/services/Ledger.h"
+
+#include <QtCore/QHash>
+#include <QtCore/QJsonObject>
+#include <QtCore/QReadWriteLock>
+
+namespace yieldhost::wallets {
+
+class LedgerStore : public Ledger
+{
+public:
+    explicit LedgerStore(Database &database) : m_db(database) { }
+    // From start(): the integrations plugin's services (required in plugin.json).
+    void setServices(Currencies *currencies, Addresses *addresses)
+    {
+        m_currencies = currencies;
+        m_addresses = addresses;
+    }
+
+    LedgerAccountLookup walletIn(SqlTransaction &tx, const QString &userId, const QString &currency, bool create) override;
+    LedgerAccountLookup systemAccountIn(SqlTransaction &tx, const QString &name, const QString &currency) override;
+    LedgerResult postIn(SqlTransaction &tx, const QList<LedgerPosting> &postings) override;
+    QCoro::Task<LedgerStatement> statement(QString accountId, QDateTime from, QDateTime to) override;
+
+    // The caller's wallet `walletId` (nullopt when it is not theirs, or not a wallet id at all).
+    LedgerAccountLookup ownWalletIn(SqlTransaction &tx, const QString &walletId, const QString &userId, bool lock);
+
+    // The columns accountFrom() reads, for queries over wallets_account a JOIN integrations_currency c.
+    static const QString &accountColumns();
+    static LedgerAccount accountFrom(const SqlResult &r, qsizetype row);
+    static QJsonObject walletJson(const LedgerAccount &wallet);
+    static QJsonObject entryJson(const LedgerEntry &entry, int decimals);
+    static bool isUuid(const QString &text);
+
+private:
+    LedgerAccountLookup oneAccount(const SqlResult &r);
+
+    Database &m_db;
+    Currencies *m_currencies = nullptr;
+    Addresses *m_addresses = nullptr;
+    mutable QReadWriteLock m_lock;
+    QHash<QString, LedgerAccount> m_systemAccounts; // "name/CUR" -> account (balance not kept), committed ones only
+};
+
+} // namespace yieldhost::wallets
