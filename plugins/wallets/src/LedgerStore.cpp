@@ -290,22 +290,6 @@ LedgerResult LedgerStore::postIn(SqlTransaction &tx, const QList<LedgerPosting> 
             entryTx.append(id);
     }
 
-    const SqlResult transactions = tx.exec(QStringLiteral("INSERT INTO wallets_transaction (id, kind, reference, metadata) "
-                                                          "SELECT i, k, coalesce(r, ''), m FROM unnest(?::uuid[], ?::text[], ?::text[], ?::jsonb[]) AS t(i, k, r, m)"),
-                                           {txIds, txKinds, txReferences, txMetadata});
-    if (transactions.error())
-        return failed(transactions.error());
-    const SqlResult entries = tx.exec(QStringLiteral("INSERT INTO wallets_entry (transaction_id, account_id, currency, kind, amount, balance_after) "
-                                                     "SELECT t, a, c, k, m, b FROM unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::numeric[], ?::numeric[]) "
-                                                     "WITH ORDINALITY AS e(t, a, c, k, m, b, n) ORDER BY n RETURNING id, created_at"),
-                                      {entryTx, entryAccount, entryCurrency, entryKind, entryAmount, entryAfter});
-    if (entries.error())
-        return failed(entries.error());
-    for (qsizetype i = 0; i < result.entries.size() && i < entries.size(); ++i) {
-        result.entries[i].id = entries.integer(i, QStringLiteral("id"));
-        result.entries[i].transactionId = entryTx[i];
-        result.entries[i].createdAt = entries.value(i, QStringLiteral("created_at")).toDateTime().toUTC();
-    }
     QStringList balanceIds, balances;
     for (const QString &id : std::as_const(accountIds)) {
         const LedgerAccount &a = accounts[id];
@@ -313,10 +297,23 @@ LedgerResult LedgerStore::postIn(SqlTransaction &tx, const QList<LedgerPosting> 
         balances.append(a.balance.toString());
         result.accounts.append(a);
     }
-    const SqlResult updated = tx.exec(QStringLiteral("UPDATE wallets_account a SET balance = d.balance FROM unnest(?::uuid[], ?::numeric[]) AS d(id, balance) WHERE a.id = d.id"),
-                                      {balanceIds, balances});
-    if (updated.error())
-        return failed(updated.error());
+    // One statement: the transactions, the balances and the entries (whose foreign keys are
+    // checked at the end of the statement, when the transactions exist).
+    const SqlResult entries = tx.exec(
+        QStringLiteral("WITH t AS (INSERT INTO wallets_transaction (id, kind, reference, metadata) "
+                       "           SELECT i, k, coalesce(r, ''), m FROM unnest(?::uuid[], ?::text[], ?::text[], ?::jsonb[]) AS t(i, k, r, m)), "
+                       "     u AS (UPDATE wallets_account a SET balance = d.balance FROM unnest(?::uuid[], ?::numeric[]) AS d(id, balance) WHERE a.id = d.id) "
+                       "INSERT INTO wallets_entry (transaction_id, account_id, currency, kind, amount, balance_after) "
+                       "SELECT t, a, c, k, m, b FROM unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::numeric[], ?::numeric[]) "
+                       "WITH ORDINALITY AS e(t, a, c, k, m, b, n) ORDER BY n RETURNING id, created_at"),
+        {txIds, txKinds, txReferences, txMetadata, balanceIds, balances, entryTx, entryAccount, entryCurrency, entryKind, entryAmount, entryAfter});
+    if (entries.error())
+        return failed(entries.error());
+    for (qsizetype i = 0; i < result.entries.size() && i < entries.size(); ++i) {
+        result.entries[i].id = entries.integer(i, QStringLiteral("id"));
+        result.entries[i].transactionId = entryTx[i];
+        result.entries[i].createdAt = entries.value(i, QStringLiteral("created_at")).toDateTime().toUTC();
+    }
     for (const LedgerAccount &a : std::as_const(result.accounts)) {
         if (!a.isWallet())
             continue;

@@ -1,6 +1,6 @@
-// LedgerStore.h — the Ledger service: accounts, balanced postings in a handful of statements
-// whatever the batch size (accounts locked in id order, balances checked in C++ under the locks,
-// then one INSERT for the transactions, one for the entries, one UPDATE for the balances), and
+// LedgerStore.h — the Ledger service: accounts, balanced postings in two statements whatever the
+// batch size (accounts locked in id order, balances checked in C++ under the locks, then one
+// statement writing the transactions, the entries and the balances), and
 // wallet.updated for every wallet touched, through the outbox, in the same transaction.
 #pragma once
 
