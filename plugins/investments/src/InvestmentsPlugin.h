@@ -1,4 +1,5 @@
-// InvestmentsPlugin.h — the investments plugin: investment plans, positions, scheduled yield payouts and statements.
+// InvestmentsPlugin.h — the investments plugin: plans, positions, the yield engine and its daily
+// payout job, moving money only through the wallets plugin's Ledger.
 #pragma once
 
 #include "yieldhost/Plugin.h"
@@ -6,7 +7,13 @@
 
 #include <QtCore/QObject>
 
+#include <memory>
+
 namespace yieldhost::investments {
+
+class PlanRoutes;
+class PositionRoutes;
+class YieldPayer;
 
 class InvestmentsPlugin : public QObject, public yieldhost::Plugin
 {
@@ -15,10 +22,16 @@ class InvestmentsPlugin : public QObject, public yieldhost::Plugin
     Q_INTERFACES(yieldhost::Plugin)
 
 public:
+    InvestmentsPlugin();
+    ~InvestmentsPlugin() override;
+
     yieldhost::Status initialize(yieldhost::PluginContext &context) override;
 
 private:
     yieldhost::PluginContext *m_context = nullptr;
+    std::unique_ptr<PlanRoutes> m_plans;
+    std::unique_ptr<PositionRoutes> m_positions;
+    std::unique_ptr<YieldPayer> m_payer;
 };
 
 } // namespace yieldhost::investments

@@ -112,6 +112,15 @@ LedgerAccountLookup LedgerStore::ownWalletIn(SqlTransaction &tx, const QString &
                               {walletId, userId}));
 }
 
+LedgerAccountLookup LedgerStore::accountIn(SqlTransaction &tx, const QString &accountId)
+{
+    if (!isUuid(accountId))
+        return {};
+    return oneAccount(tx.exec(QStringLiteral("SELECT ") + accountColumns()
+                                  + QStringLiteral(" FROM wallets_account a JOIN integrations_currency c ON c.code = a.currency WHERE a.id = ?::uuid"),
+                              {accountId}));
+}
+
 LedgerAccountLookup LedgerStore::walletIn(SqlTransaction &tx, const QString &userId, const QString &currency, bool create)
 {
     if (!isUuid(userId)) {

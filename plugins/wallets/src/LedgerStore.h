@@ -26,6 +26,7 @@ public:
     }
 
     LedgerAccountLookup walletIn(SqlTransaction &tx, const QString &userId, const QString &currency, bool create) override;
+    LedgerAccountLookup accountIn(SqlTransaction &tx, const QString &accountId) override;
     LedgerAccountLookup systemAccountIn(SqlTransaction &tx, const QString &name, const QString &currency) override;
     LedgerResult postIn(SqlTransaction &tx, const QList<LedgerPosting> &postings) override;
     QCoro::Task<LedgerStatement> statement(QString accountId, QDateTime from, QDateTime to) override;

@@ -116,6 +116,9 @@ public:
     // `userId`'s wallet in `currency`, created (with its deposit address) when `create` is true
     // and there is none.
     virtual LedgerAccountLookup walletIn(SqlTransaction &tx, const QString &userId, const QString &currency, bool create) = 0;
+    // The account with this id (a wallet or a system account); nullopt when there is none. Check
+    // `userId` before acting for a user: another user's wallet must look like no wallet at all.
+    virtual LedgerAccountLookup accountIn(SqlTransaction &tx, const QString &accountId) = 0;
     // The system account `name` in `currency`, created when missing. System accounts may go
     // below zero (a deposits clearing account is negative by what came in).
     virtual LedgerAccountLookup systemAccountIn(SqlTransaction &tx, const QString &name, const QString &currency) = 0;
