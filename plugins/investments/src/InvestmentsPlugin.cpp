@@ -1,6 +1,7 @@
 #include "InvestmentsPlugin.h"
 
 #include "PlanRoutes.h"
+#include "PortfolioSummary.h"
 #include "PositionRoutes.h"
 #include "YieldPayer.h"
 
@@ -24,6 +25,12 @@ yieldhost::Status InvestmentsPlugin::initialize(yieldhost::PluginContext &contex
     m_plans->registerRoutes();
     m_positions = std::make_unique<PositionRoutes>(context, *ledger);
     m_positions->registerRoutes();
+    ExchangeRates *rates = context.service<ExchangeRates>();
+    if (!rates)
+        return Status::failure(QStringLiteral("investments needs the ExchangeRates service (integrations plugin)"));
+    m_portfolio = std::make_unique<PortfolioService>(context, *rates, *currencies);
+    m_portfolio->registerRoutes();
+    context.provide<Portfolio>(m_portfolio.get());
     m_payer = std::make_unique<YieldPayer>(context.database(), context.clock(), *ledger, context.log(),
                                            int(context.settings().integer(QStringLiteral("yield_batch_size"))));
     m_payer->setSettlementLookup([&context] { return context.service<Settlement>(); });

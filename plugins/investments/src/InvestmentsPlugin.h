@@ -12,6 +12,7 @@
 namespace yieldhost::investments {
 
 class PlanRoutes;
+class PortfolioService;
 class PositionRoutes;
 class YieldPayer;
 
@@ -31,6 +32,7 @@ private:
     yieldhost::PluginContext *m_context = nullptr;
     std::unique_ptr<PlanRoutes> m_plans;
     std::unique_ptr<PositionRoutes> m_positions;
+    std::unique_ptr<PortfolioService> m_portfolio;
     std::unique_ptr<YieldPayer> m_payer;
 };
 

@@ -25,5 +25,6 @@
 #include "yieldhost/services/Currencies.h"
 #include "yieldhost/services/ExchangeRates.h"
 #include "yieldhost/services/Ledger.h"
+#include "yieldhost/services/Portfolio.h"
 #include "yieldhost/services/Settlement.h"
 #include "yieldhost/services/UserDirectory.h"
