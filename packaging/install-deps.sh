@@ -11,10 +11,12 @@ packages=(
   qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev
   libqt6sql6-psql libpq-dev libssl-dev qcoro-qt6-dev libargon2-dev libhttp-parser-dev
   nlohmann-json3-dev # integrations: JSON numbers read exactly as the provider wrote them
+  libcairo2-dev libpango1.0-dev fonts-dejavu-core # investments: PDF statements (cairo's PDF surface, Pango layout)
   # runtime: the embedded cluster and the tests' throwaway clusters
   postgresql-15 postgresql-client-15
   # tests and benchmarks
   python3 curl wrk nginx-light
+  poppler-utils # pdftotext/pdftoppm read the statements' PDFs back
   # the job dashboard test drives Debian's Chromium through ChromeDriver (WebDriver)
   chromium chromium-driver
 )

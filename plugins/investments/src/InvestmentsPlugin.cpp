@@ -3,6 +3,7 @@
 #include "PlanRoutes.h"
 #include "PortfolioSummary.h"
 #include "PositionRoutes.h"
+#include "Statements.h"
 #include "YieldPayer.h"
 
 #include "yieldhost/Services.h"
@@ -34,6 +35,11 @@ yieldhost::Status InvestmentsPlugin::initialize(yieldhost::PluginContext &contex
     m_payer = std::make_unique<YieldPayer>(context.database(), context.clock(), *ledger, context.log(),
                                            int(context.settings().integer(QStringLiteral("yield_batch_size"))));
     m_payer->setSettlementLookup([&context] { return context.service<Settlement>(); });
+
+    m_statements = std::make_unique<Statements>(context, *ledger);
+    m_statements->registerRoutes();
+    if (Status s = m_statements->registerTask(); !s)
+        return s;
 
     TaskOptions yields;
     yields.queue = QStringLiteral("yields");

@@ -14,6 +14,7 @@ namespace yieldhost::investments {
 class PlanRoutes;
 class PortfolioService;
 class PositionRoutes;
+class Statements;
 class YieldPayer;
 
 class InvestmentsPlugin : public QObject, public yieldhost::Plugin
@@ -34,6 +35,7 @@ private:
     std::unique_ptr<PositionRoutes> m_positions;
     std::unique_ptr<PortfolioService> m_portfolio;
     std::unique_ptr<YieldPayer> m_payer;
+    std::unique_ptr<Statements> m_statements;
 };
 
 } // namespace yieldhost::investments

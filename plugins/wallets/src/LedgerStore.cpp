@@ -337,6 +337,21 @@ LedgerResult LedgerStore::postIn(SqlTransaction &tx, const QList<LedgerPosting> 
     return result;
 }
 
+QCoro::Task<LedgerAccountList> LedgerStore::walletsOf(QString userId)
+{
+    LedgerAccountList out;
+    if (!isUuid(userId))
+        co_return out;
+    const QVariantList params{userId};
+    const SqlResult r = co_await m_db.query(QStringLiteral("SELECT ") + accountColumns()
+                                                + QStringLiteral(" FROM wallets_account a JOIN integrations_currency c ON c.code = a.currency WHERE a.user_id = ?::uuid ORDER BY a.currency"),
+                                            params);
+    out.error = r.error();
+    for (qsizetype i = 0; !r.error() && i < r.size(); ++i)
+        out.accounts.append(accountFrom(r, i));
+    co_return out;
+}
+
 QCoro::Task<LedgerStatement> LedgerStore::statement(QString accountId, QDateTime from, QDateTime to)
 {
     LedgerStatement out;

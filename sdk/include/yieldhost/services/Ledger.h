@@ -98,6 +98,12 @@ struct LedgerResult
     explicit operator bool() const { return outcome == Outcome::Posted; }
 };
 
+struct LedgerAccountList
+{
+    QList<LedgerAccount> accounts;
+    DbError error;
+};
+
 // The entries of one account over [from, to), with the balances on either side.
 struct LedgerStatement
 {
@@ -125,6 +131,8 @@ public:
     // Posts every posting, all or nothing, in a handful of statements whatever the batch size.
     // InsufficientFunds and Invalid leave the caller's transaction usable (nothing was written).
     virtual LedgerResult postIn(SqlTransaction &tx, const QList<LedgerPosting> &postings) = 0;
+    // For statements: a user's wallets, by currency.
+    virtual QCoro::Task<LedgerAccountList> walletsOf(QString userId) = 0;
     // For statements: an account's entries over [from, to) and its balances at both ends.
     virtual QCoro::Task<LedgerStatement> statement(QString accountId, QDateTime from, QDateTime to) = 0;
 };
