@@ -636,8 +636,8 @@ private Q_SLOTS:
         auto a = startProcess({QStringLiteral("beat")});
         auto b = startProcess({QStringLiteral("beat")});
         QVERIFY(a && b);
-        // host.cleanup, testkit.tick, the integrations plugin's two and the investments plugin's one.
-        QVERIFY(waitUntil([&] { return count(QStringLiteral("true"), QStringLiteral("host_schedule")) == 5; }, 10000));
+        // host.cleanup, testkit.tick, and the integrations and investments plugins' two each.
+        QVERIFY(waitUntil([&] { return count(QStringLiteral("true"), QStringLiteral("host_schedule")) == 6; }, 10000));
         QCOMPARE(sql(QStringLiteral("SELECT cron || ' ' || to_char(next_run_at AT TIME ZONE 'UTC', 'MM-DD HH24:MI') FROM host_schedule WHERE task = 'testkit.tick'")),
                  QStringLiteral("0 0 1 1 * 01-01 00:00"));
 
@@ -768,8 +768,8 @@ private Q_SLOTS:
             QVERIFY(s.toObject().contains(QLatin1String("last_run_at")));
         }
         QCOMPARE(scheduled, QStringList({QStringLiteral("host.cleanup"), QStringLiteral("integrations.confirm_settlements"),
-                                         QStringLiteral("integrations.update_rates"), QStringLiteral("investments.process_yield_payments"),
-                                         QStringLiteral("testkit.tick")}));
+                                         QStringLiteral("integrations.update_rates"), QStringLiteral("investments.generate_statements"),
+                                         QStringLiteral("investments.process_yield_payments"), QStringLiteral("testkit.tick")}));
 
         const auto workers = admin("GET", "/api/v1/admin/workers");
         QVERIFY(workers && workers->status == 200);
