@@ -1,16 +1,17 @@
 // The investments plugin end to end: a `serve` and a `worker --queues yields,default` process of
-// the real binary against one real PostgreSQL, users registered and funded through the wallet
-// routes. Covered: plans (any signed-in user lists them, staff add them, 422 per field); invest
-// (every refusal with its status and field, the wallet debited once, an Idempotency-Key replay);
-// other users' positions and wallets are 404; the list (newest first, paged, by status); redeem
-// with the test clock (409 position-locked before unlocks_at, 200 after advancing past it, a
-// replay, then 409 position-state); the yield rule end to end: daily, weekly and monthly
-// positions in EUR (2 decimals) and ETH (18), a tiny principal and two redeemed positions, the
-// clock advanced 31 days, investments.process_yield_payments run, and every position checked
-// against an independent computation (Python's decimal at 200 digits): the periods' count,
-// dates and amounts, the total within half a minor unit of P x apy x days / 365, the ledger
-// (kind yield, balances = entries, every currency summing to zero), the settlements and the
-// yield.paid events; a second run pays nothing; two worker processes on a book of 2,000
+// the real binary (in a time zone twelve hours behind UTC) against one real PostgreSQL, users
+// registered and funded through the wallet routes. Covered: plans (any signed-in user lists them,
+// staff add them, 422 per field); invest (every refusal with its status and field, the wallet
+// debited once, an Idempotency-Key replay); other users' positions and wallets are 404; the list
+// (newest first, paged, by status); redeem with the test clock (409 position-locked before
+// unlocks_at, 200 after advancing past it, a replay, then 409 position-state; positions redeemed
+// on day 5 keep the periods that had ended, and no more); the yield rule end to end: daily,
+// weekly and monthly positions in EUR (2 decimals) and ETH (18), a tiny principal, redeemed
+// positions, the clock advanced 31 days, investments.process_yield_payments run, and every
+// position checked against an independent computation (Python's decimal at 200 digits): the
+// periods' count, dates and amounts, the total within half a minor unit of P x apy x days / 365,
+// the ledger (kind yield, balances = entries, every currency summing to zero), the settlements
+// and the yield.paid events; a second run pays nothing; two worker processes on a book of 2,000
 // positions pay each period once (both made to work at the same time by holding a lock until
 // both wait); a worker killed with SIGKILL in the middle of a run over another 1,700 positions,
 // its job rescued and rerun: every due period paid exactly once and the ledger reconciles.
@@ -169,6 +170,7 @@ class TestInvestments : public QObject
     QHash<QString, QString> m_plan; // label -> id
     QList<Opened> m_opened;         // the yield rule's positions
     QString m_lockedPosition, m_unlockedPosition;
+    QStringList m_dayFive; // redeemed after the first 5 days
     QString m_redeemKey;
     QByteArray m_redeemReply;
     QDate m_asOf; // the first run's date
@@ -449,6 +451,8 @@ private Q_SLOTS:
         m_cluster.setShared(QStringLiteral("YIELDHOST_JOBS__HEARTBEAT_INTERVAL_MS"), QStringLiteral("500"));
         m_cluster.setShared(QStringLiteral("YIELDHOST_JOBS__WORKER_TIMEOUT_MS"), QStringLiteral("6000"));
         m_cluster.setShared(QStringLiteral("YIELDHOST_USERS__REGISTRATIONS_PER_ADDRESS_PER_HOUR"), QStringLiteral("1000"));
+        // Dates are UTC dates whatever the servers' local time zone: run them twelve hours behind.
+        m_cluster.setShared(QStringLiteral("TZ"), QStringLiteral("Etc/GMT+12"));
         m_api = m_cluster.start({QStringLiteral("serve")});
         QVERIFY(m_api);
         QVERIFY2(m_api->waitReady(60000), qPrintable(m_api->output().right(2000)));
@@ -738,7 +742,9 @@ private Q_SLOTS:
             {"ETH weekly", "ETH", "0.123456789012345678", "0.05", 7, 18},
             {"ETH monthly", "ETH", "2.000000000000000001", "0.07", 30, 18},
             {"EUR locked", "EUR", "500.00", "0.045", 1, 2},
-            {"EUR daily", "EUR", "100.00", "0.05", 1, 2}, // redeemed at once
+            {"EUR daily", "EUR", "200.00", "0.05", 1, 2},   // redeemed on day 5: its 4 periods are still paid
+            {"EUR weekly", "EUR", "300.00", "0.0725", 7, 2}, // redeemed on day 5: before its first period ends
+            {"EUR daily", "EUR", "100.00", "0.05", 1, 2},   // redeemed at once
         };
         for (const Spec &s : specs) {
             const bool eur = QLatin1String(s.wallet) == QLatin1String("EUR");
@@ -754,13 +760,14 @@ private Q_SLOTS:
             }
         }
         m_unlockedPosition = m_opened.last().id;
+        m_dayFive = {m_opened[m_opened.size() - 3].id, m_opened[m_opened.size() - 2].id};
         // A second position of the same plan, with a principal of fewer decimals than ETH has.
         const auto second = invest(m_alice, m_plan.value(QStringLiteral("ETH weekly")), m_aliceEth, QStringLiteral("0.5"));
         QVERIFY2(second && second->status == 201, qPrintable(describe(second)));
         QCOMPARE(str(second->json(), "amount_invested"), QStringLiteral("0.500000000000000000"));
         m_opened.append({QStringLiteral("ETH weekly (2)"), str(second->json(), "id"), m_aliceEth, QStringLiteral("ETH"), QStringLiteral("0.5"), QStringLiteral("0.05"), 7, 18,
                          utcDate(second->json().value(QLatin1String("opened_at"))), {}});
-        QCOMPARE(balance(m_alice, m_aliceEur), QStringLiteral("95111.68")); // 100000 - 1000 - 2500.55 - 777.77 - 10 - 500 - 100
+        QCOMPARE(balance(m_alice, m_aliceEur), QStringLiteral("94611.68")); // 100000 - 1000 - 2500.55 - 777.77 - 10 - 500 - 200 - 300 - 100
         QCOMPARE(balance(m_alice, m_aliceEth), QStringLiteral("5.876543210987654321")); // 10 - 1.5 - 0.123456789012345678 - 2.000000000000000001 - 0.5
         // Fresh positions have no yield yet.
         const auto yields = call("GET", QStringLiteral("/api/v1/investments/%1/yields").arg(m_opened.first().id).toUtf8(), {}, m_alice);
@@ -833,7 +840,7 @@ private Q_SLOTS:
         for (Opened &o : m_opened)
             if (o.id == m_unlockedPosition)
                 o.endsOn = utcDate(r->json().value(QLatin1String("redeemed_at")));
-        QCOMPARE(balance(m_alice, m_aliceEur), QStringLiteral("95211.68"));
+        QCOMPARE(balance(m_alice, m_aliceEur), QStringLiteral("94711.68"));
 
         // lock_days 10: 409 now, and still 409 five days later.
         auto locked = redeem(m_alice, m_lockedPosition);
@@ -843,10 +850,21 @@ private Q_SLOTS:
         locked = redeem(m_alice, m_lockedPosition);
         CHECK(verifyProblem(locked, 409));
         QVERIFY2(str(locked->json(), "type").endsWith(QLatin1String("/position-locked")), locked->body.constData());
-        QCOMPARE(balance(m_alice, m_aliceEur), QStringLiteral("95211.68"));
+        QCOMPARE(balance(m_alice, m_aliceEur), QStringLiteral("94711.68"));
         const auto got = call("GET", QStringLiteral("/api/v1/investments/%1").arg(m_lockedPosition).toUtf8(), {}, m_alice);
         QVERIFY2(got && got->status == 200, qPrintable(describe(got)));
         QCOMPARE(str(got->json(), "status"), QStringLiteral("active"));
+
+        // Two positions redeemed on day 5: a daily one with 4 periods ended and not yet paid (the
+        // next run pays them), a weekly one whose first period had not ended (it never earns).
+        for (const QString &id : std::as_const(m_dayFive)) {
+            const auto out = redeem(m_alice, id);
+            QVERIFY2(out && out->status == 200, qPrintable(describe(out)));
+            for (Opened &o : m_opened)
+                if (o.id == id)
+                    o.endsOn = utcDate(out->json().value(QLatin1String("redeemed_at")));
+        }
+        QCOMPARE(balance(m_alice, m_aliceEur), QStringLiteral("95211.68"));
     }
 
     void redeemAfterTheLockPaysThePrincipalBackOnce()
@@ -873,7 +891,7 @@ private Q_SLOTS:
         CHECK(verifyProblem(twice, 409));
         QVERIFY2(str(twice->json(), "type").endsWith(QLatin1String("/position-state")), twice->body.constData());
         QCOMPARE(balance(m_alice, m_aliceEur), QStringLiteral("95711.68"));
-        QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM wallets_entry WHERE account_id = '%1' AND kind = 'redemption'").arg(m_aliceEur)), QStringLiteral("2"));
+        QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM wallets_entry WHERE account_id = '%1' AND kind = 'redemption'").arg(m_aliceEur)), QStringLiteral("4"));
         // Lists by status.
         const auto redeemed = call("GET", "/api/v1/investments?status=redeemed", {}, m_alice);
         QVERIFY2(redeemed && redeemed->status == 200, qPrintable(describe(redeemed)));
@@ -882,10 +900,10 @@ private Q_SLOTS:
             QCOMPARE(str(v.toObject(), "status"), QStringLiteral("redeemed"));
             ids.insert(str(v.toObject(), "id"));
         }
-        QCOMPARE(ids, (QSet<QString>{m_lockedPosition, m_unlockedPosition}));
+        QCOMPARE(ids, (QSet<QString>{m_lockedPosition, m_unlockedPosition, m_dayFive[0], m_dayFive[1]}));
         const auto active = call("GET", "/api/v1/investments?status=active", {}, m_alice);
         QVERIFY2(active && active->status == 200, qPrintable(describe(active)));
-        QCOMPARE(active->json().value(QLatin1String("results")).toArray().size(), m_opened.size() - 2);
+        QCOMPARE(active->json().value(QLatin1String("results")).toArray().size(), m_opened.size() - 4);
         CHECK(verifyBooksReconcile());
     }
 
@@ -927,7 +945,9 @@ private Q_SLOTS:
             const QString what = QStringLiteral("%1 (%2 %3 at %4, opened %5)").arg(o.label, o.principal, o.currency, o.apy, o.openedOn.toString(Qt::ISODate));
             // The count the rule gives for 31 days: 30 daily, 4 weekly, 1 monthly; none after a
             // redemption on the opening day.
-            const int count = o.endsOn == o.openedOn ? 0 : o.interval == 1 ? 30 : o.interval == 7 ? 4 : 1;
+            const QDate last = o.endsOn.isValid() ? std::min(o.endsOn, m_asOf) : m_asOf;
+            const int count = int(std::max<qint64>(0, (o.openedOn.daysTo(last) - 1) / o.interval));
+            QVERIFY2(o.endsOn.isValid() || count == (o.interval == 1 ? 30 : o.interval == 7 ? 4 : 1), qPrintable(what));
             QVERIFY2(periods.size() == count, qPrintable(what));
 
             const auto r = call("GET", QStringLiteral("/api/v1/investments/%1/yields?limit=100").arg(o.id).toUtf8(), {}, m_alice);
@@ -975,6 +995,9 @@ private Q_SLOTS:
         QCOMPARE(ends.size(), 30);
         for (qsizetype k = 0; k < ends.size(); ++k)
             QCOMPARE(ends[k], m_asOf.addDays(-k));
+        // Redeemed on day 5: the daily position's 4 ended periods were paid after; the weekly none.
+        QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM investments_yield WHERE position_id = '%1'").arg(m_dayFive[0])), QStringLiteral("4"));
+        QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM investments_yield WHERE position_id = '%1'").arg(m_dayFive[1])), QStringLiteral("0"));
         // The tiny principal: 18 periods of 0.00 (no tx hash), then 0.01, then zeros.
         QCOMPARE(sql(QStringLiteral("SELECT string_agg(period_index::text, ',') FROM investments_yield WHERE position_id = '%1' AND amount > 0").arg(m_opened[3].id)), QStringLiteral("19"));
         // The wallets: each history shows the yields, and the balance is the sum of the entries.
@@ -989,7 +1012,7 @@ private Q_SLOTS:
             QCOMPARE(sql(QStringLiteral("SELECT '%2'::numeric = (SELECT balance FROM wallets_account WHERE id = '%1')").arg(wallet, balance(m_alice, wallet))), QStringLiteral("t"));
         }
         // The expected balance, computed here: deposits - principals + principals redeemed + yields.
-        QCOMPARE(sql(QStringLiteral("SELECT balance = 100000.00 - 1000.00 - 2500.55 - 777.77 - 10.00 - 500.00 - 100.00 + 100.00 + 500.00 + "
+        QCOMPARE(sql(QStringLiteral("SELECT balance = 100000.00 - 1000.00 - 2500.55 - 777.77 - 10.00 - 500.00 - 200.00 - 300.00 - 100.00 + 100.00 + 200.00 + 300.00 + 500.00 + "
                                     "(SELECT sum(amount) FROM investments_yield y JOIN investments_position p ON p.id = y.position_id WHERE p.wallet_id = '%1') "
                                     "FROM wallets_account WHERE id = '%1'").arg(m_aliceEur)),
                  QStringLiteral("t"));
