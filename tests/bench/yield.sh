@@ -19,6 +19,9 @@
 # With YIELD_BENCH_PROFILE=1 the server loads pg_stat_statements and the run's ten most expensive
 # statements are printed (calls, total ms, rows) — where the time goes on the database side.
 #
+# YIELD_BENCH_SQL runs extra SQL after seeding, before the run (to try an index, a setting); in
+# profile mode the plan of the job's claim query is printed before the run.
+#
 # Usage: tests/bench/yield.sh [--million | positions] [build dir]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -81,8 +84,8 @@ CREATE TEMP TABLE w AS
 SELECT u.user_id, u.wallet_id, u.deposit_tx, u.n, coalesce(sum(p.amount), 0) + 1000.00 AS deposit
 FROM u LEFT JOIN p ON p.wallet_id = u.wallet_id GROUP BY u.user_id, u.wallet_id, u.deposit_tx, u.n;
 
-INSERT INTO wallets_account (id, user_id, currency, balance)
-SELECT wallet_id, user_id, 'EUR', deposit - (SELECT coalesce(sum(amount), 0) FROM p WHERE p.wallet_id = w.wallet_id) FROM w;
+-- What is left after the deposit and the investments below: 1000.00 (the deposit is their sum + 1000).
+INSERT INTO wallets_account (id, user_id, currency, balance) SELECT wallet_id, user_id, 'EUR', 1000.00 FROM w;
 
 -- Deposits: deposits clearing account -> each wallet, one balanced transaction per wallet.
 INSERT INTO wallets_transaction (id, kind, reference, created_at)
@@ -138,7 +141,13 @@ printf 'seeded in %.1f s: %s positions, %s ledger entries, database %s\n' "$(awk
   "$(sql -c 'SELECT count(*) FROM investments_position')" "$(sql -c 'SELECT count(*) FROM wallets_entry')" \
   "$(sql -c 'SELECT pg_size_pretty(pg_database_size(current_database()))')"
 
-[[ $profile == 1 ]] && sql -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()" >/dev/null
+[[ -n ${YIELD_BENCH_SQL:-} ]] && { echo "extra SQL: $YIELD_BENCH_SQL"; sql -c "$YIELD_BENCH_SQL; ANALYZE investments_position" >/dev/null; }
+if [[ $profile == 1 ]]; then
+  echo "the claim query's plan (first batch):"
+  sql -c "BEGIN; EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT p.id FROM investments_position p WHERE p.next_due_on <= '$as_of'::date
+          ORDER BY p.next_due_on, p.id LIMIT $batch FOR UPDATE SKIP LOCKED; ROLLBACK" | sed 's/^/  /'
+  sql -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()" >/dev/null
+fi
 echo "paying (yield_batch_size $batch) ..."
 run_start=$(date +%s.%N)
 /usr/bin/time -v "$build/bin/yieldhost" run-task investments.process_yield_payments --arg "as_of=$as_of" >"$work/run.log" 2>&1 ||
@@ -146,9 +155,10 @@ run_start=$(date +%s.%N)
 run_end=$(date +%s.%N)
 line=$(grep -o 'as of .*payouts/s)' "$work/run.log" | tail -1)
 rss_kb=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$work/run.log")
+cpu=$(awk -F: '/User time|System time/ {s += $2} END {print s}' "$work/run.log")
 echo "job: $line"
-printf 'run-task wall time %.2f s (start-up, migrations check and plugin load included), peak RSS %d MiB\n' \
-  "$(awk "BEGIN {print $run_end - $run_start}")" "$((rss_kb / 1024))"
+printf 'run-task wall time %.2f s (start-up and plugin load included), of which %.2f s CPU in the yieldhost process; peak RSS %d MiB\n' \
+  "$(awk "BEGIN {print $run_end - $run_start}")" "$cpu" "$((rss_kb / 1024))"
 
 # The outcome: every position paid its one period, once, through the ledger, the settlements and
 # the outbox; the ledger still reconciles (with the yield pool at minus what was paid).

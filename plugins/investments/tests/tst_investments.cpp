@@ -1083,7 +1083,7 @@ private Q_SLOTS:
         const QString b = enqueue(args, QStringLiteral("book"));
         QVERIFY(!a.isEmpty() && !b.isEmpty());
         const bool bothWait = waitUntil([&] {
-            return sql(QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")) == QLatin1String("2");
+            return sql(QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).toInt() >= 2;
         }, 30000);
         pool.release();
         QVERIFY2(bothWait, qPrintable(logs()));
@@ -1134,7 +1134,7 @@ private Q_SLOTS:
         const QString id = enqueue({{QStringLiteral("as_of"), asOf.toString(Qt::ISODate)}}, QStringLiteral("crash"));
         QVERIFY(!id.isEmpty());
         const bool stuck = waitUntil([&] {
-            return sql(QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")) == QLatin1String("1");
+            return sql(QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).toInt() >= 1;
         }, 60000);
         const int committed = sql(QStringLiteral("SELECT count(*) FROM investments_yield")).toInt() - before;
         doomed.process().kill(); // SIGKILL, in the middle of a batch
@@ -1146,7 +1146,8 @@ private Q_SLOTS:
         QTest::qWait(500);
         const int afterKill = sql(QStringLiteral("SELECT count(*) FROM investments_yield")).toInt() - before;
         QVERIFY2(committed > 0 && afterKill == committed, qPrintable(QStringLiteral("%1 periods paid when killed, %2 after").arg(committed).arg(afterKill)));
-        QCOMPARE(job(id).section(u'|', 0, 1), QStringLiteral("running|1"));
+        const QString killed = job(id).section(u'|', 0, 1); // running, or already rescued (pending)
+        QVERIFY2(killed == QLatin1String("running|1") || killed == QLatin1String("pending|1"), qPrintable(killed));
         CHECK(verifyBooksReconcile());
 
         // A new worker on the queue: the dead one's job is rescued and runs again.
