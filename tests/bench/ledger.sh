@@ -11,12 +11,19 @@
 # ledger transactions made equals the number of 2xx replies (give or take the requests still in
 # flight when wrk stopped: at most one per connection).
 # The host runs `serve` on its embedded PostgreSQL (same machine, same cores).
-# Usage: tests/bench/ledger.sh [seconds] [build dir]
+# With PROFILE=1 a psql session samples pg_stat_activity every 20 ms during each run and prints
+# what the busy backends were doing (statement or wait event), a poor man's pg_stat_statements.
+# USERS=n changes the number of users transfers go between (default 16; more users, less waiting
+# for the same wallets' row locks).
+# PGSET="name=value ..." applies PostgreSQL settings (ALTER SYSTEM + reload) before the runs, for
+# experiments such as PGSET=synchronous_commit=off (what the WAL flush at COMMIT costs).
+# The host gets the environment, so e.g. YIELDHOST_DB__POOL_SIZE=16 tries another pool size.
+# Usage: [PROFILE=1] [USERS=16] [PGSET=...] tests/bench/ledger.sh [seconds] [build dir]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-10}
 build=${2:-build/ci}
-users=16
+users=${USERS:-16}
 connections=64
 threads=2
 command -v wrk >/dev/null && command -v psql >/dev/null || bash packaging/install-deps.sh
@@ -40,6 +47,8 @@ sql() { # the cluster runs as user postgres when we are root; its socket trusts 
   if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- psql -X -h "$work/data/run" -U yieldhost -d yieldhost -Atq "$@"
   else psql -X -h "$work/data/run" -U yieldhost -d yieldhost -Atq "$@"; fi
 }
+for setting in ${PGSET:-}; do sql -c "ALTER SYSTEM SET ${setting%%=*} = '${setting#*=}'" >/dev/null; done
+[[ -z ${PGSET:-} ]] || { sql -c "SELECT pg_reload_conf()" >/dev/null; echo "PostgreSQL settings: $PGSET"; }
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 post() { # path body [token] [key]
   curl -sf -X POST "$base$1" -H 'Content-Type: application/json' -d "$2" ${3:+-H "Authorization: Bearer $3"} ${4:+-H "Idempotency-Key: $4"}
@@ -104,22 +113,22 @@ function request()
 end
 LUA
 
-# CPU seconds used so far by: the host, PostgreSQL's processes, everything else (wrk, ...).
+# CPU seconds used so far by: the host, its PostgreSQL (the postmaster and its children; not any
+# other PostgreSQL on the machine), everything else (wrk, other work on the machine).
 cpu() {
-  python3 - "$pid" <<'PY'
+  python3 - "$pid" "$(head -1 "$work/data/postgres/postmaster.pid")" <<'PY'
 import os, sys
-host = int(sys.argv[1]); hz = os.sysconf("SC_CLK_TCK")
+host, postmaster = int(sys.argv[1]), int(sys.argv[2]); hz = os.sysconf("SC_CLK_TCK")
 h = pg = other = 0.0
 for p in filter(str.isdigit, os.listdir("/proc")):
     try:
         stat = open(f"/proc/{p}/stat").read()
-        comm = stat[stat.index("(") + 1:stat.rindex(")")]
         f = stat[stat.rindex(")") + 2:].split()
-        t = (int(f[11]) + int(f[12])) / hz
+        ppid, t = int(f[1]), (int(f[11]) + int(f[12])) / hz
     except (OSError, ValueError):
         continue
     if int(p) == host: h += t
-    elif comm.startswith("postgres"): pg += t
+    elif int(p) == postmaster or ppid == postmaster: pg += t
     else: other += t
 print(h, pg, other)
 PY
@@ -132,9 +141,16 @@ ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/
 measure() { # lua
   local before_tx before_cpu before_idle out t0 t1 rps total non2xx p50 p99 created after_cpu after_idle
   before_tx=$(sql -c "SELECT count(*) FROM wallets_transaction")
+  local sampler=
+  if [[ ${PROFILE:-0} == 1 ]]; then
+    printf '%s\n' "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') || ' | ' || regexp_replace(left(query, 90), '\s+', ' ', 'g') FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid()" '\watch 0.02' \
+      | sql >"$work/samples-$(basename "$1" .lua).txt" 2>/dev/null &
+    sampler=$!
+  fi
   before_cpu=$(cpu); before_idle=$(idle_cpu); t0=$(date +%s.%N)
   out=$(wrk -t$threads -c$connections -d"${duration}s" --latency -s "$1" "$base")
   t1=$(date +%s.%N); after_cpu=$(cpu); after_idle=$(idle_cpu)
+  [[ -z $sampler ]] || { kill "$sampler" 2>/dev/null; pkill -P "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true; }
   echo "$out" >"$work/wrk-$(basename "$1" .lua).txt"
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   total=$(awk '/requests in/ {print $1}' <<<"$out")
@@ -166,6 +182,13 @@ printf '%-40s %10s %10s %8s %8s %9s %s\n' "target ($connections conns, ${duratio
 printf '%-40s %10.0f %10.0f %8.2f %8.2f %9d %s\n' "POST /api/v1/transfers ($users users)" "$t_rps" "$t_ok" "$t_p50" "$t_p99" "$t_non" "$t_host / $t_pg / $t_other / $t_idle"
 printf '%-40s %10.0f %10.0f %8.2f %8.2f %9d %s\n' "POST .../deposit (one hot wallet)" "$d_rps" "$d_ok" "$d_p50" "$d_p99" "$d_non" "$d_host / $d_pg / $d_other / $d_idle"
 [[ $t_non == 0 && $d_non == 0 ]] || { echo "non-2xx replies:"; grep -h Non-2xx "$work"/wrk-*.txt; tail -20 "$work/host.log"; }
+
+if [[ ${PROFILE:-0} == 1 ]]; then
+  for f in "$work"/samples-*.txt; do
+    echo "busy backends in $(basename "$f" .txt | sed 's/samples-//') ($(grep -c . "$f") samples; share of all samples, top 12):"
+    grep . "$f" | sort | uniq -c | sort -rn | head -12 | awk -v n="$(grep -c . "$f")" '{c=$1; $1=""; printf "  %5.1f %%%s\n", 100*c/n, $0}'
+  done
+fi
 
 # The ledger afterwards: exact, and one transaction per 2xx.
 problems=$(sql <<'SQL'
