@@ -152,23 +152,23 @@ QCoro::Task<YieldPayer::Batch> YieldPayer::payBatch(QDate asOf, QString *error)
                                              {pId, pPaid, pLast, pNext});
         if (progressed.error())
             return Status::failure(progressed.error().message);
+        // yield.paid per payout, then portfolio.changed once per owner: one statement.
+        QList<OutboxEvent> events;
         QSet<QString> owners;
         for (qsizetype k = 0; k < paidRow.size(); ++k) {
             const qsizetype row = paidRow[k];
             const Position &position = positionOf[yPosition[row]];
-            const DbError published = publishIn(tx, topics::YieldPaid, position.userId,
-                                                QJsonObject{{QStringLiteral("investment_id"), position.id},
-                                                            {QStringLiteral("amount"), yAmount[row]},
-                                                            {QStringLiteral("currency"), position.currency},
-                                                            {QStringLiteral("tx_hash"), yTxHash[row]}});
-            if (published)
-                return Status::failure(published.message);
+            events.append(OutboxEvent{topics::YieldPaid, position.userId,
+                                      QJsonObject{{QStringLiteral("investment_id"), position.id},
+                                                  {QStringLiteral("amount"), yAmount[row]},
+                                                  {QStringLiteral("currency"), position.currency},
+                                                  {QStringLiteral("tx_hash"), yTxHash[row]}}});
             owners.insert(position.userId);
         }
-        for (const QString &owner : std::as_const(owners)) {
-            if (const DbError published = publishIn(tx, topics::PortfolioChanged, owner, QJsonObject{{QStringLiteral("reason"), QStringLiteral("yield_paid")}}))
-                return Status::failure(published.message);
-        }
+        for (const QString &owner : std::as_const(owners))
+            events.append(OutboxEvent{topics::PortfolioChanged, owner, QJsonObject{{QStringLiteral("reason"), QStringLiteral("yield_paid")}}});
+        if (const DbError published = publishAllIn(tx, events))
+            return Status::failure(published.message);
         batch.periods = int(yPosition.size());
         batch.payouts = int(paidRow.size());
         return {};

@@ -323,16 +323,17 @@ LedgerResult LedgerStore::postIn(SqlTransaction &tx, const QList<LedgerPosting> 
         result.entries[i].transactionId = entryTx[i];
         result.entries[i].createdAt = entries.value(i, QStringLiteral("created_at")).toDateTime().toUTC();
     }
+    // One wallet.updated per wallet touched, with its final balance, in one statement.
+    QList<OutboxEvent> events;
     for (const LedgerAccount &a : std::as_const(result.accounts)) {
-        if (!a.isWallet())
-            continue;
-        const DbError published = publishIn(tx, topics::WalletUpdated, a.userId,
-                                            QJsonObject{{QStringLiteral("wallet_id"), a.id},
-                                                        {QStringLiteral("balance"), a.balance.toString(a.decimals)},
-                                                        {QStringLiteral("currency"), a.currency}});
-        if (published)
-            return failed(published);
+        if (a.isWallet())
+            events.append(OutboxEvent{topics::WalletUpdated, a.userId,
+                                      QJsonObject{{QStringLiteral("wallet_id"), a.id},
+                                                  {QStringLiteral("balance"), a.balance.toString(a.decimals)},
+                                                  {QStringLiteral("currency"), a.currency}}});
     }
+    if (const DbError published = publishAllIn(tx, events))
+        return failed(published);
     result.outcome = LedgerResult::Outcome::Posted;
     return result;
 }

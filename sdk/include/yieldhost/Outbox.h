@@ -22,6 +22,7 @@
 #include "yieldhost/Global.h"
 
 #include <QtCore/QJsonObject>
+#include <QtCore/QList>
 #include <QtCore/QString>
 
 namespace yieldhost {
@@ -29,5 +30,16 @@ namespace yieldhost {
 // Call from a transaction function (on the DB thread). `userId` may be empty for events that
 // concern no single user.
 YIELDHOST_SDK_EXPORT DbError publishIn(SqlTransaction &tx, const QString &topic, const QString &userId, const QJsonObject &data);
+
+struct OutboxEvent
+{
+    QString topic;
+    QString userId; // may be empty
+    QJsonObject data;
+};
+
+// Many events in one statement (SDK 1.1, added with the money plugins): a batch of a thousand
+// payouts writes its thousand events in one round trip instead of a thousand. Delivered in order.
+YIELDHOST_SDK_EXPORT DbError publishAllIn(SqlTransaction &tx, const QList<OutboxEvent> &events);
 
 } // namespace yieldhost
