@@ -41,6 +41,8 @@ HttpResponse ledgerRefusal(const PluginContext &context, const LedgerResult &r)
         return Problem::make(409).type(QStringLiteral("insufficient-funds")).title(QStringLiteral("Insufficient funds")).detail(r.detail).toResponse();
     if (r.outcome == LedgerResult::Outcome::Failed)
         return problemFor(r.error).toResponse();
+    if (r.outcome == LedgerResult::Outcome::OutOfRange)
+        return invalidField(QStringLiteral("amount"), r.detail);
     qCWarning(context.log()).noquote() << "the ledger refused a posting:" << r.detail;
     return Problem::make(500).detail(QStringLiteral("The movement could not be recorded.")).toResponse();
 }

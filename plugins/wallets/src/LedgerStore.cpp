@@ -260,8 +260,12 @@ LedgerResult LedgerStore::postIn(SqlTransaction &tx, const QList<LedgerPosting> 
                 return invalid(i, QStringLiteral("posting %1: %2 has more decimals than %3 has").arg(i).arg(leg.amount.toString(), it->currency));
             const std::optional<Decimal> sum = sums.value(it->currency).add(leg.amount);
             const std::optional<Decimal> after = it->balance.add(leg.amount);
-            if (!sum || !after)
-                return invalid(i, QStringLiteral("posting %1: an amount is too large").arg(i));
+            if (!sum || !after) {
+                LedgerResult r = invalid(i, QStringLiteral("The %1 balance would be larger than the ledger can hold.").arg(it->currency));
+                r.outcome = LedgerResult::Outcome::OutOfRange;
+                r.accountId = it->id;
+                return r;
+            }
             sums.insert(it->currency, *sum);
             if (it->isWallet() && after->isNegative()) {
                 LedgerResult r;

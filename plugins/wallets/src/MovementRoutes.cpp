@@ -32,8 +32,17 @@ QJsonObject stringProperty(const char *description)
     return QJsonObject{{QStringLiteral("type"), QStringLiteral("string")}, {QStringLiteral("description"), QLatin1String(description)}};
 }
 
-// A positive money amount given as a JSON string; the currency's decimals are checked once the
-// wallet is known (fitsDecimals).
+// The most one movement may move. The deposits and withdrawals clearing accounts are shared by
+// everyone in a currency: without a cap one client's huge deposits could push them past the 38
+// digits a Decimal holds and refuse everybody's later deposits (docs/wallets.md).
+const Decimal &maxAmount()
+{
+    static const Decimal max = *Decimal::fromString(u"1000000000000");
+    return max;
+}
+
+// A positive money amount given as a JSON string, below maxAmount(); the currency's decimals are
+// checked once the wallet is known (decimalsRefusal).
 std::optional<Decimal> amountOf(const QJsonObject &body, ProblemBuilder *invalid)
 {
     QString why;
@@ -44,6 +53,10 @@ std::optional<Decimal> amountOf(const QJsonObject &body, ProblemBuilder *invalid
     }
     if (amount->signum() <= 0) {
         invalid->field(QStringLiteral("amount"), QStringLiteral("must be greater than zero"));
+        return std::nullopt;
+    }
+    if (*amount >= maxAmount()) {
+        invalid->field(QStringLiteral("amount"), QStringLiteral("must be less than %1 in one movement").arg(maxAmount().toString()));
         return std::nullopt;
     }
     return amount;
@@ -83,6 +96,8 @@ HttpResponse ledgerFailure(const PluginContext &context, const LedgerResult &r)
 {
     if (r.outcome == LedgerResult::Outcome::Failed)
         return problemFor(r.error).toResponse();
+    if (r.outcome == LedgerResult::Outcome::OutOfRange)
+        return Problem::make(422).detail(QStringLiteral("One or more fields are invalid.")).field(QStringLiteral("amount"), r.detail).toResponse();
     qCWarning(context.log()).noquote() << "ledger refused a posting:" << r.detail;
     return Problem::make(500).detail(QStringLiteral("The movement could not be recorded.")).toResponse();
 }

@@ -86,6 +86,7 @@ struct LedgerResult
         InsufficientFunds, // a wallet would go below zero: nothing was written (make it a 409)
         Invalid,           // unbalanced, unknown account, bad amount: a bug in the caller
         Failed,            // the database failed: end the transaction
+        OutOfRange,        // a balance would leave the 38 digits a Decimal holds: nothing was written (a 422)
     };
     Outcome outcome = Outcome::Failed;
     qsizetype failedPosting = -1; // which posting, for InsufficientFunds and Invalid
