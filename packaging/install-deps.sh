@@ -17,6 +17,7 @@ packages=(
   # tests and benchmarks
   python3 curl wrk nginx-light
   poppler-utils # pdftotext/pdftoppm read the statements' PDFs back
+  python3-websockets # the notifications tests' independent WebSocket client
   # the job dashboard test drives Debian's Chromium through ChromeDriver (WebDriver)
   chromium chromium-driver
 )

@@ -25,6 +25,15 @@ JobContext::~JobContext() = default;
 Jobs::~Jobs() = default;
 WebSocketSession::~WebSocketSession() = default;
 
+void WebSocketSession::setUser(std::optional<AuthenticatedUser> user)
+{
+    const QString previous = m_user ? m_user->id : QString();
+    m_user = std::move(user);
+    const QString current = m_user ? m_user->id : QString();
+    if (previous != current)
+        Q_EMIT userChanged(previous);
+}
+
 void WebSocketSession::sendJson(const QJsonObject &message)
 {
     sendText(QString::fromUtf8(QJsonDocument(message).toJson(QJsonDocument::Compact)));

@@ -2,6 +2,7 @@
 
 #include "core/Logging.h"
 
+#include <QtCore/QMetaMethod>
 #include <QtNetwork/QNetworkRequest>
 #include <QtWebSockets/QWebSocket>
 
@@ -18,8 +19,12 @@ WebSocketSessionImpl::WebSocketSessionImpl(QWebSocket *socket, const HttpSetting
     m_socket->setMaxAllowedIncomingFrameSize(quint64(settings.wsMaxMessageBytes));
 
     connect(m_socket, &QWebSocket::textMessageReceived, this, &WebSocketSession::textReceived);
-    connect(m_socket, &QWebSocket::binaryMessageReceived, this, [this] {
-        close(QWebSocketProtocol::CloseCodeDatatypeNotSupported, QStringLiteral("only text messages are accepted"));
+    connect(m_socket, &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &message) {
+        static const QMetaMethod binarySignal = QMetaMethod::fromSignal(&WebSocketSession::binaryReceived);
+        if (isSignalConnected(binarySignal))
+            Q_EMIT binaryReceived(message);
+        else
+            close(QWebSocketProtocol::CloseCodeDatatypeNotSupported, QStringLiteral("only text messages are accepted"));
     });
     connect(m_socket, &QWebSocket::pong, this, [this] { m_awaitingPong = false; });
     connect(m_socket, &QWebSocket::bytesWritten, this, [this](qint64 bytes) { m_queuedBytes = std::max<qint64>(0, m_queuedBytes - bytes); });

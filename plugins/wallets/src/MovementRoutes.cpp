@@ -3,6 +3,7 @@
 #include "WalletRoutes.h"
 
 #include "yieldhost/Idempotency.h"
+#include "yieldhost/Outbox.h"
 
 #include <QtCore/QJsonArray>
 
@@ -194,6 +195,14 @@ QCoro::Task<HttpResponse> MovementRoutes::deposit(HttpRequest request)
         const LedgerResult posted = m_ledger.postIn(tx, {posting});
         if (!posted)
             return ledgerFailure(m_context, posted);
+        // What arrived, for the notifications plugin (a large deposit is worth telling about);
+        // wallet.updated carries only the new balance.
+        const QJsonObject deposited{{QStringLiteral("wallet_id"), wallet.account->id},
+                                    {QStringLiteral("transaction_id"), posted.transactionIds.value(0)},
+                                    {QStringLiteral("amount"), amount->toString(wallet.account->decimals)},
+                                    {QStringLiteral("currency"), wallet.account->currency}};
+        if (const DbError published = publishIn(tx, QStringLiteral("wallet.deposited"), userId, deposited))
+            return problemFor(published).toResponse();
         return moved(posted, wallet.account->id);
     };
     co_return co_await idempotentTransaction(m_context.database(), *key, work);

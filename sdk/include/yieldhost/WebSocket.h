@@ -39,12 +39,21 @@ public:
     virtual void close(int code, const QString &reason) = 0;
 
     // Set by whoever authenticated the socket (e.g. from ?token= or a first "auth" message).
+    // SDK 1.1: out of line, and it emits userChanged() when the user's id changes, so the host
+    // (and anyone else) can index sessions by user without polling.
     const std::optional<AuthenticatedUser> &user() const { return m_user; }
-    void setUser(std::optional<AuthenticatedUser> user) { m_user = std::move(user); }
+    void setUser(std::optional<AuthenticatedUser> user);
 
 Q_SIGNALS:
     void textReceived(const QString &message);
     void closed(int code);
+    // SDK 1.1 (appended). After setUser() changed the user's id: the previous one, empty when the
+    // socket had none.
+    void userChanged(const QString &previousUserId);
+    // SDK 1.1 (appended). A binary message. While nothing is connected to it the host keeps the
+    // 1.0 behaviour and closes the socket with 1003 (unsupported data); a plugin that connects
+    // answers binary frames itself.
+    void binaryReceived(const QByteArray &message);
 
 private:
     std::optional<AuthenticatedUser> m_user;
