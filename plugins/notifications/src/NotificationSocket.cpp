@@ -155,9 +155,10 @@ QCoro::Task<> NotificationSocket::authenticate(QByteArray credentials, Credentia
         }
         m_countedUser = user.id;
     }
-    // The socket lives as long as the token: a client re-authenticates with a fresh one.
+    // The socket lives as long as the token: a client re-authenticates with a fresh one. Token
+    // lifetimes are real time, not the sandbox clock, as the Authenticator checks them.
     const qint64 expiresAt = qint64(user.claims.value(QLatin1String("exp")).toDouble());
-    const qint64 leftMs = expiresAt > 0 ? expiresAt * 1000 - m_services.context->clock().now().toMSecsSinceEpoch() : -1;
+    const qint64 leftMs = expiresAt > 0 ? expiresAt * 1000 - Clock::wallNow().toMSecsSinceEpoch() : -1;
     if (expiresAt > 0 && leftMs <= 0) {
         closeUnauthenticated(QStringLiteral("the access token expired"));
         co_return;

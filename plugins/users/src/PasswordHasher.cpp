@@ -8,7 +8,9 @@
 
 namespace yieldhost::users {
 
-PasswordHasher::PasswordHasher(Parameters parameters, int queueLimit) : m_parameters(parameters), m_queueLimit(std::max(1, queueLimit))
+PasswordHasher::PasswordHasher(Parameters parameters, int queueLimit)
+    : m_parameters(parameters)
+    , m_queueLimit(queueLimit > 0 ? queueLimit : 4 * std::max(1, QThread::idealThreadCount()))
 {
     m_pool.setMaxThreadCount(std::max(1, QThread::idealThreadCount()));
     m_pool.setObjectName(QStringLiteral("argon2"));

@@ -28,7 +28,10 @@ public:
         uint32_t memoryKiB = 19 * 1024; // OWASP's minimum for Argon2id: 19 MiB, t=2, p=1
         uint32_t parallelism = 1;
     };
-    explicit PasswordHasher(Parameters parameters, int queueLimit = 64);
+    // One hash runs per core; `queueLimit` hashes run or wait at most, 0 for four per core: with
+    // a hash at ~50 ms, an admitted request then waits a fraction of a second, never seconds.
+    explicit PasswordHasher(Parameters parameters, int queueLimit = 0);
+    int queueLimit() const { return m_queueLimit; }
 
     struct Hashed
     {
