@@ -2,12 +2,14 @@
 
 #include "core/Logging.h"
 #include "core/Metrics.h"
+#include "http/AccessLog.h"
 #include "http/HttpThread.h"
 #include "http/RequestDispatcher.h"
 #include "http/Router.h"
 
 #include "yieldhost/HostAccess.h"
 
+#include <QtCore/QDateTime>
 #include <QtCore/QRegularExpression>
 #include <QtCore/QUrl>
 
@@ -17,22 +19,6 @@
 namespace yieldhost {
 
 namespace {
-
-// A request target as the text access log shows it: quotes, backslashes and bytes that are not
-// printable ASCII as \xHH, so a client cannot end the quoted field or forge a log line.
-QByteArray escapedForLog(const QByteArray &raw)
-{
-    QByteArray out;
-    out.reserve(raw.size());
-    for (const char c : raw) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\')
-            out += "\\x" + QByteArray::number(u, 16).rightJustified(2, '0');
-        else
-            out += c;
-    }
-    return out;
-}
 
 QByteArray reasonPhrase(int status)
 {
@@ -506,16 +492,18 @@ void HttpConnection::send(const HttpResponse &response, const QByteArray &routeL
 
     const double seconds = double(m_latency.nsecsElapsed()) / 1e9;
     m_worker->metrics().recordRequest(m_method.isEmpty() ? QByteArray("-") : m_method, routeLabel, status, seconds);
-    if (m_worker->settings().accessLog && lcAccess().isInfoEnabled()) {
-        qCInfo(lcAccess).noquote() << QStringLiteral("%1 \"%2 %3 HTTP/1.%4\" %5 %6 %7ms rid=%8")
-                                          .arg((m_clientAddress.isNull() ? ClientAddress::normalized(m_socket->peerAddress()) : m_clientAddress).toString(),
-                                               QString::fromLatin1(m_method),
-                                               QString::fromLatin1(escapedForLog(m_url.left(512))))
-                                          .arg(m_http10 ? 0 : 1)
-                                          .arg(status)
-                                          .arg(response.body().size())
-                                          .arg(seconds * 1000.0, 0, 'f', 2)
-                                          .arg(m_requestId);
+    if (AccessLog *log = m_worker->accessLog(); log && lcAccess().isInfoEnabled()) {
+        AccessLog::Entry entry;
+        entry.timeMs = QDateTime::currentMSecsSinceEpoch();
+        entry.client = m_clientAddress.isNull() ? ClientAddress::normalized(m_socket->peerAddress()) : m_clientAddress;
+        entry.method = m_method;
+        entry.target = m_url.left(512);
+        entry.httpMinor = m_http10 ? 0 : 1;
+        entry.status = status;
+        entry.bytes = response.body().size();
+        entry.milliseconds = seconds * 1000.0;
+        entry.requestId = m_requestId.toLatin1();
+        log->append(std::move(entry));
     }
     m_requestId.clear();
     m_latency.invalidate();

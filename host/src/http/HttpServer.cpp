@@ -1,5 +1,7 @@
 #include "http/HttpServer.h"
 
+#include "http/AccessLog.h"
+
 #include "core/Logging.h"
 #include "http/ConnectionLimits.h"
 #include "http/HttpThread.h"
@@ -98,6 +100,8 @@ HttpServer::HttpServer(const HttpSettings &settings, RequestDispatcher &dispatch
     , m_metrics(metrics)
     , m_drainDeadline(this)
 {
+    if (m_settings.accessLog)
+        m_accessLog = std::make_unique<AccessLog>(m_settings.jsonLog ? AccessLog::Format::Json : AccessLog::Format::Text);
     m_drainDeadline.setSingleShot(true);
     connect(&m_drainDeadline, &QTimer::timeout, this, [this] {
         qCWarning(lcHttp) << "drain timeout of" << m_settings.drainTimeoutMs << "ms reached; closing remaining connections";
@@ -144,7 +148,7 @@ Status HttpServer::listen(const QString &listen, int threads)
         }
         auto *thread = new QThread(this);
         thread->setObjectName(QStringLiteral("http-%1").arg(i));
-        auto *worker = new HttpThread(i, m_settings, m_limits, m_dispatcher, m_router, m_metrics);
+        auto *worker = new HttpThread(i, m_settings, m_limits, m_dispatcher, m_router, m_metrics, m_accessLog.get());
         worker->moveToThread(thread);
         connect(thread, &QThread::finished, worker, &QObject::deleteLater);
         connect(worker, &HttpThread::drained, this, [this, worker] { onWorkerDrained(worker); }, Qt::QueuedConnection);

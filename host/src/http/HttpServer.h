@@ -19,6 +19,7 @@ class QThread;
 namespace yieldhost {
 
 class ConnectionLimits;
+class AccessLog;
 class HttpThread;
 class Metrics;
 class RequestDispatcher;
@@ -51,6 +52,8 @@ private:
     RequestDispatcher &m_dispatcher;
     Router &m_router;
     Metrics &m_metrics;
+    // Declared before the threads' members so it outlives them; written out when the server goes.
+    std::unique_ptr<AccessLog> m_accessLog;
     QHostAddress m_address;
     quint16 m_port = 0;
     std::vector<QThread *> m_threads;

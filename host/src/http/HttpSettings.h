@@ -21,6 +21,7 @@ struct HttpSettings
     qint64 maxConnectionsPerAddress = 256;
     qint64 drainTimeoutMs = 10000;
     bool accessLog = true;
+    bool jsonLog = false; // YIELDHOST_LOG_FORMAT=json: the access log writes JSON lines too
     ClientAddress clientAddress; // trusted proxies and the header they write
     qint64 wsMaxMessageBytes = 64 << 10;
     qint64 wsMaxOutgoingBytes = 1 << 20;
@@ -39,6 +40,7 @@ struct HttpSettings
         s.maxConnectionsPerAddress = config.integer(QStringLiteral("http.max_connections_per_address"));
         s.drainTimeoutMs = config.integer(QStringLiteral("http.drain_timeout_ms"));
         s.accessLog = config.boolean(QStringLiteral("http.access_log"));
+        s.jsonLog = config.string(QStringLiteral("log_format")) == QLatin1String("json");
         s.wsMaxMessageBytes = config.integer(QStringLiteral("websocket.max_message_bytes"));
         s.wsMaxOutgoingBytes = config.integer(QStringLiteral("websocket.max_outgoing_bytes"));
         s.wsPingIntervalMs = config.integer(QStringLiteral("websocket.ping_interval_ms"));

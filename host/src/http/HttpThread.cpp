@@ -17,7 +17,7 @@
 namespace yieldhost {
 
 HttpThread::HttpThread(int index, const HttpSettings &settings, std::shared_ptr<ConnectionLimits> limits, RequestDispatcher &dispatcher,
-                       Router &router, Metrics &metrics)
+                       Router &router, Metrics &metrics, AccessLog *accessLog)
     : m_index(index)
     , m_settings(settings)
     , m_limits(std::move(limits))
@@ -25,6 +25,7 @@ HttpThread::HttpThread(int index, const HttpSettings &settings, std::shared_ptr<
     , m_router(router)
     , m_metrics(metrics)
     , m_shard(metrics.addShard())
+    , m_accessLog(accessLog)
     , m_sweep(this)
 {
     m_clock.start();

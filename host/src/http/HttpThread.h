@@ -20,6 +20,7 @@ class QWebSocketServer;
 
 namespace yieldhost {
 
+class AccessLog;
 class HttpConnection;
 class Metrics;
 class MetricsShard;
@@ -31,7 +32,8 @@ class HttpThread : public QObject
 {
     Q_OBJECT
 public:
-    HttpThread(int index, const HttpSettings &settings, std::shared_ptr<ConnectionLimits> limits, RequestDispatcher &dispatcher, Router &router, Metrics &metrics);
+    HttpThread(int index, const HttpSettings &settings, std::shared_ptr<ConnectionLimits> limits, RequestDispatcher &dispatcher, Router &router, Metrics &metrics,
+               AccessLog *accessLog);
     ~HttpThread() override;
 
     // Runs on the worker's thread: start accepting on an already listening socket.
@@ -43,6 +45,7 @@ public:
     RequestDispatcher &dispatcher() { return m_dispatcher; }
     const Router &router() const { return m_router; }
     MetricsShard &metrics() { return *m_shard; }
+    AccessLog *accessLog() const { return m_accessLog; } // null when the access log is off
     qint64 nowMs() const { return m_clock.elapsed(); }
     const QByteArray &dateHeader();
     QString nextRequestId();
@@ -66,6 +69,7 @@ private:
     Router &m_router;
     Metrics &m_metrics;
     MetricsShard *m_shard;
+    AccessLog *m_accessLog;
     QTcpServer *m_server = nullptr;
     QWebSocketServer *m_webSocketServer = nullptr;
     QSet<HttpConnection *> m_connections;
