@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # HTTP benchmark: wrk on loopback at 64 connections against yieldhost's /healthz, next to nginx
-# serving a fixed 200 (the floor reference), both started here on free loopback ports.
-# Prints requests/s and p99 for each and the ratio. Usage: tests/bench/http.sh [seconds] [build dir]
+# serving a fixed 200 (the floor reference), both started here on free loopback ports; then
+# /test/db/{id} (one pipelined primary-key lookup, no auth), GET /api/v1/users/me (JWT check plus
+# the user's row: the authenticated hot path every domain route shares) and /healthz again on a
+# second host with the access log ON (written to a file, as an operator would).
+# Prints requests/s and p99 for each, side by side, and the ratios the issues set goals for.
+# Usage: tests/bench/http.sh [seconds] [build dir]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-10}
@@ -53,7 +57,14 @@ QT_LOGGING_RULES="yieldhost.access.info=false" YIELDHOST_LISTEN=127.0.0.1:$yh_po
   YIELDHOST_PLUGIN_PATH="$build/tests/plugins" "$build/bin/yieldhost" serve >"$work/yieldhost.log" 2>&1 &
 pids+=($!)
 
-for url in "http://127.0.0.1:$nginx_port/" "http://127.0.0.1:$yh_port/readyz"; do
+# The same host with the access log on (the default), its output to a file.
+log_port=$(free_port)
+mkdir -p "$work/data-log"
+YIELDHOST_LISTEN=127.0.0.1:$log_port YIELDHOST_DATA_DIR="$work/data-log" \
+  YIELDHOST_PLUGIN_PATH="$build/tests/plugins" "$build/bin/yieldhost" serve >"$work/yieldhost-log.log" 2>&1 &
+pids+=($!)
+
+for url in "http://127.0.0.1:$nginx_port/" "http://127.0.0.1:$yh_port/readyz" "http://127.0.0.1:$log_port/readyz"; do
   for _ in $(seq 100); do curl -sf "$url" >/dev/null && break; sleep 0.1; done
   for _ in $(seq 300); do curl -sf "$url" >/dev/null && break; sleep 0.1; done
   curl -sf "$url" >/dev/null || { echo "not answering: $url"; cat "$work/yieldhost.log"; exit 1; }
@@ -84,9 +95,25 @@ read -r yh_rps yh_p99 < <(measure "http://127.0.0.1:$yh_port/healthz")
 curl -sf "http://127.0.0.1:$yh_port/test/db/42" >/dev/null || { echo "/test/db/42 failed"; exit 1; }
 read -r db_rps db_p99 < <(measure "http://127.0.0.1:$yh_port" "$work/random-id.lua")
 
+body='{"email":"bench@example.com","password":"bench password 0123"}'
+curl -sf -X POST "http://127.0.0.1:$yh_port/api/v1/auth/register" -H 'Content-Type: application/json' -d "$body" >/dev/null
+access=$(curl -sf -X POST "http://127.0.0.1:$yh_port/api/v1/auth/token" -H 'Content-Type: application/json' -d "$body" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access"])')
+cat >"$work/me.lua" <<LUA
+wrk.headers["Authorization"] = "Bearer $access"
+LUA
+read -r me_rps me_p99 < <(measure "http://127.0.0.1:$yh_port/api/v1/users/me" "$work/me.lua")
+wrk -t$threads -c$connections -d2s "http://127.0.0.1:$log_port/healthz" >/dev/null # warm-up
+read -r log_rps log_p99 < <(measure "http://127.0.0.1:$log_port/healthz")
+log_lines=$(grep -c 'yieldhost.access: .*"GET /healthz HTTP/1.1" 200' "$work/yieldhost-log.log" || true)
+
 printf '%-28s %12s %10s\n' "target ($connections conns, ${duration}s)" "requests/s" "p99 ms"
 printf '%-28s %12.0f %10.2f\n' "nginx fixed 200" "$nginx_rps" "$nginx_p99"
 printf '%-28s %12.0f %10.2f\n' "yieldhost /healthz" "$yh_rps" "$yh_p99"
 printf '%-28s %12.0f %10.2f\n' "yieldhost /test/db/{id} (SQL)" "$db_rps" "$db_p99"
-python3 -c "print(f'ratio /healthz/nginx: {$yh_rps / $nginx_rps:.2f}x  (goal >= 0.5x)')"
+printf '%-28s %12.0f %10.2f\n' "yieldhost /api/v1/users/me" "$me_rps" "$me_p99"
+printf '%-28s %12.0f %10.2f\n' "yieldhost /healthz, log on" "$log_rps" "$log_p99"
+python3 -c "print(f'ratio /healthz/nginx: {$yh_rps / $nginx_rps:.2f}x  (goal >= 0.8x)')"
 python3 -c "print(f'ratio SQL route/nginx: {$db_rps / $nginx_rps:.2f}x  (goal >= 0.25x)')"
+python3 -c "print(f'ratio /users/me / /test/db: {$me_rps / $db_rps:.2f}x  (goal >= 0.8x, p99 < 15 ms)')"
+python3 -c "print(f'access log on / off, /healthz: {$log_rps / $yh_rps:.2f}x  (goal >= 0.9x); {$log_lines} lines logged')"

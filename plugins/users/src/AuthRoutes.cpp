@@ -1,5 +1,7 @@
 #include "AuthRoutes.h"
 
+#include "AuthCache.h"
+
 #include <QtCore/QJsonArray>
 #include <QtCore/QUuid>
 
@@ -344,6 +346,12 @@ QCoro::Task<HttpResponse> AuthRoutes::refresh(HttpRequest request)
     co_return HttpResponse::json(200, tokenPair(*found.account, rotation.next));
 }
 
+void AuthRoutes::forgetSignIns(const QString &userId)
+{
+    if (m_authCache)
+        m_authCache->forgetUser(userId);
+}
+
 QCoro::Task<HttpResponse> AuthRoutes::logout(HttpRequest request)
 {
     QString token;
@@ -353,6 +361,7 @@ QCoro::Task<HttpResponse> AuthRoutes::logout(HttpRequest request)
     const std::optional<bool> revoked = co_await m_refresh.revokeFamily(token, request.user()->id, Clock::wallNow());
     if (!revoked)
         co_return fromDb(DbError{DbError::Kind::Unavailable, {}, {}});
+    forgetSignIns(request.user()->id);
     // Idempotent: an already revoked (or foreign) token leaves nothing to do; say nothing more.
     co_return HttpResponse::noContent();
 }
@@ -362,6 +371,7 @@ QCoro::Task<HttpResponse> AuthRoutes::logoutAll(HttpRequest request)
     const AccountStore::SignedOut out = co_await m_accounts.signOutEverywhere(request.user()->id, Clock::wallNow());
     if (out.error)
         co_return fromDb(out.error);
+    forgetSignIns(request.user()->id);
     qCInfo(m_context.log()).noquote() << QStringLiteral("account %1 signed out everywhere").arg(request.user()->id);
     co_return HttpResponse::noContent();
 }
@@ -432,6 +442,7 @@ QCoro::Task<HttpResponse> AuthRoutes::changePassword(HttpRequest request)
     const AccountStore::SignedOut out = co_await m_accounts.signOutEverywhere(userId, Clock::wallNow(), change);
     if (out.error)
         co_return fromDb(out.error);
+    forgetSignIns(userId);
     if (!out.done) // another change came first: the password checked above is no longer the current one
         co_return problem(Problem::conflict(QStringLiteral("password-changed"), QStringLiteral("Password changed meanwhile"),
                                             QStringLiteral("The password was changed by another request meanwhile; log in again.")));

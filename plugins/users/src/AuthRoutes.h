@@ -15,6 +15,8 @@
 
 namespace yieldhost::users {
 
+class AuthCache;
+
 struct AuthSettings
 {
     qint64 accessTtlSeconds = 900;
@@ -28,6 +30,8 @@ public:
     void registerRoutes();
     // From start(): the Currencies service base_currency is checked with (nullptr: none is loaded).
     void setCurrencies(Currencies *currencies) { m_currencies.store(currencies); }
+    // The Authenticator's cache, told when this process ends sign-ins (logout, sign out everywhere).
+    void setAuthCache(AuthCache *cache) { m_authCache = cache; }
 
     QCoro::Task<HttpResponse> registerAccount(HttpRequest request);
     QCoro::Task<HttpResponse> token(HttpRequest request);
@@ -39,6 +43,7 @@ public:
     QCoro::Task<HttpResponse> changePassword(HttpRequest request);
 
 private:
+    void forgetSignIns(const QString &userId);
     // A password checked the way a login checks it, whichever route takes the password: the
     // attempt is reserved with the throttle before Argon2 runs, stays a failure when the password
     // is wrong, is released when the hasher was too busy to decide, and a match clears this
@@ -66,6 +71,7 @@ private:
     AccountStore &m_accounts;
     RefreshTokens &m_refresh;
     LoginThrottle &m_throttle;
+    AuthCache *m_authCache = nullptr;
     std::atomic<Currencies *> m_currencies = nullptr;
     AuthSettings m_settings;
 };

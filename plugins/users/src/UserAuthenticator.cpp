@@ -32,7 +32,14 @@ QCoro::Task<Authenticator::Outcome> UserAuthenticator::authenticate(QByteArray c
         outcome.reason = QStringLiteral("The token names no sign-in; refresh it or log in again.");
         co_return outcome;
     }
-    const AccountStore::WithSession found = co_await m_accounts.withSession(claims->value(QLatin1String("sub")).toString(), sessionId);
+    const QString userId = claims->value(QLatin1String("sub")).toString();
+    const qint64 tokenVersion = version.toInteger(-1);
+    const qint64 nowMs = Clock::wallNow().toMSecsSinceEpoch();
+    if (const std::optional<AuthCache::SignIn> known = m_cache.find(userId, sessionId, tokenVersion, nowMs)) {
+        outcome.user = AuthenticatedUser{known->userId, known->email, known->isStaff, *claims};
+        co_return outcome;
+    }
+    const AccountStore::WithSession found = co_await m_accounts.withSession(userId, sessionId);
     if (found.error.kind == DbError::Kind::Unavailable) {
         outcome.unavailable = true;
         co_return outcome;
@@ -41,11 +48,12 @@ QCoro::Task<Authenticator::Outcome> UserAuthenticator::authenticate(QByteArray c
         outcome.reason = QStringLiteral("The account does not exist or is disabled.");
         co_return outcome;
     }
-    if (!found.sessionLive || version.toInteger(-1) != found.account->tokenVersion) {
+    if (!found.sessionLive || tokenVersion != found.account->tokenVersion) {
         outcome.reason = QStringLiteral("The token's sign-in has ended (logout, or signed out everywhere); log in again.");
         co_return outcome;
     }
     outcome.user = AuthenticatedUser{found.account->id, found.account->email, found.account->isStaff, *claims};
+    m_cache.remember(sessionId, tokenVersion, AuthCache::SignIn{found.account->id, found.account->email, found.account->isStaff}, nowMs);
     co_return outcome;
 }
 

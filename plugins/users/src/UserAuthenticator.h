@@ -3,10 +3,12 @@
 // has not ended, and that it was issued under the account's current token version (`ver`). So a
 // deactivated user, a logged-out sign-in and "sign out everywhere" lock tokens out at once, not
 // when they expire. A token without `sid` and `ver` (issued before they existed) is refused: its
-// holder refreshes it, and the refreshed one carries both.
+// holder refreshes it, and the refreshed one carries both. The check's answer is remembered for a
+// moment (AuthCache), so most requests cost no round trip before their handler's own.
 #pragma once
 
 #include "AccountStore.h"
+#include "AuthCache.h"
 #include "Jwt.h"
 
 #include "yieldhost/Clock.h"
@@ -17,12 +19,13 @@ namespace yieldhost::users {
 class UserAuthenticator final : public Authenticator
 {
 public:
-    UserAuthenticator(const Jwt &jwt, AccountStore &accounts) : m_jwt(jwt), m_accounts(accounts) {}
+    UserAuthenticator(const Jwt &jwt, AccountStore &accounts, AuthCache &cache) : m_jwt(jwt), m_accounts(accounts), m_cache(cache) {}
     QCoro::Task<Outcome> authenticate(QByteArray credentials) override;
 
 private:
     const Jwt &m_jwt;
     AccountStore &m_accounts;
+    AuthCache &m_cache;
 };
 
 } // namespace yieldhost::users

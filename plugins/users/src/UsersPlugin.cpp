@@ -7,6 +7,7 @@
 #include "LoginThrottle.h"
 #include "PasswordHasher.h"
 #include "RefreshTokens.h"
+#include "AuthCache.h"
 #include "UserAuthenticator.h"
 
 #include <QtCore/QJsonObject>
@@ -51,8 +52,10 @@ yieldhost::Status UsersPlugin::initialize(yieldhost::PluginContext &context)
     m_accounts = std::make_unique<AccountStore>(context.database());
     m_refresh = std::make_unique<RefreshTokens>(context.database(), refreshTtl, auth.accessTtlSeconds);
     m_throttle = std::make_unique<LoginThrottle>(context.database(), limits);
-    m_authenticator = std::make_unique<UserAuthenticator>(*m_jwt, *m_accounts);
+    m_authCache = std::make_unique<AuthCache>(settings.integer(QStringLiteral("auth_cache_ms")));
+    m_authenticator = std::make_unique<UserAuthenticator>(*m_jwt, *m_accounts, *m_authCache);
     m_routes = std::make_unique<AuthRoutes>(context, *m_jwt, *m_hasher, *m_accounts, *m_refresh, *m_throttle, auth);
+    m_routes->setAuthCache(m_authCache.get());
     m_routes->registerRoutes();
 
     context.jobs().addCleanup(QStringLiteral("expired refresh tokens and old login failures"), [this](JobContext &job) -> QCoro::Task<Status> {

@@ -18,6 +18,7 @@ class Jwt;
 class LoginThrottle;
 class PasswordHasher;
 class RefreshTokens;
+class AuthCache;
 class UserAuthenticator;
 
 class UsersPlugin : public QObject, public yieldhost::Plugin, public yieldhost::Accounts, public yieldhost::UserDirectory
@@ -42,6 +43,7 @@ private:
     std::unique_ptr<AccountStore> m_accounts;
     std::unique_ptr<RefreshTokens> m_refresh;
     std::unique_ptr<LoginThrottle> m_throttle;
+    std::unique_ptr<AuthCache> m_authCache; // before the authenticator and routes that use it
     std::unique_ptr<UserAuthenticator> m_authenticator;
     std::unique_ptr<AuthRoutes> m_routes;
 };
