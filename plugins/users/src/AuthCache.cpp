@@ -8,38 +8,40 @@ AuthCache::AuthCache(qint64 ttlMs, qsizetype maxEntries)
 {
 }
 
-std::optional<AuthCache::SignIn> AuthCache::find(const QString &userId, const QString &sessionId, qint64 version, qint64 nowMs) const
+std::optional<AuthCache::SignIn> AuthCache::find(const QByteArray &token, qint64 nowMs) const
 {
     if (!enabled())
         return std::nullopt;
     const QMutexLocker lock(&m_mutex);
-    const auto it = m_entries.constFind(key(userId, sessionId));
-    if (it == m_entries.cend() || it->version != version || nowMs - it->confirmedMs >= m_ttlMs || nowMs < it->confirmedMs)
+    const auto it = m_entries.constFind(token);
+    // A clock that went back (nowMs before the confirmation) is not trusted either.
+    if (it == m_entries.cend() || nowMs >= it->validUntilMs || nowMs < it->confirmedMs)
         return std::nullopt;
     return it->signIn;
 }
 
-void AuthCache::remember(const QString &sessionId, qint64 version, SignIn signIn, qint64 nowMs)
+void AuthCache::remember(const QByteArray &token, SignIn signIn, qint64 expiresAtMs, qint64 nowMs)
 {
     if (!enabled())
+        return;
+    const qint64 validUntil = std::min(nowMs + m_ttlMs, expiresAtMs);
+    if (validUntil <= nowMs)
         return;
     const QMutexLocker lock(&m_mutex);
     if (m_entries.size() >= m_maxEntries) {
         // Full: drop what has expired; if that is not enough, start over (the next requests
-        // re-check with the database, which is the cost of no cache, not an error).
-        m_entries.removeIf([&](const auto &e) { return nowMs - e.value().confirmedMs >= m_ttlMs; });
+        // check with the database again, which is the cost of no cache, not an error).
+        m_entries.removeIf([&](const auto &e) { return nowMs >= e.value().validUntilMs; });
         if (m_entries.size() >= m_maxEntries)
             m_entries.clear();
     }
-    const QString k = key(signIn.userId, sessionId);
-    m_entries.insert(k, Entry{std::move(signIn), version, nowMs});
+    m_entries.insert(token, Entry{std::move(signIn), validUntil, nowMs});
 }
 
 void AuthCache::forgetUser(const QString &userId)
 {
     const QMutexLocker lock(&m_mutex);
-    const QString prefix = userId + u'/';
-    m_entries.removeIf([&](const auto &e) { return e.key().startsWith(prefix); });
+    m_entries.removeIf([&](const auto &e) { return e.value().signIn.userId == userId; });
 }
 
 } // namespace yieldhost::users

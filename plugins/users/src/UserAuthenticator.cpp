@@ -15,9 +15,15 @@ QCoro::Task<Authenticator::Outcome> UserAuthenticator::authenticate(QByteArray c
         co_return outcome;
     }
     token = token.mid(space + 1).trimmed();
-    QString why;
     // Token lifetimes are real time, not the sandbox clock (docs/users.md).
-    const auto claims = m_jwt.verify(token, Clock::wallNow(), &why);
+    const QDateTime now = Clock::wallNow();
+    const qint64 nowMs = now.toMSecsSinceEpoch();
+    if (std::optional<AuthCache::SignIn> known = m_cache.find(token, nowMs)) {
+        outcome.user = AuthenticatedUser{known->userId, known->email, known->isStaff, std::move(known->claims)};
+        co_return outcome;
+    }
+    QString why;
+    const auto claims = m_jwt.verify(token, now, &why);
     if (!claims) {
         outcome.reason = why;
         co_return outcome;
@@ -32,14 +38,7 @@ QCoro::Task<Authenticator::Outcome> UserAuthenticator::authenticate(QByteArray c
         outcome.reason = QStringLiteral("The token names no sign-in; refresh it or log in again.");
         co_return outcome;
     }
-    const QString userId = claims->value(QLatin1String("sub")).toString();
-    const qint64 tokenVersion = version.toInteger(-1);
-    const qint64 nowMs = Clock::wallNow().toMSecsSinceEpoch();
-    if (const std::optional<AuthCache::SignIn> known = m_cache.find(userId, sessionId, tokenVersion, nowMs)) {
-        outcome.user = AuthenticatedUser{known->userId, known->email, known->isStaff, *claims};
-        co_return outcome;
-    }
-    const AccountStore::WithSession found = co_await m_accounts.withSession(userId, sessionId);
+    const AccountStore::WithSession found = co_await m_accounts.withSession(claims->value(QLatin1String("sub")).toString(), sessionId);
     if (found.error.kind == DbError::Kind::Unavailable) {
         outcome.unavailable = true;
         co_return outcome;
@@ -48,12 +47,13 @@ QCoro::Task<Authenticator::Outcome> UserAuthenticator::authenticate(QByteArray c
         outcome.reason = QStringLiteral("The account does not exist or is disabled.");
         co_return outcome;
     }
-    if (!found.sessionLive || tokenVersion != found.account->tokenVersion) {
+    if (!found.sessionLive || version.toInteger(-1) != found.account->tokenVersion) {
         outcome.reason = QStringLiteral("The token's sign-in has ended (logout, or signed out everywhere); log in again.");
         co_return outcome;
     }
     outcome.user = AuthenticatedUser{found.account->id, found.account->email, found.account->isStaff, *claims};
-    m_cache.remember(sessionId, tokenVersion, AuthCache::SignIn{found.account->id, found.account->email, found.account->isStaff}, nowMs);
+    const qint64 expiresAtMs = qint64(claims->value(QLatin1String("exp")).toDouble()) * 1000;
+    m_cache.remember(token, AuthCache::SignIn{found.account->id, found.account->email, found.account->isStaff, *claims}, expiresAtMs, nowMs);
     co_return outcome;
 }
 

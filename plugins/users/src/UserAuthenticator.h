@@ -3,8 +3,9 @@
 // has not ended, and that it was issued under the account's current token version (`ver`). So a
 // deactivated user, a logged-out sign-in and "sign out everywhere" lock tokens out at once, not
 // when they expire. A token without `sid` and `ver` (issued before they existed) is refused: its
-// holder refreshes it, and the refreshed one carries both. The check's answer is remembered for a
-// moment (AuthCache), so most requests cost no round trip before their handler's own.
+// holder refreshes it, and the refreshed one carries both. An accepted token is remembered for a
+// moment (AuthCache): most requests cost neither the signature check nor a round trip before
+// their handler's own.
 #pragma once
 
 #include "AccountStore.h"
