@@ -82,6 +82,17 @@ private Q_SLOTS:
         }
     }
 
+    void credentialsInTheQueryAreRedacted()
+    {
+        AccessLog::Entry e = entry(0);
+        e.target = "/ws/notificationz?token=eyJhbGciOi.secret.sig&x=1&Password=hunter2&refresh=r3fr3sh&tokens=kept";
+        for (const AccessLog::Format f : {AccessLog::Format::Text, AccessLog::Format::Json}) {
+            const QByteArray line = AccessLog::format(e, f);
+            QVERIFY2(!line.contains("eyJhbGciOi") && !line.contains("hunter2") && !line.contains("r3fr3sh"), line.constData());
+            QVERIFY2(line.contains("/ws/notificationz?token=REDACTED&x=1&Password=REDACTED&refresh=REDACTED&tokens=kept"), line.constData());
+        }
+    }
+
     void jsonLinesCarryEachField()
     {
         const QByteArray line = AccessLog::format(entry(3), AccessLog::Format::Json);

@@ -30,6 +30,28 @@ QByteArray escaped(const QByteArray &raw)
     return out;
 }
 
+// Credentials a client put in the query string (the WebSocket ?token= of API.md, or a mistake)
+// never reach the log: their values become "REDACTED".
+QByteArray redacted(const QByteArray &target)
+{
+    const qsizetype query = target.indexOf('?');
+    if (query < 0 || (!target.contains("token=") && !target.contains("password=")))
+        return target;
+    static const QByteArrayList secretKeys{"token", "access_token", "refresh_token", "refresh", "password"};
+    QByteArray out = target.left(query + 1);
+    const QByteArrayList pairs = target.mid(query + 1).split('&');
+    for (qsizetype i = 0; i < pairs.size(); ++i) {
+        if (i > 0)
+            out += '&';
+        const qsizetype eq = pairs[i].indexOf('=');
+        if (eq > 0 && secretKeys.contains(pairs[i].left(eq).toLower()))
+            out += pairs[i].left(eq + 1) + "REDACTED";
+        else
+            out += pairs[i];
+    }
+    return out;
+}
+
 // "2026-12-01T03:09:22.007Z": the date part changes once a second, so it is made once a second.
 QByteArray timestamp(qint64 ms)
 {
@@ -110,7 +132,7 @@ void AccessLog::flush()
 
 QByteArray AccessLog::format(const Entry &e, Format format)
 {
-    const QByteArray target = escaped(e.target);
+    const QByteArray target = escaped(redacted(e.target));
     const QByteArray ms = QByteArray::number(e.milliseconds, 'f', 2);
     QByteArray line;
     line.reserve(160 + target.size());

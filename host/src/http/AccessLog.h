@@ -9,7 +9,8 @@
 // Bounded: when stderr is slower than the traffic (a stuck pipe, a slow disk) and MaxPending lines
 // wait, further lines are dropped and counted — a request never blocks on the log — and the
 // count is written as its own line once the writer catches up. A clean shutdown loses nothing:
-// the destructor writes what is pending before it returns.
+// the destructor writes what is pending before it returns. Query parameters that carry
+// credentials (token, access_token, refresh, refresh_token, password) are logged as REDACTED.
 #pragma once
 
 #include <QtCore/QByteArray>
