@@ -48,6 +48,61 @@ QJsonObject Account::toJson() const
                        {QStringLiteral("date_joined"), dateJoined.toUTC().toString(Qt::ISODate)}};
 }
 
+namespace {
+
+// A JSON string as QJsonDocument writes it: '"' and '\\' escaped, control characters as \b \f
+// \n \r \t or \u00XX, everything else as UTF-8.
+void appendJsonString(QByteArray &out, const QString &text)
+{
+    static const char hex[] = "0123456789abcdef";
+    out += '"';
+    for (const char c : text.toUtf8()) {
+        const auto u = static_cast<unsigned char>(c);
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (u < 0x20) {
+                out += "\\u00";
+                out += hex[u >> 4];
+                out += hex[u & 15];
+            } else {
+                out += c;
+            }
+        }
+    }
+    out += '"';
+}
+
+} // namespace
+
+QByteArray Account::toJsonText() const
+{
+    // The keys in QJsonObject's (sorted) order, so both forms give the same bytes.
+    QByteArray out;
+    out.reserve(256);
+    out += "{\"base_currency\":";
+    appendJsonString(out, baseCurrency);
+    out += ",\"date_joined\":";
+    appendJsonString(out, dateJoined.toUTC().toString(Qt::ISODate));
+    out += ",\"email\":";
+    appendJsonString(out, email);
+    out += ",\"first_name\":";
+    appendJsonString(out, firstName);
+    out += ",\"id\":";
+    appendJsonString(out, id);
+    out += isStaff ? ",\"is_staff\":true" : ",\"is_staff\":false";
+    out += ",\"last_name\":";
+    appendJsonString(out, lastName);
+    out += '}';
+    return out;
+}
+
 bool AccountStore::isUuid(const QString &text)
 {
     static const QRegularExpression re(QStringLiteral("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"));

@@ -381,7 +381,7 @@ QCoro::Task<HttpResponse> AuthRoutes::me(HttpRequest request)
     const AccountStore::Found found = co_await m_accounts.byId(request.user()->id);
     if (!found.account)
         co_return found.error ? fromDb(found.error) : problem(Problem::notFound(QStringLiteral("The account no longer exists.")));
-    co_return HttpResponse::json(200, found.account->toJson());
+    co_return HttpResponse::text(200, found.account->toJsonText(), "application/json");
 }
 
 QCoro::Task<HttpResponse> AuthRoutes::updateMe(HttpRequest request)
