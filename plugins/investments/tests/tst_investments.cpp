@@ -1133,8 +1133,11 @@ private Q_SLOTS:
         QVERIFY(late.hold(m_cluster.databaseUrl(), QStringLiteral("SELECT id FROM wallets_account WHERE id = '%1' FOR UPDATE").arg(m_lateWallet)));
         const QString id = enqueue({{QStringLiteral("as_of"), asOf.toString(Qt::ISODate)}}, QStringLiteral("crash"));
         QVERIFY(!id.isEmpty());
+        // A row lock wait (transactionid/tuple), not the brief commit-time lock of NOTIFY
+        // (object) that other processes' outbox commits take: the batch blocked on the wallet.
         const bool stuck = waitUntil([&] {
-            return sql(QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).toInt() >= 1;
+            return sql(QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
+                                      "AND wait_event IN ('transactionid', 'tuple') AND query LIKE '%wallets_account%'")).toInt() >= 1;
         }, 60000);
         const int committed = sql(QStringLiteral("SELECT count(*) FROM investments_yield")).toInt() - before;
         doomed.process().kill(); // SIGKILL, in the middle of a batch
