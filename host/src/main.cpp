@@ -234,6 +234,12 @@ std::optional<JobWorker::Settings> workerSettings(const Host &host, const Comman
 
 int main(int argc, char *argv[])
 {
+    // Qt's own event dispatcher instead of GLib's: GLib's keeps socket notifiers and timers in
+    // lists searched on every change, so with 10,000 WebSockets each send spent most of its time
+    // in unregisterSocketNotifier (ws.sh: delivery p99 940 ms with GLib, 231 ms without; host CPU
+    // per delivered event 150 µs against 30 µs). An empty QT_NO_GLIB= in the environment keeps GLib.
+    if (!qEnvironmentVariableIsSet("QT_NO_GLIB"))
+        qputenv("QT_NO_GLIB", "1");
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("yieldhost"));
     QCoreApplication::setApplicationVersion(QStringLiteral(YIELDHOST_VERSION));
