@@ -46,7 +46,8 @@
 # Environment:
 # WS_BENCH_IN_FLIGHT (100) is how many handshakes the client keeps in progress at once;
 # WS_BENCH_WAIT (30) how long to wait for the events after the commit; WS_BENCH_PROFILE=1 samples
-# the host with perf while it delivers and prints its busiest symbols (per thread name), and the
+# the host with perf while it holds the sockets and while it delivers and prints its busiest
+# symbols (per thread name), and the
 # statements that took 10 ms or more meanwhile (log_min_duration_statement);
 # WS_BENCH_HOST_ENV="NAME=value ..." adds to the serve process's environment, to try a setting
 # (e.g. QT_NO_GLIB=1: Qt's own poll() event dispatcher instead of GLib's).
@@ -195,6 +196,11 @@ echo "open: $open of $sockets in $(field "$ready" 'f"{seconds:.1f}"') s"
 if (( hold > 0 )); then
   echo "holding them $hold s ..."
   snapshot "$work/cpu-hold0.json"
+  if [[ $profile == 1 ]]; then
+    perf record -F 999 -p "$host" -o "$work/perf-hold.data" >"$work/perf-hold.log" 2>&1 &
+    perf_hold=$!
+    pids+=("$perf_hold")
+  fi
   held=0 hold_rss=""
   while (( held < hold )); do # the RSS every 10 s
     step=$(( hold - held < 10 ? hold - held : 10 ))
@@ -204,6 +210,7 @@ if (( hold > 0 )); then
     hold_rss+="${held}s $(mem | awk '{printf "%.0f", $1 * 1024 / 1e6}') MB, "
   done
   snapshot "$work/cpu-hold1.json"
+  [[ $profile == 1 ]] && { kill -INT "$perf_hold"; wait "$perf_hold" || true; }
   read -r rss_hold hwm_hold < <(mem)
 fi
 
@@ -268,6 +275,11 @@ printf '%-40s %s\n' "client: token minting" "$(c 'f"{mint_s:.2f} s"')"
 (( $(r missing_closed) == 0 )) || echo "missing on closed sockets (index, close code, reason): $(r missing_closed_sample)"
 warnings=$(grep -ciE 'warn|crit|fatal' "$work/serve.log" || true)
 (( warnings == 0 )) || { echo "the serve log has $warnings warnings; the last:"; grep -iE 'warn|crit|fatal' "$work/serve.log" | tail -5; }
+if [[ $profile == 1 && $hold -gt 0 ]]; then
+  echo "the host's busiest symbols while holding the sockets idle (perf, self time):"
+  perf report -i "$work/perf-hold.data" --no-children --sort comm,dso,symbol --stdio 2>/dev/null >"$work/perf-hold.txt" || true
+  grep -v '^#' "$work/perf-hold.txt" | grep -v '^$' | head -15 | cut -c1-120 || true
+fi
 if [[ $profile == 1 ]]; then
   echo "the host's busiest symbols while delivering (perf, self time):"
   perf report -i "$work/perf.data" --no-children --sort comm,dso,symbol --stdio 2>/dev/null >"$work/perf.txt" || true
