@@ -319,9 +319,11 @@ QCoro::Task<> JobWorker::flushOutcomes()
 QCoro::Task<> JobWorker::keepAlive()
 {
     QPointer<JobWorker> self(this);
+    ++m_heartbeatsInFlight;
     const DbError error = co_await m_store.heartbeat(*m_heartbeatSession, m_info);
     if (!self)
         co_return;
+    --m_heartbeatsInFlight;
     if (error) {
         qCWarning(lcJobs).noquote() << "heartbeat failed:" << error.message;
         m_healthySince.invalidate();
@@ -362,6 +364,12 @@ QCoro::Task<> JobWorker::stop()
     if (!self)
         co_return;
     m_heartbeat.stop();
+    // A heartbeat still on its way is an upsert: landing after the DELETE below it would register
+    // this worker again, a row that outlives the process (until a rescue reaps it).
+    while (self && m_heartbeatsInFlight > 0 && waited.elapsed() < m_settings.shutdownTimeoutMs + 10000)
+        co_await sleepMs(5);
+    if (!self)
+        co_return;
     if (runningJobs() > 0)
         qCWarning(lcJobs) << runningJobs() << "jobs still running at shutdown go back to their queues";
     const DbError error = co_await m_store.unregister(m_info.id);

@@ -109,6 +109,7 @@ private:
     std::unique_ptr<PgSession> m_heartbeatSession;
     QElapsedTimer m_healthySince; // heartbeats succeeding without a gap since then
     QElapsedTimer m_lastHeartbeat; // since the last one that went through
+    int m_heartbeatsInFlight = 0; // keepAlive() calls awaiting their upsert
     QTimer m_poll;
     QTimer m_heartbeat;
     QElapsedTimer m_lastClaimError;
