@@ -18,9 +18,10 @@
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonObject>
 #include <QtCore/QPointer>
+#include <QtCore/QScopeGuard>
 #include <QtCore/QThread>
 
-#include <QCoro/QCoroTimer>
+#include <QCoro/QCoroSignal>
 
 #include <cstdio>
 
@@ -204,9 +205,26 @@ QCoro::Task<Migrations::Outcome> Host::migrate(std::function<void(const QString 
     co_return outcome;
 }
 
+// Counts a start-up coroutine in m_startupWork until its frame ends, however it ends.
+auto Host::trackStartupWork()
+{
+    ++m_startupWork;
+    return qScopeGuard([self = QPointer<Host>(this)] {
+        if (self && --self->m_startupWork == 0)
+            Q_EMIT self->startupSettled();
+    });
+}
+
+QCoro::Task<> Host::waitBeforeRetry()
+{
+    // Wakes at once on shutdown rather than holding it for the rest of the pause.
+    co_await qCoro(this, &Host::stopRequested, std::chrono::milliseconds(5000));
+}
+
 QCoro::Task<> Host::migrateInBackground()
 {
     QPointer<Host> self(this);
+    const auto tracked = trackStartupWork();
     for (int attempt = 1; self && !m_stopping; ++attempt) {
         auto log = [](const QString &line) { qCInfo(lcMigrations).noquote() << line; };
         const Migrations::Outcome outcome = co_await migrate(log);
@@ -222,7 +240,7 @@ QCoro::Task<> Host::migrateInBackground()
             co_return;
         }
         qCWarning(lcMigrations).noquote() << outcome.status.error() << QStringLiteral("— retrying in 5 s (attempt %1)").arg(attempt);
-        co_await QCoro::sleepFor(std::chrono::milliseconds(5000));
+        co_await waitBeforeRetry();
     }
 }
 
@@ -283,6 +301,7 @@ QCoro::Task<> Host::startJobs()
     if (!m_database || m_stopping)
         co_return;
     QPointer<Host> self(this);
+    const auto tracked = trackStartupWork();
     co_await loadSharedState(true); // before the first job or schedule reads the time
     if (!self || m_stopping)
         co_return;
@@ -305,7 +324,7 @@ QCoro::Task<> Host::startJobs()
             if (started)
                 break;
             qCWarning(lcJobs).noquote() << started.error() << QStringLiteral("— retrying in 5 s (attempt %1)").arg(attempt);
-            co_await QCoro::sleepFor(std::chrono::milliseconds(5000));
+            co_await waitBeforeRetry();
         }
         if (!self || m_stopping)
             co_return;
@@ -352,6 +371,10 @@ QCoro::Task<> Host::loadSharedState(bool follow)
 QCoro::Task<> Host::finishShutdown()
 {
     QPointer<Host> self(this);
+    if (m_startupWork > 0) {
+        qCInfo(lcHost) << "shutting down: waiting for start-up work in progress";
+        co_await qCoro(this, &Host::startupSettled);
+    }
     if (m_beat)
         co_await m_beat->stop();
     if (self && m_worker)
@@ -386,6 +409,7 @@ void Host::shutdown(int exitCode)
         return;
     m_stopping = true;
     m_exitCode = exitCode;
+    Q_EMIT stopRequested();
     qCInfo(lcHost) << "shutting down: draining connections";
     if (m_http)
         m_http->shutdown(); // then finishShutdown()

@@ -77,6 +77,10 @@ public:
 
 Q_SIGNALS:
     void stopped();
+    // Internal: shutdown() was called; wakes start-up steps that wait to retry.
+    void stopRequested();
+    // Internal: the last start-up coroutine (migrations, starting the jobs) has returned.
+    void startupSettled();
 
 private:
     Status registerHostRoutesAndTasks();
@@ -84,6 +88,8 @@ private:
     void addMetricsCollectors();
     QCoro::Task<std::optional<QString>> notReadyReason();
     QCoro::Task<> migrateInBackground();
+    auto trackStartupWork(); // defined in Host.cpp, used there only
+    QCoro::Task<> waitBeforeRetry();
     QCoro::Task<> startJobs();
     // What every process shares through PostgreSQL: the clock's offset (followed from then on
     // when `follow`), the cursor signing key.
@@ -120,6 +126,9 @@ private:
     QList<Migration> m_migrations;
     std::atomic<bool> m_migrated{false};
     bool m_stopping = false;
+    // Start-up coroutines still running: shutdown waits for them, so none is left suspended on
+    // a database thread when the event loop ends (its frame would leak, its reply land nowhere).
+    int m_startupWork = 0;
     int m_exitCode = 0;
 };
 

@@ -32,7 +32,9 @@ import json, sys
 plugins = {p["id"]: p for p in json.loads(sys.argv[1])["results"]}
 assert plugins["hello"]["state"] == "running", plugins["hello"]
 PY
-kill -TERM "$host_pid"; wait "$host_pid"; host_pid=
+kill -TERM "$host_pid"
+wait "$host_pid" || { status=$?; tail -n 80 "$work/host.log"; echo "the host exited with $status after SIGTERM"; exit 1; }
+host_pid=
 
 # Its background task, run in the foreground.
 ran=$(YIELDHOST_PLUGIN_PATH="$work/hello" YIELDHOST_HELLO__GREETING=bonjour "$binary" run-task hello.greet --arg name=world 2>&1) \

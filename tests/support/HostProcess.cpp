@@ -116,9 +116,13 @@ int HostProcess::terminate(int timeoutMs)
     if (!waitForExit(timeoutMs)) {
         m_process->kill();
         m_process->waitForFinished(5000);
+        qWarning().noquote() << "the host did not stop within" << timeoutMs << "ms; the end of its output:\n" << output().right(4000);
         return -1;
     }
-    return exitCode();
+    const int code = exitCode();
+    if (code != 0) // the reason (a sanitizer report, a failed stop) is in the output, not in the code
+        qWarning().noquote() << "the host exited with" << code << "; the end of its output:\n" << output().right(4000);
+    return code;
 }
 
 int HostProcess::exitCode() const
