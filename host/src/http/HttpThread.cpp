@@ -3,6 +3,7 @@
 #include "core/Logging.h"
 #include "core/Metrics.h"
 #include "http/ConnectionLimits.h"
+#include "http/DirectTcpSocket.h"
 #include "http/HttpConnection.h"
 #include "http/Router.h"
 #include "http/WebSocketSessionImpl.h"
@@ -27,6 +28,7 @@ HttpThread::HttpThread(int index, const HttpSettings &settings, std::shared_ptr<
     , m_shard(metrics.addShard())
     , m_accessLog(accessLog)
     , m_sweep(this)
+    , m_webSocketSweep(this)
 {
     m_clock.start();
     m_requestPrefix = QStringLiteral("%1-%2-").arg(QRandomGenerator::global()->generate() & 0xffffff, 6, 16, QLatin1Char('0')).arg(index);
@@ -36,7 +38,7 @@ HttpThread::~HttpThread() = default;
 
 void HttpThread::start(qintptr listeningDescriptor)
 {
-    m_server = new QTcpServer(this);
+    m_server = new DirectTcpServer(this);
     m_server->setMaxPendingConnections(1024);
     if (!m_server->setSocketDescriptor(listeningDescriptor))
         qCCritical(lcHttp) << "HTTP thread" << m_index << "cannot use its listening socket:" << m_server->errorString();
@@ -48,6 +50,11 @@ void HttpThread::start(qintptr listeningDescriptor)
 
     connect(&m_sweep, &QTimer::timeout, this, &HttpThread::sweep);
     m_sweep.start(1000);
+    // Fine enough for both deadlines: a ping goes out, and a missing pong is noticed, at most a
+    // tick late (a second with the defaults of 30 s and 10 s).
+    const qint64 tick = std::clamp<qint64>(std::min(m_settings.wsPingIntervalMs, m_settings.wsPongTimeoutMs) / 4, 50, 1000);
+    connect(&m_webSocketSweep, &QTimer::timeout, this, &HttpThread::sweepWebSockets);
+    m_webSocketSweep.start(int(tick));
 }
 
 void HttpThread::onNewConnection()
@@ -112,7 +119,7 @@ void HttpThread::onWebSocket()
             socket->deleteLater();
             continue;
         }
-        auto *session = new WebSocketSessionImpl(socket, m_settings, this);
+        auto *session = new WebSocketSessionImpl(socket, m_settings, nowMs(), this);
         m_sessions.insert(session);
         ++m_metrics.webSocketConnections;
         connect(session, &WebSocketSession::closed, this, [this, session] {
@@ -132,6 +139,14 @@ void HttpThread::sweep()
     const auto connections = m_connections; // a timeout may finish a connection
     for (HttpConnection *c : connections)
         c->checkTimeouts(now);
+}
+
+void HttpThread::sweepWebSockets()
+{
+    const qint64 now = nowMs();
+    const auto sessions = m_sessions; // an abort may close a session
+    for (WebSocketSessionImpl *s : sessions)
+        s->keepAlive(now);
 }
 
 void HttpThread::drain()

@@ -59,6 +59,7 @@ private:
     void onConnectionFinished(HttpConnection *connection);
     void onWebSocket();
     void sweep();
+    void sweepWebSockets();
     void checkDrained();
     void logRefusal(const QHostAddress &peer, ConnectionLimits::Verdict verdict);
 
@@ -75,6 +76,7 @@ private:
     QSet<HttpConnection *> m_connections;
     QSet<WebSocketSessionImpl *> m_sessions;
     QTimer m_sweep;
+    QTimer m_webSocketSweep; // pings and pong deadlines of every session, in one pass
     QElapsedTimer m_clock;
     bool m_draining = false;
     qint64 m_dateSecond = -1;

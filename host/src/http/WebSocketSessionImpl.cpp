@@ -8,11 +8,11 @@
 
 namespace yieldhost {
 
-WebSocketSessionImpl::WebSocketSessionImpl(QWebSocket *socket, const HttpSettings &settings, QObject *parent)
+WebSocketSessionImpl::WebSocketSessionImpl(QWebSocket *socket, const HttpSettings &settings, qint64 nowMs, QObject *parent)
     : WebSocketSession(parent)
     , m_socket(socket)
     , m_settings(settings)
-    , m_pingTimer(this)
+    , m_pingSentMs(nowMs)
 {
     m_socket->setParent(this);
     m_socket->setMaxAllowedIncomingMessageSize(quint64(settings.wsMaxMessageBytes));
@@ -28,13 +28,7 @@ WebSocketSessionImpl::WebSocketSessionImpl(QWebSocket *socket, const HttpSetting
     });
     connect(m_socket, &QWebSocket::pong, this, [this] { m_awaitingPong = false; });
     connect(m_socket, &QWebSocket::bytesWritten, this, [this](qint64 bytes) { m_queuedBytes = std::max<qint64>(0, m_queuedBytes - bytes); });
-    connect(m_socket, &QWebSocket::disconnected, this, [this] {
-        m_pingTimer.stop();
-        Q_EMIT closed(int(m_socket->closeCode()));
-    });
-    connect(&m_pingTimer, &QTimer::timeout, this, &WebSocketSessionImpl::ping);
-    m_pingTimer.start(int(std::min<qint64>(settings.wsPingIntervalMs, settings.wsPongTimeoutMs)));
-    m_pingSent.start();
+    connect(m_socket, &QWebSocket::disconnected, this, [this] { Q_EMIT closed(int(m_socket->closeCode())); });
     const QByteArray forwarded = header(settings.clientAddress.headerName());
     m_clientAddress = settings.clientAddress.resolve(m_socket->peerAddress(), forwarded.isEmpty() ? QByteArrayList() : QByteArrayList{forwarded});
 }
@@ -70,18 +64,20 @@ void WebSocketSessionImpl::close(int code, const QString &reason)
     m_socket->close(QWebSocketProtocol::CloseCode(code), reason);
 }
 
-void WebSocketSessionImpl::ping()
+void WebSocketSessionImpl::keepAlive(qint64 nowMs)
 {
+    if (m_closing)
+        return;
     if (m_awaitingPong) {
-        if (m_pingSent.elapsed() > m_settings.wsPongTimeoutMs) {
+        if (nowMs - m_pingSentMs > m_settings.wsPongTimeoutMs) {
             qCInfo(lcWebSocket) << "WebSocket of" << m_clientAddress.toString() << "missed its pong; closing";
             m_socket->abort();
         }
         return;
     }
-    if (m_pingSent.elapsed() >= m_settings.wsPingIntervalMs) {
+    if (nowMs - m_pingSentMs >= m_settings.wsPingIntervalMs) {
         m_awaitingPong = true;
-        m_pingSent.restart();
+        m_pingSentMs = nowMs;
         m_socket->ping();
     }
 }

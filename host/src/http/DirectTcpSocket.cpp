@@ -1,0 +1,58 @@
+#include "http/DirectTcpSocket.h"
+
+#include <QtCore/QMetaObject>
+
+#include <cerrno>
+#include <unistd.h>
+#include <sys/socket.h>
+
+namespace yieldhost {
+
+qint64 DirectTcpSocket::writeData(const char *data, qint64 size)
+{
+    // Only with nothing queued (bytes must leave in order) and a live connection; anything else,
+    // including an error from send(), takes Qt's own path, which reports errors its usual way.
+    if (size <= 0 || bytesToWrite() > 0 || state() != ConnectedState)
+        return QTcpSocket::writeData(data, size);
+    ssize_t sent;
+    do {
+        sent = ::send(int(socketDescriptor()), data, size_t(size), MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (sent < 0 && errno == EINTR);
+    if (sent <= 0)
+        return QTcpSocket::writeData(data, size);
+    announceWritten(sent);
+    if (sent == size)
+        return size;
+    const qint64 queued = QTcpSocket::writeData(data + sent, size - sent);
+    return queued < 0 ? qint64(sent) : sent + queued;
+}
+
+void DirectTcpSocket::announceWritten(qint64 bytes)
+{
+    // One queued call per turn of the event loop, however many writes it holds.
+    const bool pending = m_unannounced > 0;
+    m_unannounced += bytes;
+    if (pending)
+        return;
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            const qint64 written = m_unannounced;
+            m_unannounced = 0;
+            Q_EMIT bytesWritten(written);
+        },
+        Qt::QueuedConnection);
+}
+
+void DirectTcpServer::incomingConnection(qintptr descriptor)
+{
+    auto *socket = new DirectTcpSocket(this);
+    if (!socket->setSocketDescriptor(descriptor)) {
+        delete socket; // never became a connection; setSocketDescriptor leaves the descriptor to us
+        ::close(int(descriptor));
+        return;
+    }
+    addPendingConnection(socket);
+}
+
+} // namespace yieldhost

@@ -1,0 +1,45 @@
+// DirectTcpSocket.h — a QTcpSocket whose writes go straight to the kernel when nothing is queued,
+// and the listening QTcpServer that makes its connections of this kind.
+//
+// A buffered QTcpSocket copies every write into a ring buffer and sends it on a later turn of
+// the event loop, after switching the socket's write notifier on and off again. The buffer's
+// 32 KiB chunk then stays allocated for the connection's whole life: with 10,000 idle WebSockets
+// that was about 300 MB of the host's memory (heaptrack: QAbstractSocket::writeData →
+// QRingBuffer::reserve, one 32 KiB chunk per socket), and the notifier switching made each push
+// to a socket cost a round of the dispatcher's lists. Here a write with an empty queue is one
+// non-blocking send(); only what the kernel does not take goes to Qt's buffer, which then sends it
+// in order as before. bytesWritten() still comes from the event loop, never from inside write(),
+// as callers that count queued bytes after write() returns expect.
+#pragma once
+
+#include <QtNetwork/QTcpServer>
+#include <QtNetwork/QTcpSocket>
+
+namespace yieldhost {
+
+class DirectTcpSocket final : public QTcpSocket
+{
+    Q_OBJECT
+public:
+    using QTcpSocket::QTcpSocket;
+
+protected:
+    qint64 writeData(const char *data, qint64 size) override;
+
+private:
+    void announceWritten(qint64 bytes);
+
+    qint64 m_unannounced = 0; // sent directly, bytesWritten() not emitted yet
+};
+
+class DirectTcpServer final : public QTcpServer
+{
+    Q_OBJECT
+public:
+    using QTcpServer::QTcpServer;
+
+protected:
+    void incomingConnection(qintptr descriptor) override;
+};
+
+} // namespace yieldhost
