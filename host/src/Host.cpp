@@ -317,6 +317,11 @@ QCoro::Task<> Host::startJobs()
                                                     int(std::max<qint64>(100, m_config.integer(QStringLiteral("jobs.metrics_refresh_ms")))));
     if (m_roles.worker && !m_worker) {
         m_worker = std::make_unique<JobWorker>(*m_workerSettings, *m_database, m_jobs);
+        // A job claimed right after a clock jump may beat the jump's notification here.
+        connect(m_worker.get(), &JobWorker::sharedClockSeen, this, [this](qint64 offsetMs) {
+            if (m_clockSync)
+                m_clockSync->advanceTo(offsetMs);
+        });
         for (int attempt = 1; self && !m_stopping; ++attempt) {
             const Status started = co_await m_worker->start();
             if (!self)

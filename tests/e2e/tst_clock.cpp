@@ -70,6 +70,11 @@ class TestClock : public QObject
         return m_cluster.sql(QStringLiteral("SELECT state FROM host_job WHERE id = %1").arg(id.toLongLong()));
     }
     // What the worker with `pid` believed the time was when it last ran testkit.clock.
+    // Whether `host` logged that its clock is `offsetSeconds` ahead (ClockSync::apply).
+    static bool hostClockLogged(HostProcess &host, qint64 offsetSeconds)
+    {
+        return host.output().contains(QStringLiteral("host clock: %1 s ahead").arg(offsetSeconds));
+    }
     QDateTime clockSeenBy(qint64 pid)
     {
         const QString note = m_cluster.sql(QStringLiteral("SELECT body FROM testkit_note WHERE body LIKE 'clock %1 %%' ORDER BY id DESC LIMIT 1").arg(pid));
@@ -231,13 +236,36 @@ private Q_SLOTS:
         m_cluster.sql(QStringLiteral("BEGIN; ALTER TABLE host_clock DISABLE TRIGGER host_clock_notify; "
                            "UPDATE host_clock SET offset_ms = offset_ms + 86400000; "
                            "ALTER TABLE host_clock ENABLE TRIGGER host_clock_notify; COMMIT"));
-        QTest::qWait(1000);
+        // The reread alone moves it (a claimed job would bring the offset too, see below).
+        QVERIFY2(waitUntil([&] { return hostClockLogged(*rereading, 32 * Day); }, 5000),
+                 qPrintable(rereading->output().right(2000)));
         const QString id = enqueue({{QStringLiteral("task"), QStringLiteral("testkit.clock")}, {QStringLiteral("queue"), QStringLiteral("clockcheck")}});
         QVERIFY(!id.isEmpty());
         QVERIFY2(waitUntil([&] { return jobState(id) == QLatin1String("done"); }, 15000), qPrintable(rereading->output().right(2000)));
         const QDateTime seen = clockSeenBy(rereading->process().processId());
         QVERIFY2(seen.isValid() && seen >= QDateTime::currentDateTimeUtc().addDays(32).addSecs(-5), qPrintable(seen.toString(Qt::ISODateWithMs)));
         QCOMPARE(rereading->terminate(), 0);
+    }
+
+    void aJobClaimedRightAfterAJumpRunsOnTheJumpedClock()
+    {
+        // The default reread is a minute away and the notification is lost: only the claim itself
+        // can tell the worker. A staff jump followed at once by a job (a yield run "as of today")
+        // must not run on yesterday.
+        std::unique_ptr<HostProcess> worker = m_cluster.start({QStringLiteral("worker"), QStringLiteral("--queues"), QStringLiteral("clockclaim")});
+        QVERIFY(worker);
+        const QString warm = enqueue({{QStringLiteral("task"), QStringLiteral("testkit.clock")}, {QStringLiteral("queue"), QStringLiteral("clockclaim")}});
+        QVERIFY2(waitUntil([&] { return jobState(warm) == QLatin1String("done"); }, 15000), qPrintable(worker->output().right(2000)));
+        m_cluster.sql(QStringLiteral("BEGIN; ALTER TABLE host_clock DISABLE TRIGGER host_clock_notify; "
+                           "UPDATE host_clock SET offset_ms = offset_ms + 86400000; "
+                           "ALTER TABLE host_clock ENABLE TRIGGER host_clock_notify; COMMIT"));
+        const QDateTime expected = hostNow();
+        const QString id = enqueue({{QStringLiteral("task"), QStringLiteral("testkit.clock")}, {QStringLiteral("queue"), QStringLiteral("clockclaim")}});
+        QVERIFY(!id.isEmpty());
+        QVERIFY2(waitUntil([&] { return jobState(id) == QLatin1String("done"); }, 15000), qPrintable(worker->output().right(2000)));
+        const QDateTime seen = clockSeenBy(worker->process().processId());
+        QVERIFY2(seen.isValid() && seen >= expected.addSecs(-5), qPrintable(seen.toString(Qt::ISODateWithMs) + u" < " + expected.toString(Qt::ISODateWithMs)));
+        QCOMPARE(worker->terminate(), 0);
     }
 
     void theOpenApiDocumentListsTheClock()

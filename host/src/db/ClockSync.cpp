@@ -76,6 +76,12 @@ QCoro::Task<DbError> ClockSync::refresh()
     co_return DbError{};
 }
 
+void ClockSync::advanceTo(qint64 offsetMs)
+{
+    if (offsetMs > m_clock.offsetMs())
+        apply(offsetMs);
+}
+
 void ClockSync::apply(qint64 offsetMs)
 {
     if (offsetMs == m_clock.offsetMs())

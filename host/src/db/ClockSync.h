@@ -41,6 +41,10 @@ public:
     // Stops listening and re-reading; returns once no statement of its session is in flight, so
     // the session can go (destroying it mid-statement would resume a coroutine into freed memory).
     QCoro::Task<> stop();
+    // An offset read elsewhere (a job claim returns the one its statement saw). Applied only when
+    // it is ahead of ours: the offset never moves back, and a reply can arrive after a newer
+    // notification.
+    void advanceTo(qint64 offsetMs);
 
 private:
     void apply(qint64 offsetMs);

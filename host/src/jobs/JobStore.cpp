@@ -164,7 +164,8 @@ QCoro::Task<QList<ClaimedJob>> JobStore::claim(QString queue, int limit, QString
         "  ORDER BY priority, run_at, id LIMIT ? FOR UPDATE SKIP LOCKED) "
         "UPDATE host_job j SET state = 'running', attempts = j.attempts + 1, started_at = host_now(), finished_at = NULL, worker = ? "
         "FROM next WHERE j.id = next.id "
-        "RETURNING j.id, j.task, j.queue, j.args::text AS args, j.attempts, j.max_attempts, j.timeout_s"),
+        "RETURNING j.id, j.task, j.queue, j.args::text AS args, j.attempts, j.max_attempts, j.timeout_s, "
+        "  (SELECT offset_ms FROM host_clock) AS clock_offset_ms"),
         params);
     QList<ClaimedJob> out;
     if (r.error()) {
@@ -181,6 +182,7 @@ QCoro::Task<QList<ClaimedJob>> JobStore::claim(QString queue, int limit, QString
         job.attempts = int(r.integer(i, QStringLiteral("attempts")));
         job.maxAttempts = int(r.integer(i, QStringLiteral("max_attempts")));
         job.timeoutSeconds = int(r.integer(i, QStringLiteral("timeout_s")));
+        job.clockOffsetMs = r.integer(i, QStringLiteral("clock_offset_ms"));
         out.append(job);
     }
     // Oldest first, so a batch runs in the order it was claimed.

@@ -26,6 +26,9 @@ struct ClaimedJob
     int attempts = 0; // including this run
     int maxAttempts = 1;
     int timeoutSeconds = 300;
+    // The shared clock's offset when the job was claimed: a job that reads the clock must not run
+    // on an offset older than the one that made it due (a staff clock jump, then a job at once).
+    qint64 clockOffsetMs = 0;
 };
 
 struct WorkerInfo

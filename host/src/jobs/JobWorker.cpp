@@ -207,6 +207,8 @@ QCoro::Task<> JobWorker::claimLoop(QString queue)
             break; // the poll timer tries again
         }
         state.running += int(jobs.size());
+        if (!jobs.isEmpty())
+            Q_EMIT sharedClockSeen(jobs.constLast().clockOffsetMs);
         if (jobs.size() == wanted)
             state.again = true; // there may be more waiting
         // Claimed jobs run even when a stop began meanwhile: they are ours now, and stop()

@@ -59,6 +59,10 @@ public:
     // Delay before attempt `attempt + 1`: exponential from the base, capped, ±20 % jitter.
     static qint64 backoffMs(int attempt, qint64 baseMs, qint64 maxMs);
 
+Q_SIGNALS:
+    // Before claimed jobs run: the shared clock offset their claim saw (see ClaimedJob).
+    void sharedClockSeen(qint64 offsetMs);
+
 private:
     struct QueueState
     {
