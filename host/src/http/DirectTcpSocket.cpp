@@ -3,16 +3,61 @@
 #include <QtCore/QMetaObject>
 
 #include <cerrno>
+#include <utility>
 #include <unistd.h>
 #include <sys/socket.h>
 
 namespace yieldhost {
 
+void DirectTcpSocket::setCoalescing(bool on)
+{
+    if (!on)
+        flushGathered();
+    m_coalescing = on;
+}
+
+qint64 DirectTcpSocket::bytesToWrite() const
+{
+    return QTcpSocket::bytesToWrite() + m_gathered.size();
+}
+
+void DirectTcpSocket::disconnectFromHost()
+{
+    flushGathered(); // what was written before the close goes first
+    QTcpSocket::disconnectFromHost();
+}
+
+void DirectTcpSocket::close()
+{
+    flushGathered();
+    QTcpSocket::close();
+}
+
 qint64 DirectTcpSocket::writeData(const char *data, qint64 size)
+{
+    if (m_coalescing && size > 0 && state() == ConnectedState) {
+        if (m_gathered.isEmpty())
+            QMetaObject::invokeMethod(this, &DirectTcpSocket::flushGathered, Qt::QueuedConnection);
+        m_gathered.append(data, size);
+        return size;
+    }
+    return send(data, size);
+}
+
+void DirectTcpSocket::flushGathered()
+{
+    if (m_gathered.isEmpty())
+        return;
+    const QByteArray out = std::exchange(m_gathered, QByteArray()); // the buffer goes with the turn
+    if (state() == ConnectedState)
+        send(out.constData(), out.size());
+}
+
+qint64 DirectTcpSocket::send(const char *data, qint64 size)
 {
     // Only with nothing queued (bytes must leave in order) and a live connection; anything else,
     // including an error from send(), takes Qt's own path, which reports errors its usual way.
-    if (size <= 0 || bytesToWrite() > 0 || state() != ConnectedState)
+    if (size <= 0 || QTcpSocket::bytesToWrite() > 0 || state() != ConnectedState)
         return QTcpSocket::writeData(data, size);
     ssize_t sent;
     do {

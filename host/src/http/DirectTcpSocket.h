@@ -10,6 +10,9 @@
 // non-blocking send(); only what the kernel does not take goes to Qt's buffer, which then sends it
 // in order as before. bytesWritten() still comes from the event loop, never from inside write(),
 // as callers that count queued bytes after write() returns expect.
+//
+// A WebSocket writes each frame as two writes (header, then payload): with coalescing on, the
+// writes of one turn of the event loop are gathered and leave in one send() at its end.
 #pragma once
 
 #include <QtNetwork/QTcpServer>
@@ -23,12 +26,21 @@ class DirectTcpSocket final : public QTcpSocket
 public:
     using QTcpSocket::QTcpSocket;
 
+    void setCoalescing(bool on);
+    qint64 bytesToWrite() const override;
+    void disconnectFromHost() override;
+    void close() override;
+
 protected:
     qint64 writeData(const char *data, qint64 size) override;
 
 private:
+    qint64 send(const char *data, qint64 size);
+    void flushGathered();
     void announceWritten(qint64 bytes);
 
+    bool m_coalescing = false;
+    QByteArray m_gathered; // written this turn, sent at its end (coalescing only)
     qint64 m_unannounced = 0; // sent directly, bytesWritten() not emitted yet
 };
 

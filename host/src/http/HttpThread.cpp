@@ -103,6 +103,8 @@ void HttpThread::onConnectionFinished(HttpConnection *connection)
 void HttpThread::adoptWebSocket(QTcpSocket *socket)
 {
     socket->setParent(nullptr);
+    if (auto *direct = qobject_cast<DirectTcpSocket *>(socket))
+        direct->setCoalescing(true); // a frame's header and payload in one send()
     // QWebSocket reads a frame only once its whole payload is buffered, so the read-ahead cap the
     // HTTP connection set must hold the largest frame we accept (plus a 14-byte header): with
     // websocket.max_message_bytes over that cap, a bigger frame would never be read.
