@@ -1,5 +1,6 @@
 #include "http/DirectTcpSocket.h"
 
+#include <QtCore/QMetaMethod>
 #include <QtCore/QMetaObject>
 
 #include <cerrno>
@@ -74,6 +75,10 @@ qint64 DirectTcpSocket::send(const char *data, qint64 size)
 
 void DirectTcpSocket::announceWritten(qint64 bytes)
 {
+    // Nobody counts an HTTP connection's bytes: a queued call per response would only cost.
+    static const QMetaMethod signal = QMetaMethod::fromSignal(&QIODevice::bytesWritten);
+    if (!isSignalConnected(signal))
+        return;
     // One queued call per turn of the event loop, however many writes it holds.
     const bool pending = m_unannounced > 0;
     m_unannounced += bytes;
