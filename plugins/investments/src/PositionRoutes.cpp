@@ -4,11 +4,11 @@
 
 #include "yieldhost/Events.h"
 #include "yieldhost/Idempotency.h"
+#include "yieldhost/Ids.h"
 #include "yieldhost/Outbox.h"
 #include "yieldhost/Paging.h"
 
 #include <QtCore/QJsonArray>
-#include <QtCore/QRegularExpression>
 
 namespace yieldhost::investments {
 
@@ -17,12 +17,6 @@ namespace {
 QString rfc3339(const QDateTime &t)
 {
     return t.toUTC().toString(Qt::ISODateWithMs);
-}
-
-bool isUuid(const QString &text)
-{
-    static const QRegularExpression re(QStringLiteral("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"));
-    return re.match(text).hasMatch();
 }
 
 HttpResponse notFound()

@@ -1,5 +1,6 @@
 #include "Statements.h"
 
+#include "yieldhost/Ids.h"
 #include "yieldhost/Outbox.h"
 #include "yieldhost/Paging.h"
 
@@ -12,12 +13,6 @@ namespace {
 
 const QString Task = QStringLiteral("investments.generate_statements");
 const QString Columns = QStringLiteral("id::text AS id, user_id::text AS user_id, period, status, coalesce(error, '') AS error, created_at, ready_at");
-
-bool isUuid(const QString &text)
-{
-    static const QRegularExpression re(QStringLiteral("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"));
-    return re.match(text).hasMatch();
-}
 
 QString rfc3339(const QDateTime &t)
 {

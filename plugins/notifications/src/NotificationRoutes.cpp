@@ -2,9 +2,8 @@
 
 #include "NotificationStore.h"
 
+#include "yieldhost/Ids.h"
 #include "yieldhost/Paging.h"
-
-#include <QtCore/QRegularExpression>
 
 #include <limits>
 
@@ -17,12 +16,6 @@ QJsonObject operation(const char *id, const char *description)
     return QJsonObject{{QStringLiteral("operationId"), QLatin1String(id)}, {QStringLiteral("description"), QLatin1String(description)},
                        {QStringLiteral("responses"), QJsonObject{{QStringLiteral("200"), QJsonObject{{QStringLiteral("description"), QStringLiteral("OK")}}},
                                                                  {QStringLiteral("404"), QJsonObject{{QStringLiteral("description"), QStringLiteral("Not the caller's")}}}}}};
-}
-
-bool isUuid(const QString &text)
-{
-    static const QRegularExpression re(QStringLiteral("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"));
-    return re.match(text).hasMatch();
 }
 
 HttpResponse notFound()

@@ -2,7 +2,7 @@
 
 #include "RefreshTokens.h"
 
-#include <QtCore/QRegularExpression>
+#include "yieldhost/Ids.h"
 
 namespace yieldhost::users {
 
@@ -101,12 +101,6 @@ QByteArray Account::toJsonText() const
     appendJsonString(out, lastName);
     out += '}';
     return out;
-}
-
-bool AccountStore::isUuid(const QString &text)
-{
-    static const QRegularExpression re(QStringLiteral("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"));
-    return re.match(text).hasMatch();
 }
 
 QCoro::Task<AccountStore::Created> AccountStore::create(Registration r, QString passwordHash, bool staff, QDateTime now)

@@ -79,7 +79,6 @@ public:
     };
     QCoro::Task<SignedOut> signOutEverywhere(QString id, QDateTime now, std::optional<PasswordChange> change = std::nullopt);
 
-    static bool isUuid(const QString &text);
 
 private:
     Database &m_db;

@@ -1,5 +1,7 @@
 #include "UserAuthenticator.h"
 
+#include "yieldhost/Ids.h"
+
 namespace yieldhost::users {
 
 QCoro::Task<Authenticator::Outcome> UserAuthenticator::authenticate(QByteArray credentials)
@@ -34,7 +36,7 @@ QCoro::Task<Authenticator::Outcome> UserAuthenticator::authenticate(QByteArray c
     }
     const QString sessionId = claims->value(QLatin1String("sid")).toString();
     const QJsonValue version = claims->value(QLatin1String("ver"));
-    if (!AccountStore::isUuid(sessionId) || !version.isDouble()) {
+    if (!isUuid(sessionId) || !version.isDouble()) {
         outcome.reason = QStringLiteral("The token names no sign-in; refresh it or log in again.");
         co_return outcome;
     }

@@ -1,6 +1,7 @@
 #include "LedgerStore.h"
 
 #include "yieldhost/Events.h"
+#include "yieldhost/Ids.h"
 #include "yieldhost/Outbox.h"
 
 #include <QtCore/QJsonDocument>
@@ -44,12 +45,6 @@ bool isKind(const QString &kind)
 }
 
 } // namespace
-
-bool LedgerStore::isUuid(const QString &text)
-{
-    static const QRegularExpression re(QStringLiteral("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"));
-    return re.match(text).hasMatch();
-}
 
 const QString &LedgerStore::accountColumns()
 {

@@ -40,7 +40,6 @@ public:
     static LedgerAccount accountFrom(const SqlResult &r, qsizetype row);
     static QJsonObject walletJson(const LedgerAccount &wallet);
     static QJsonObject entryJson(const LedgerEntry &entry, int decimals);
-    static bool isUuid(const QString &text);
 
 private:
     LedgerAccountLookup oneAccount(const SqlResult &r);

@@ -1,5 +1,6 @@
 #include "WalletRoutes.h"
 
+#include "yieldhost/Ids.h"
 #include "yieldhost/Paging.h"
 
 #include <QtCore/QJsonArray>
@@ -93,7 +94,7 @@ QCoro::Task<HttpResponse> WalletRoutes::create(HttpRequest request)
 QCoro::Task<HttpResponse> WalletRoutes::get(HttpRequest request)
 {
     const QString id = request.pathParam(QStringLiteral("id"));
-    if (!LedgerStore::isUuid(id))
+    if (!isUuid(id))
         co_return notFound();
     const QVariantList params{id, request.user()->id};
     const SqlResult r = co_await m_context.database().query(QStringLiteral("SELECT ") + LedgerStore::accountColumns() + WalletJoin
@@ -109,7 +110,7 @@ QCoro::Task<HttpResponse> WalletRoutes::get(HttpRequest request)
 QCoro::Task<HttpResponse> WalletRoutes::transactions(HttpRequest request)
 {
     const QString id = request.pathParam(QStringLiteral("id"));
-    if (!LedgerStore::isUuid(id))
+    if (!isUuid(id))
         co_return notFound();
     Problem problem;
     const std::optional<PageRequest> page = PageRequest::fromRequest(request, &problem);

@@ -1,0 +1,16 @@
+// Ids.h — checks on the ids clients send in paths and bodies (SDK 1.1).
+//
+// Check an id before it reaches SQL: PostgreSQL refuses "abc"::uuid with an error that would
+// otherwise become a 500, and an unknown-but-valid id must be the same 404 as another user's.
+#pragma once
+
+#include "yieldhost/Global.h"
+
+#include <QtCore/QStringView>
+
+namespace yieldhost {
+
+// The canonical textual form of a UUID: 8-4-4-4-12 hex digits, either case, no braces.
+YIELDHOST_SDK_EXPORT bool isUuid(QStringView text);
+
+} // namespace yieldhost
