@@ -186,12 +186,13 @@ int connectWithSmallReceiveBuffer(quint16 port, int bytes)
 
 // The most a socket's kernel send buffer may grow to (tcp_wmem's maximum): how much the host's
 // kernel can take off its hands for a client that reads nothing.
-qint64 maxKernelSendBuffer()
+// The most a TCP socket's kernel buffer grows to (the third field of tcp_wmem or tcp_rmem).
+qint64 maxKernelBuffer(const char *which)
 {
-    QFile file(QStringLiteral("/proc/sys/net/ipv4/tcp_wmem"));
+    QFile file(QStringLiteral("/proc/sys/net/ipv4/") + QLatin1String(which));
     const QList<QByteArray> values = file.open(QIODevice::ReadOnly) ? file.readAll().simplified().split(' ') : QList<QByteArray>();
     const qint64 max = values.size() == 3 ? values[2].toLongLong() : 0;
-    return max > 0 ? max : 4 << 20;
+    return max > 0 ? max : 6 << 20;
 }
 
 } // namespace
@@ -455,10 +456,13 @@ private Q_SLOTS:
         // Send, one message ahead of what the host takes, until it says it cut us off. Its log only
         // saves time: without it we stop after more than its kernel, ours and the bound can hold.
         const QByteArray message = clientFrame(opText, QByteArray(60 * 1024, 'q'));
-        const qint64 budget = maxKernelSendBuffer() + (3 << 20);
+        // What sent can get ahead of the host's echoing: our send buffer and the host's receive
+        // buffer hold messages it has not read yet (a slow host, e.g. under AddressSanitizer,
+        // lags behind by up to both), its send buffer holds echoes; then the bound, with room.
+        const qint64 budget = 2 * maxKernelBuffer("tcp_wmem") + maxKernelBuffer("tcp_rmem") + (3 << 20);
         const auto cutOff = [this] { return m_quietHost->output().contains(QLatin1String("bytes queued")); };
         qint64 sent = 0;
-        QDeadlineTimer sending(15000);
+        QDeadlineTimer sending(30000);
         while (sent < budget && socket.state() == QAbstractSocket::ConnectedState && !cutOff() && !sending.hasExpired()) {
             if (socket.bytesToWrite() < message.size()) {
                 socket.write(message);
