@@ -3,13 +3,13 @@
 //
 // A buffered QTcpSocket copies every write into a ring buffer and sends it on a later turn of
 // the event loop, after switching the socket's write notifier on and off again. The buffer's
-// 32 KiB chunk then stays allocated for the connection's whole life: with 10,000 idle WebSockets
-// that was about 300 MB of the host's memory (heaptrack: QAbstractSocket::writeData →
-// QRingBuffer::reserve, one 32 KiB chunk per socket), and the notifier switching made each push
-// to a socket cost a round of the dispatcher's lists. Here a write with an empty queue is one
-// non-blocking send(); only what the kernel does not take goes to Qt's buffer, which then sends it
-// in order as before. bytesWritten() still comes from the event loop, never from inside write(),
-// as callers that count queued bytes after write() returns expect.
+// 32 KiB chunk then stays allocated for the connection's whole life (heaptrack: QAbstractSocket::
+// writeData → QRingBuffer::reserve, one chunk per socket): with 10,000 open WebSockets the host's
+// RSS fell from 296 to 212 MB without it (docs/benchmarks.md). The notifier switching also made
+// each push to a socket cost a round of the dispatcher's lists. Here a write with an empty queue
+// is one non-blocking send(); only what the kernel does not take goes to Qt's buffer, which then
+// sends it in order as before. bytesWritten(), when anyone listens for it, still comes from the
+// event loop, never from inside write(), as callers that count queued bytes after write() expect.
 //
 // A WebSocket writes each frame as two writes (header, then payload): with coalescing on, the
 // writes of one turn of the event loop are gathered and leave in one send() at its end.
