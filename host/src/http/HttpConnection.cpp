@@ -488,8 +488,9 @@ void HttpConnection::send(const HttpResponse &response, const QByteArray &routeL
     out += "\r\n";
     if (!m_head && status != 204 && status != 304)
         out += response.body();
-    m_socket->write(out);
 
+    // Counted before the write: the socket sends at once, so a client that reads its reply and
+    // then asks /metrics must already find this request there.
     const double seconds = double(m_latency.nsecsElapsed()) / 1e9;
     m_worker->metrics().recordRequest(m_method.isEmpty() ? QByteArray("-") : m_method, routeLabel, status, seconds);
     if (AccessLog *log = m_worker->accessLog(); log && lcAccess().isInfoEnabled()) {
@@ -505,6 +506,7 @@ void HttpConnection::send(const HttpResponse &response, const QByteArray &routeL
         entry.requestId = m_requestId.toLatin1();
         log->append(std::move(entry));
     }
+    m_socket->write(out);
     m_requestId.clear();
     m_latency.invalidate();
     if (close)
