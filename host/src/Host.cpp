@@ -50,7 +50,7 @@ void Host::addMetricsCollectors()
             ++byState[p.toObject().value(QLatin1String("state")).toString()];
         for (auto it = byState.cbegin(); it != byState.cend(); ++it)
             out += "yieldhost_plugins{state=\"" + it.key().toUtf8() + "\"} " + QByteArray::number(it.value()) + '\n';
-        out += "# HELP yieldhost_outbox_written_total Outbox rows this process inserted with publishIn() (a transaction that then rolled back still counts).\n"
+        out += "# HELP yieldhost_outbox_written_total Outbox rows this process wrote with publishIn() or publishAllIn() (a transaction that then failed or rolled back still counts).\n"
                "# TYPE yieldhost_outbox_written_total counter\nyieldhost_outbox_written_total "
                + QByteArray::number(OutboxCounters::written()) + '\n';
         if (m_outboxRelay) {

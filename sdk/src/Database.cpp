@@ -92,6 +92,12 @@ SqlResult SqlResultWriter::failed(DbError error)
 }
 
 SqlTransaction::~SqlTransaction() = default;
+
+void SqlTransaction::defer(const QString &sql, const QVariantList &params)
+{
+    exec(sql, params); // an implementation that records a failed statement fails the transaction
+}
+
 Database::~Database() = default;
 
 Problem problemFor(const DbError &error)

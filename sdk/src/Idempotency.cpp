@@ -119,17 +119,27 @@ IdempotencyKey::Claim IdempotencyKey::claim(SqlTransaction &tx) const
     return out;
 }
 
-DbError IdempotencyKey::store(SqlTransaction &tx, const HttpResponse &reply) const
+IdempotencyKey::Statement IdempotencyKey::storeStatement(const HttpResponse &reply) const
 {
     QJsonArray headers;
     for (const auto &[name, value] : reply.headers())
         headers.append(QJsonArray{QString::fromLatin1(name), QString::fromLatin1(value)});
-    const SqlResult r = tx.exec(QStringLiteral(
-        "UPDATE host_idempotency_key SET status = ?, content_type = ?, body = decode(?, 'hex'), headers = ?::jsonb "
-        "WHERE user_id = ? AND key = ?"),
-        {reply.status(), QString::fromLatin1(reply.contentType()), QString::fromLatin1(reply.body().toHex()),
-         QString::fromUtf8(QJsonDocument(headers).toJson(QJsonDocument::Compact)), m_userId, m_key});
-    return r.error();
+    return {QStringLiteral("UPDATE host_idempotency_key SET status = ?, content_type = ?, body = decode(?, 'hex'), headers = ?::jsonb "
+                           "WHERE user_id = ? AND key = ?"),
+            {reply.status(), QString::fromLatin1(reply.contentType()), QString::fromLatin1(reply.body().toHex()),
+             QString::fromUtf8(QJsonDocument(headers).toJson(QJsonDocument::Compact)), m_userId, m_key}};
+}
+
+DbError IdempotencyKey::store(SqlTransaction &tx, const HttpResponse &reply) const
+{
+    const Statement update = storeStatement(reply);
+    return tx.exec(update.sql, update.params).error();
+}
+
+void IdempotencyKey::storeDeferred(SqlTransaction &tx, const HttpResponse &reply) const
+{
+    const Statement update = storeStatement(reply);
+    tx.defer(update.sql, update.params);
 }
 
 QCoro::Task<HttpResponse> idempotentTransaction(Database &db, IdempotencyKey key, std::function<HttpResponse(SqlTransaction &)> work,
@@ -146,17 +156,15 @@ QCoro::Task<HttpResponse> idempotentTransaction(Database &db, IdempotencyKey key
         }
         // The work runs under a savepoint, so a refusal (4xx) can undo its changes and still
         // commit the claimed key with the refusal stored.
-        if (const SqlResult s = tx.exec(QStringLiteral("SAVEPOINT yieldhost_idempotent_work")); s.error())
-            return Status::failure(s.error().message);
+        // None of these three statements' answers is needed: they travel with the work's first
+        // statement and with the COMMIT, which keeps the work's row locks short.
+        tx.defer(QStringLiteral("SAVEPOINT yieldhost_idempotent_work"));
         reply = work(tx);
         if (reply.status() >= 500)
             return Status::failure(QStringLiteral("the work answered %1").arg(reply.status()));
-        const QString end = reply.status() < 300 ? QStringLiteral("RELEASE SAVEPOINT yieldhost_idempotent_work")
-                                                 : QStringLiteral("ROLLBACK TO SAVEPOINT yieldhost_idempotent_work");
-        if (const SqlResult s = tx.exec(end); s.error())
-            return Status::failure(s.error().message);
-        if (const DbError stored = key.store(tx, reply))
-            return Status::failure(stored.message);
+        tx.defer(reply.status() < 300 ? QStringLiteral("RELEASE SAVEPOINT yieldhost_idempotent_work")
+                                      : QStringLiteral("ROLLBACK TO SAVEPOINT yieldhost_idempotent_work"));
+        key.storeDeferred(tx, reply);
         return {};
     };
     const TransactionOutcome outcome = co_await db.transaction(run, options);

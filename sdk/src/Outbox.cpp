@@ -4,11 +4,13 @@
 #include <QtCore/QJsonDocument>
 
 #include <atomic>
+#include <utility>
 
 namespace yieldhost {
 
 namespace {
 std::atomic<qint64> g_written{0};
+thread_local bool t_writtenHere = false;
 }
 
 qint64 OutboxCounters::written()
@@ -16,17 +18,20 @@ qint64 OutboxCounters::written()
     return g_written.load(std::memory_order_relaxed);
 }
 
+bool OutboxCounters::takeWrittenOnThisThread()
+{
+    return std::exchange(t_writtenHere, false);
+}
+
 DbError publishIn(SqlTransaction &tx, const QString &topic, const QString &userId, const QJsonObject &data)
 {
-    // The NOTIFY is delivered at commit, and only if the transaction commits; PostgreSQL folds
-    // identical notifications of one transaction into one, so a batch costs one wake-up.
-    const SqlResult r = tx.exec(QStringLiteral("WITH row AS (INSERT INTO host_outbox (topic, user_id, data) VALUES (?, ?, ?::jsonb) RETURNING id) "
-                                               "SELECT pg_notify('yieldhost_outbox', '') FROM row"),
-                                {topic, userId.isEmpty() ? QVariant() : QVariant(userId),
-                                 QString::fromUtf8(QJsonDocument(data).toJson(QJsonDocument::Compact))});
-    if (!r.error())
-        g_written.fetch_add(1, std::memory_order_relaxed);
-    return r.error();
+    // Deferred: nothing of the insert's answer is needed, and it travels with the next statement.
+    // No NOTIFY here: the host wakes the relays after the commit (db/OutboxNotifier.h says why).
+    tx.defer(QStringLiteral("INSERT INTO host_outbox (topic, user_id, data) VALUES (?, ?, ?::jsonb)"),
+             {topic, userId.isEmpty() ? QVariant() : QVariant(userId), QString::fromUtf8(QJsonDocument(data).toJson(QJsonDocument::Compact))});
+    g_written.fetch_add(1, std::memory_order_relaxed);
+    t_writtenHere = true;
+    return {};
 }
 
 DbError publishAllIn(SqlTransaction &tx, const QList<OutboxEvent> &events)
@@ -43,13 +48,12 @@ DbError publishAllIn(SqlTransaction &tx, const QList<OutboxEvent> &events)
         data.append(QString::fromUtf8(QJsonDocument(e.data).toJson(QJsonDocument::Compact)));
     }
     // WITH ORDINALITY keeps the ids (and so the delivery order) in the order given.
-    const SqlResult r = tx.exec(QStringLiteral("WITH rows AS (INSERT INTO host_outbox (topic, user_id, data) "
-                                               "SELECT t, u, d::jsonb FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS x(t, u, d, n) ORDER BY n "
-                                               "RETURNING id) SELECT pg_notify('yieldhost_outbox', '') FROM (SELECT 1 FROM rows LIMIT 1) AS one"),
-                                {topics, users, data});
-    if (!r.error())
-        g_written.fetch_add(events.size(), std::memory_order_relaxed);
-    return r.error();
+    tx.defer(QStringLiteral("INSERT INTO host_outbox (topic, user_id, data) "
+                            "SELECT t, u, d::jsonb FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS x(t, u, d, n) ORDER BY n"),
+             {topics, users, data});
+    g_written.fetch_add(events.size(), std::memory_order_relaxed);
+    t_writtenHere = true;
+    return {};
 }
 
 } // namespace yieldhost

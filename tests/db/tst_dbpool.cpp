@@ -387,6 +387,86 @@ private Q_SLOTS:
                 })).committed);
     }
 
+    void deferredStatementsRunInOrderWithTheNextOne()
+    {
+        auto db = freshPool(1);
+        QVERIFY(!run(*db, QStringLiteral("CREATE TABLE t (v int PRIMARY KEY)")).error());
+        QVERIFY(QCoro::waitFor(db->transaction([](SqlTransaction &) -> Status { return {}; })).committed); // BEGIN and COMMIT alone
+        QString seen;
+        const TransactionOutcome o = QCoro::waitFor(db->transaction([&seen](SqlTransaction &tx) -> Status {
+            tx.defer(QStringLiteral("INSERT INTO t VALUES (?)"), {1});
+            tx.defer(QStringLiteral("SAVEPOINT s"));
+            tx.defer(QStringLiteral("INSERT INTO t VALUES (?)"), {2});
+            tx.defer(QStringLiteral("ROLLBACK TO SAVEPOINT s"));
+            const SqlResult r = tx.exec(QStringLiteral("SELECT array_agg(v ORDER BY v)::text AS vs FROM t"));
+            seen = r.string(0, QStringLiteral("vs"));
+            tx.defer(QStringLiteral("INSERT INTO t VALUES (?)"), {3}); // goes with the COMMIT
+            return {};
+        }));
+        QVERIFY(o.committed);
+        QCOMPARE(seen, QStringLiteral("{1}"));
+        QCOMPARE(run(*db, QStringLiteral("SELECT array_agg(v ORDER BY v)::text AS vs FROM t")).string(0, QStringLiteral("vs")), QStringLiteral("{1,3}"));
+    }
+
+    void aFailedDeferredStatementFailsTheTransaction()
+    {
+        auto db = freshPool(1); // one connection: what one transaction leaves behind, the next one meets
+        QVERIFY(!run(*db, QStringLiteral("CREATE TABLE t (v int PRIMARY KEY)")).error());
+        QVERIFY(!run(*db, QStringLiteral("INSERT INTO t VALUES (1)")).error());
+        DbError seen;
+        TransactionOutcome o = QCoro::waitFor(db->transaction([&seen](SqlTransaction &tx) -> Status {
+            tx.defer(QStringLiteral("INSERT INTO t VALUES (?)"), {5});
+            tx.defer(QStringLiteral("INSERT INTO t VALUES (?)"), {1}); // a duplicate
+            tx.defer(QStringLiteral("INSERT INTO t VALUES (?)"), {6});
+            seen = tx.exec(QStringLiteral("SELECT 1 AS one")).error();
+            return {};
+        }));
+        QVERIFY(!o.committed);
+        QCOMPARE(seen.kind, DbError::Kind::UniqueViolation);
+        QCOMPARE(o.error.kind, DbError::Kind::UniqueViolation);
+        // The duplicate as the last statement, sent with the COMMIT, which the server then skips.
+        o = QCoro::waitFor(db->transaction([](SqlTransaction &tx) -> Status {
+            tx.exec(QStringLiteral("INSERT INTO t VALUES (?)"), {7});
+            tx.defer(QStringLiteral("INSERT INTO t VALUES (?)"), {1});
+            return {};
+        }));
+        QVERIFY(!o.committed);
+        QCOMPARE(o.error.kind, DbError::Kind::UniqueViolation);
+        // A statement that does not parse, deferred, is not remembered as prepared.
+        o = QCoro::waitFor(db->transaction([](SqlTransaction &tx) -> Status {
+            tx.defer(QStringLiteral("INSERT INTO nowhere VALUES (?)"), {1});
+            return {};
+        }));
+        QVERIFY(!o.committed);
+        QCOMPARE(o.error.kind, DbError::Kind::Query);
+        QCOMPARE(run(*db, QStringLiteral("SELECT array_agg(v ORDER BY v)::text AS vs FROM t")).string(0, QStringLiteral("vs")), QStringLiteral("{1}"));
+        // The connection was left with no transaction open: the next one commits.
+        o = QCoro::waitFor(db->transaction([](SqlTransaction &tx) -> Status {
+            tx.defer(QStringLiteral("INSERT INTO t VALUES (?)"), {8});
+            return tx.exec(QStringLiteral("INSERT INTO nowhere VALUES (?)"), {1}).error().kind == DbError::Kind::Query ? Status::failure(QStringLiteral("undo")) : Status();
+        }));
+        QVERIFY(!o.committed);
+        QVERIFY(QCoro::waitFor(db->transaction([](SqlTransaction &tx) -> Status {
+                    tx.defer(QStringLiteral("INSERT INTO t VALUES (?)"), {9});
+                    return {};
+                })).committed);
+        QCOMPARE(run(*db, QStringLiteral("SELECT array_agg(v ORDER BY v)::text AS vs FROM t")).string(0, QStringLiteral("vs")), QStringLiteral("{1,9}"));
+    }
+
+    void aDeferredStatementThatCannotBeBoundIsRefusedAndSendsNothing()
+    {
+        auto db = freshPool(1);
+        QVERIFY(!run(*db, QStringLiteral("CREATE TABLE t (v int)")).error());
+        const TransactionOutcome o = QCoro::waitFor(db->transaction([](SqlTransaction &tx) -> Status {
+            tx.defer(QStringLiteral("INSERT INTO t VALUES (?)"), {1, 2}); // two values for one placeholder
+            tx.exec(QStringLiteral("INSERT INTO t VALUES (?)"), {2});
+            return {};
+        }));
+        QVERIFY(!o.committed);
+        QCOMPARE(o.error.kind, DbError::Kind::Query);
+        QCOMPARE(run(*db, QStringLiteral("SELECT count(*) AS n FROM t")).integer(0, QStringLiteral("n")), 0);
+    }
+
     void serializationFailuresAreRetried()
     {
         auto db = freshPool(2);

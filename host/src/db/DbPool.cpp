@@ -1,6 +1,7 @@
 #include "db/DbPool.h"
 
 #include "core/Logging.h"
+#include "db/OutboxNotifier.h"
 #include "db/PgExec.h"
 #include "db/PgPipeline.h"
 
@@ -93,6 +94,24 @@ public:
         return result;
     }
 
+    std::optional<DbError> defer(const QString &sql, const QVariantList &params) { return m_exec->defer(sql, params); }
+
+    // BEGIN travels with the transaction's first statement.
+    void begin(const QString &sql)
+    {
+        m_exec->discardDeferred();
+        m_exec->defer(sql, {});
+    }
+
+    // Ends whatever the server still has open: a transaction whose BEGIN never left needs no
+    // ROLLBACK, and a COMMIT that a failed deferred statement made the server skip does.
+    void rollback()
+    {
+        m_exec->discardDeferred();
+        if (m_exec->inTransaction())
+            exec(QStringLiteral("ROLLBACK"), {});
+    }
+
     QSqlDatabase &database() { return m_db; }
     void touch() { m_idle.start(); }
 
@@ -128,6 +147,11 @@ public:
             m_error = r.error();
         return r;
     }
+    void defer(const QString &sql, const QVariantList &params) override
+    {
+        if (std::optional<DbError> refused = m_connection.defer(sql, params); refused && !m_error)
+            m_error = *refused;
+    }
     const DbError &error() const { return m_error; }
 
 private:
@@ -158,6 +182,7 @@ QString beginStatement(const TransactionOptions &options)
 DbPool::DbPool(Settings settings) : m_settings(std::move(settings)), m_id(++s_poolIds)
 {
     PgExec::initializeLibraries(); // before any of our threads opens a connection
+    m_outboxNotifier = std::make_unique<OutboxNotifier>(m_settings.primary);
     auto makePool = [this](const QString &name) {
         auto pool = std::make_unique<QThreadPool>();
         pool->setMaxThreadCount(std::max(1, m_settings.poolSize));
@@ -278,7 +303,7 @@ QCoro::Task<TransactionOutcome> DbPool::transaction(std::function<Status(SqlTran
     const DatabaseUrl url = m_settings.primary;
     const QString name = QStringLiteral("yh%1-primary").arg(m_id);
     ++m_busy;
-    auto job = [url, name, work = std::move(work), options] {
+    auto job = [url, name, work = std::move(work), options, notifier = m_outboxNotifier.get()] {
         DbConnection &connection = threadConnection(url, name);
         TransactionOutcome outcome;
         const int maxAttempts = std::max(1, options.maxAttempts);
@@ -287,11 +312,8 @@ QCoro::Task<TransactionOutcome> DbPool::transaction(std::function<Status(SqlTran
             outcome.failure.clear();
             if (!connection.ensureOpen(&outcome.error))
                 return outcome;
-            const SqlResult begin = connection.exec(beginStatement(options), {});
-            if (begin.error()) {
-                outcome.error = begin.error();
-                return outcome;
-            }
+            connection.begin(beginStatement(options));
+            OutboxCounters::takeWrittenOnThisThread(); // forget what an earlier attempt wrote
             ConnectionTransaction tx(connection);
             Status status;
             try {
@@ -305,13 +327,16 @@ QCoro::Task<TransactionOutcome> DbPool::transaction(std::function<Status(SqlTran
                 const SqlResult commit = connection.exec(QStringLiteral("COMMIT"), {});
                 if (!commit.error()) {
                     outcome.committed = true;
+                    if (OutboxCounters::takeWrittenOnThisThread())
+                        notifier->committed();
                     return outcome;
                 }
                 outcome.error = commit.error();
+                connection.rollback();
             } else {
                 outcome.error = tx.error();
                 outcome.failure = status.ok() ? QStringLiteral("a statement failed") : status.error();
-                connection.exec(QStringLiteral("ROLLBACK"), {}); // harmless if the connection is gone
+                connection.rollback();
             }
             if (!isRetryable(outcome.error))
                 return outcome;

@@ -24,6 +24,7 @@ class QSqlDatabase;
 namespace yieldhost {
 
 class DbConnection;
+class OutboxNotifier;
 class PgPipelinePool;
 
 class DbPool final : public Database
@@ -60,6 +61,7 @@ private:
     PgPipelinePool *asyncPool(bool replica);
 
     Settings m_settings;
+    std::unique_ptr<OutboxNotifier> m_outboxNotifier; // outlives the pools' work (~DbPool waits for it)
     std::unique_ptr<QThreadPool> m_primaryPool;
     std::unique_ptr<QThreadPool> m_replicaPool;
     std::atomic<int> m_busy{0};

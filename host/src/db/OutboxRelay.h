@@ -1,8 +1,8 @@
 // OutboxRelay.h — republishes the transactional outbox (host_outbox) on this process's EventBus,
 // so an event a `worker` wrote in its transaction reaches subscribers in every `serve`.
 //
-// Wake-ups come from LISTEN yieldhost_outbox (publishIn notifies in the writer's transaction, so
-// at its commit) and from a poll every `pollMs` that catches a notification missed while the
+// Wake-ups come from LISTEN yieldhost_outbox (the writer's host notifies after its commit,
+// db/OutboxNotifier.h) and from a poll every `pollMs` that catches a notification missed while the
 // session reconnected. Catch-up has no gaps although ids are taken at INSERT and transactions
 // commit out of id order: rows are read in (writer_xid, id) order past a cursor that only moves
 // over rows whose writer is older than the oldest transaction still running

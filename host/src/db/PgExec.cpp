@@ -330,10 +330,52 @@ std::optional<DbError> PgExec::refusedParameter(const QVariantList &params)
     return std::nullopt;
 }
 
+PgExec::BoundValues::BoundValues(const QVariantList &params) : m_values(size_t(params.size()), nullptr)
+{
+    m_storage.reserve(params.size()); // no reallocation: the pointers below stay valid
+    for (qsizetype i = 0; i < params.size(); ++i) {
+        if (auto t = PgExec::text(params.at(i))) {
+            m_storage.append(std::move(*t));
+            m_values[size_t(i)] = m_storage.constLast().constData();
+        }
+    }
+}
+
+std::optional<DbError> PgExec::refused(const QString &sql, const QVariantList &params) const
+{
+    if (std::optional<DbError> refusal = refusedParameter(params))
+        return refusal;
+    if (params.isEmpty() || m_prepared.contains(sql))
+        return std::nullopt;
+    int count = 0;
+    positional(sql, &count);
+    if (count != params.size())
+        return DbError{DbError::Kind::Query, QString(),
+                       QStringLiteral("the statement has %1 placeholders but %2 values were bound").arg(count).arg(params.size())};
+    return std::nullopt;
+}
+
+std::optional<DbError> PgExec::defer(const QString &sql, const QVariantList &params)
+{
+    if (std::optional<DbError> refusal = refused(sql, params))
+        return refusal;
+    m_deferred.append(Statement{sql, params});
+    return std::nullopt;
+}
+
 SqlResult PgExec::exec(const QString &sql, const QVariantList &params)
 {
-    if (const std::optional<DbError> refused = refusedParameter(params))
-        return SqlResultWriter::failed(*refused);
+    if (const std::optional<DbError> refusal = refused(sql, params))
+        return SqlResultWriter::failed(*refusal); // the queued statements wait for the next exec()
+    if (m_deferred.isEmpty())
+        return execOne(sql, params);
+    QList<Statement> statements = std::exchange(m_deferred, {});
+    statements.append(Statement{sql, params});
+    return execPipeline(statements);
+}
+
+SqlResult PgExec::execOne(const QString &sql, const QVariantList &params)
+{
     if (params.isEmpty()) // utility statements (DDL, BEGIN) cannot be prepared
         return result(m_connection, PQexec(m_connection, sql.toUtf8().constData()));
 
@@ -345,28 +387,94 @@ SqlResult PgExec::exec(const QString &sql, const QVariantList &params)
         }
         int count = 0;
         const QByteArray text = positional(sql, &count);
-        if (count != params.size()) {
-            SqlResult r;
-            SqlResultWriter::setError(r, DbError{DbError::Kind::Query, QString(),
-                               QStringLiteral("the statement has %1 placeholders but %2 values were bound").arg(count).arg(params.size())});
-            return r;
-        }
         name = "yh_" + QByteArray::number(++m_next);
         SqlResult prepared = result(m_connection, PQprepare(m_connection, name.constData(), text.constData(), count, nullptr));
         if (prepared.error())
             return prepared;
         m_prepared.insert(sql, name);
     }
-    QList<QByteArray> storage;
-    storage.reserve(params.size());
-    std::vector<const char *> values(size_t(params.size()), nullptr);
-    for (qsizetype i = 0; i < params.size(); ++i) {
-        if (auto t = PgExec::text(params.at(i))) {
-            storage.append(std::move(*t));
-            values[size_t(i)] = storage.constLast().constData();
-        }
+    const BoundValues values(params);
+    return result(m_connection, PQexecPrepared(m_connection, name.constData(), values.count(), values.data(), nullptr, nullptr, 0));
+}
+
+SqlResult PgExec::execPipeline(const QList<Statement> &statements)
+{
+    if (m_prepared.size() + statements.size() >= StatementCacheLimit) {
+        PQclear(PQexec(m_connection, "DEALLOCATE ALL"));
+        m_prepared.clear();
     }
-    return result(m_connection, PQexecPrepared(m_connection, name.constData(), int(params.size()), values.data(), nullptr, nullptr, 0));
+    // The connection is in an unknown state: the pool reconnects after an Unavailable error.
+    auto broken = [this] { return SqlResultWriter::failed(unavailable(m_connection)); };
+    if (!PQenterPipelineMode(m_connection))
+        return broken();
+    // Send everything, then read: the replies of all but the last statement are small, so the
+    // server never blocks on a full socket while we still write (libpq's pipeline deadlock).
+    QHash<QString, QByteArray> preparedHere; // SQL -> name, prepared in this pipeline
+    QList<bool> prepares(statements.size(), false);
+    bool sent = true;
+    for (qsizetype i = 0; sent && i < statements.size(); ++i) {
+        const Statement &s = statements.at(i);
+        if (s.params.isEmpty()) {
+            sent = PQsendQueryParams(m_connection, s.sql.toUtf8().constData(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+            continue;
+        }
+        QByteArray name = m_prepared.value(s.sql, preparedHere.value(s.sql));
+        if (name.isEmpty()) {
+            int count = 0;
+            const QByteArray text = positional(s.sql, &count);
+            name = "yh_" + QByteArray::number(++m_next);
+            sent = PQsendPrepare(m_connection, name.constData(), text.constData(), count, nullptr) == 1;
+            preparedHere.insert(s.sql, name);
+            prepares[i] = true;
+        }
+        // libpq copies the values into its output buffer before this returns.
+        const BoundValues values(s.params);
+        sent = sent && PQsendQueryPrepared(m_connection, name.constData(), values.count(), values.data(), nullptr, nullptr, 0) == 1;
+    }
+    if (!sent || PQpipelineSync(m_connection) != 1)
+        return broken();
+
+    std::optional<SqlResult> firstError;
+    SqlResult last;
+    enum class Taken { Ok, Failed, Broken };
+    auto take = [&](bool isLast) { // one command's result and the NULL that ends it
+        PGresult *res = PQgetResult(m_connection);
+        if (!res)
+            return Taken::Broken;
+        const bool aborted = PQresultStatus(res) == PGRES_PIPELINE_ABORTED; // skipped after an error
+        SqlResult r;
+        if (aborted)
+            PQclear(res);
+        else
+            r = result(m_connection, res);
+        if (PGresult *extra = PQgetResult(m_connection)) { // never: one result per command
+            PQclear(extra);
+            return Taken::Broken;
+        }
+        const bool failed = aborted || r.error();
+        if (failed && !aborted && !firstError)
+            firstError = r;
+        if (isLast)
+            last = std::move(r);
+        return failed ? Taken::Failed : Taken::Ok;
+    };
+    for (qsizetype i = 0; i < statements.size(); ++i) {
+        if (prepares[i]) {
+            const Taken prepared = take(false);
+            if (prepared == Taken::Broken)
+                return broken();
+            if (prepared == Taken::Ok) // a prepared statement outlives a rolled-back transaction
+                m_prepared.insert(statements.at(i).sql, preparedHere.value(statements.at(i).sql));
+        }
+        if (take(i == statements.size() - 1) == Taken::Broken)
+            return broken();
+    }
+    PGresult *sync = PQgetResult(m_connection);
+    const bool synced = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    if (!synced || !PQexitPipelineMode(m_connection))
+        return broken();
+    return firstError ? *firstError : last;
 }
 
 } // namespace yieldhost

@@ -17,6 +17,8 @@
 
 #include <libpq-fe.h>
 
+#include <vector>
+
 namespace yieldhost {
 
 class PgExec
@@ -34,6 +36,18 @@ public:
     // ("x\0yz" stored as "x"). Such a statement is refused before it is sent, and so is one with
     // a value of a type the binder does not know (it used to go out as "").
     static std::optional<DbError> refusedParameter(const QVariantList &params);
+    // Bound values as libpq takes them: one C string per value, nullptr for SQL NULL.
+    class BoundValues
+    {
+    public:
+        explicit BoundValues(const QVariantList &params);
+        int count() const { return int(m_values.size()); }
+        const char *const *data() const { return m_values.data(); }
+
+    private:
+        QList<QByteArray> m_storage;
+        std::vector<const char *> m_values;
+    };
     static SqlResult result(PGconn *connection, PGresult *result);
     // A session of our own (blocking: call it off any event loop), in UTC, with server notices
     // routed through routeNotices(); nullptr and *error when the server cannot be reached.
@@ -51,12 +65,37 @@ public:
     static void initializeLibraries();
 
     explicit PgExec(PGconn *connection) : m_connection(connection) {}
+    // Runs the statement; statements defer() queued go first, in the same pipeline (one round
+    // trip). The first of them that fails gives its error as the result, and the server skips
+    // the rest: they ran inside the caller's transaction, which is now to be rolled back.
     SqlResult exec(const QString &sql, const QVariantList &params);
+    // Queues a statement for the next exec(). One that cannot be bound is refused here, with
+    // nothing queued. A statement without parameters goes out over the extended protocol, so it
+    // must be a single statement.
+    std::optional<DbError> defer(const QString &sql, const QVariantList &params);
+    // Drops the queued statements that were never sent.
+    void discardDeferred() { m_deferred.clear(); }
+    // The server has a transaction open on this connection (as of its last reply).
+    bool inTransaction() const
+    {
+        const PGTransactionStatusType status = PQtransactionStatus(m_connection);
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
+    }
     void forgetStatements() { m_prepared.clear(); }
 
 private:
+    struct Statement
+    {
+        QString sql;
+        QVariantList params;
+    };
+    std::optional<DbError> refused(const QString &sql, const QVariantList &params) const;
+    SqlResult execOne(const QString &sql, const QVariantList &params);
+    SqlResult execPipeline(const QList<Statement> &statements);
+
     PGconn *m_connection;
     QHash<QString, QByteArray> m_prepared; // SQL -> statement name
+    QList<Statement> m_deferred;
     int m_next = 0;
 };
 

@@ -121,18 +121,10 @@ void PgPipeline::start(PgPipelineRequest *request)
             m_prepared.insert(r.sql, name);
         }
     }
-    QList<QByteArray> storage;
-    storage.reserve(r.params.size());
-    std::vector<const char *> values(size_t(r.params.size()), nullptr);
-    for (qsizetype i = 0; i < r.params.size(); ++i) {
-        if (auto t = PgExec::text(r.params.at(i))) {
-            storage.append(std::move(*t));
-            values[size_t(i)] = storage.constLast().constData();
-        }
-    }
+    const PgExec::BoundValues values(r.params);
     const int sent = !name.isEmpty()
-                         ? PQsendQueryPrepared(m_connection, name.constData(), int(values.size()), values.data(), nullptr, nullptr, 0)
-                         : PQsendQueryParams(m_connection, text.constData(), int(values.size()), nullptr, values.data(), nullptr, nullptr, 0);
+                         ? PQsendQueryPrepared(m_connection, name.constData(), values.count(), values.data(), nullptr, nullptr, 0)
+                         : PQsendQueryParams(m_connection, text.constData(), values.count(), nullptr, values.data(), nullptr, nullptr, 0);
     m_inFlight.push_back(InFlight{request, nullptr, false});
     if (!sent || !PQpipelineSync(m_connection)) {
         breakDown(QString::fromUtf8(PQerrorMessage(m_connection)).trimmed());

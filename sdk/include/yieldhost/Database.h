@@ -109,6 +109,12 @@ class YIELDHOST_SDK_EXPORT SqlTransaction
 public:
     virtual ~SqlTransaction();
     virtual SqlResult exec(const QString &sql, const QVariantList &params = {}) = 0;
+    // SDK 1.1: a statement whose answer the caller does not need (SAVEPOINT, RELEASE, an outbox
+    // insert, a stored reply). The host sends it in one round trip with the next exec() or with
+    // the COMMIT (libpq's pipeline mode), which shortens the time row locks are held. If it
+    // fails, the next exec() returns its error and the transaction rolls back, as if exec() had
+    // failed here. Without the host's support it runs at once.
+    virtual void defer(const QString &sql, const QVariantList &params = {});
 };
 
 // Replica: read-only statements (analytics). It falls back to the primary when none is configured;

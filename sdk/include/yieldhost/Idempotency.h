@@ -76,8 +76,17 @@ public:
     Claim claim(SqlTransaction &tx) const;
     // In the same transaction: stores the reply that a repeat will get.
     DbError store(SqlTransaction &tx, const HttpResponse &reply) const;
+    // The same, sent with the transaction's next statement or its COMMIT (SqlTransaction::defer):
+    // a failure fails the transaction there.
+    void storeDeferred(SqlTransaction &tx, const HttpResponse &reply) const;
 
 private:
+    struct Statement
+    {
+        QString sql;
+        QVariantList params;
+    };
+    Statement storeStatement(const HttpResponse &reply) const;
     IdempotencyKey() = default;
     QString m_userId;
     QString m_key;

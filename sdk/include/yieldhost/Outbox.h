@@ -28,7 +28,9 @@
 namespace yieldhost {
 
 // Call from a transaction function (on the DB thread). `userId` may be empty for events that
-// concern no single user.
+// concern no single user. The insert goes out with the transaction's next statement or its COMMIT
+// (SqlTransaction::defer, one round trip fewer); if it fails, the transaction fails there. So the
+// DbError returned is always empty; it stays for the callers written before.
 YIELDHOST_SDK_EXPORT DbError publishIn(SqlTransaction &tx, const QString &topic, const QString &userId, const QJsonObject &data);
 
 struct OutboxEvent

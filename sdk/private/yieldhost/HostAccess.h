@@ -49,6 +49,9 @@ class YIELDHOST_SDK_EXPORT OutboxCounters
 public:
     // Rows inserted by publishIn(); a transaction that then rolled back still counted.
     static qint64 written();
+    // Whether publishIn() or publishAllIn() ran on this thread since the last call (which
+    // clears it): the host asks around each transaction, and notifies the relays after a commit.
+    static bool takeWrittenOnThisThread();
 };
 
 } // namespace yieldhost
