@@ -9,6 +9,8 @@
 #include <QtCore/QSet>
 #include <QtCore/QUuid>
 
+#include <algorithm>
+
 namespace yieldhost::wallets {
 
 namespace {
@@ -200,7 +202,52 @@ LedgerAccountLookup LedgerStore::systemAccountIn(SqlTransaction &tx, const QStri
     return out;
 }
 
+LedgerStore::TransferPair LedgerStore::transferPairIn(SqlTransaction &tx, const QString &walletId, const QString &userId, const QString &receiverId)
+{
+    TransferPair out;
+    if (!isUuid(walletId) || !isUuid(userId) || !isUuid(receiverId))
+        return out;
+    const SqlResult r = tx.exec(QStringLiteral("SELECT ") + accountColumns()
+                                    + QStringLiteral(" FROM wallets_account a JOIN integrations_currency c ON c.code = a.currency "
+                                                     "WHERE (a.id = ?::uuid AND a.user_id = ?::uuid) "
+                                                     "   OR (a.user_id = ?::uuid AND a.currency = (SELECT s.currency FROM wallets_account s "
+                                                     "                                           WHERE s.id = ?::uuid AND s.user_id = ?::uuid)) "
+                                                     "ORDER BY a.id FOR UPDATE OF a"),
+                                {walletId, userId, receiverId, walletId, userId});
+    out.error = r.error();
+    for (qsizetype i = 0; !r.error() && i < r.size(); ++i) {
+        LedgerAccount a = accountFrom(r, i);
+        if (a.id.compare(walletId, Qt::CaseInsensitive) == 0)
+            out.source = std::move(a);
+        else
+            out.target = std::move(a);
+    }
+    if (!out.source) // no receiver's wallet is named for a wallet that is not the caller's
+        out.target.reset();
+    return out;
+}
+
+QHash<QString, LedgerAccount> LedgerStore::TransferPair::locked() const
+{
+    QHash<QString, LedgerAccount> out;
+    if (source)
+        out.insert(source->id, *source);
+    if (target)
+        out.insert(target->id, *target);
+    return out;
+}
+
 LedgerResult LedgerStore::postIn(SqlTransaction &tx, const QList<LedgerPosting> &postings)
+{
+    return post(tx, postings, nullptr);
+}
+
+LedgerResult LedgerStore::postLockedIn(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QHash<QString, LedgerAccount> &locked)
+{
+    return post(tx, postings, &locked);
+}
+
+LedgerResult LedgerStore::post(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QHash<QString, LedgerAccount> *locked)
 {
     if (postings.isEmpty()) {
         LedgerResult r;
@@ -228,17 +275,21 @@ LedgerResult LedgerStore::postIn(SqlTransaction &tx, const QList<LedgerPosting> 
             }
         }
     }
-    // Every account of the batch, locked in id order: opposite transfers wait, never deadlock.
-    const SqlResult locked = tx.exec(QStringLiteral("SELECT ") + accountColumns()
-                                         + QStringLiteral(" FROM wallets_account a JOIN integrations_currency c ON c.code = a.currency "
-                                                          "WHERE a.id = ANY(?::uuid[]) ORDER BY a.id FOR UPDATE OF a"),
-                                     {accountIds});
-    if (locked.error())
-        return failed(locked.error());
     QHash<QString, LedgerAccount> accounts;
-    for (qsizetype i = 0; i < locked.size(); ++i) {
-        LedgerAccount a = accountFrom(locked, i);
-        accounts.insert(a.id, a);
+    if (locked && std::all_of(accountIds.cbegin(), accountIds.cend(), [locked](const QString &id) { return locked->contains(id); })) {
+        accounts = *locked;
+    } else {
+        // Every account of the batch, locked in id order: opposite transfers wait, never deadlock.
+        const SqlResult rows = tx.exec(QStringLiteral("SELECT ") + accountColumns()
+                                           + QStringLiteral(" FROM wallets_account a JOIN integrations_currency c ON c.code = a.currency "
+                                                            "WHERE a.id = ANY(?::uuid[]) ORDER BY a.id FOR UPDATE OF a"),
+                                       {accountIds});
+        if (rows.error())
+            return failed(rows.error());
+        for (qsizetype i = 0; i < rows.size(); ++i) {
+            LedgerAccount a = accountFrom(rows, i);
+            accounts.insert(a.id, a);
+        }
     }
 
     QStringList txIds, txKinds, txReferences, txMetadata;

@@ -35,6 +35,21 @@ public:
     // The caller's wallet `walletId` (nullopt when it is not theirs, or not a wallet id at all).
     LedgerAccountLookup ownWalletIn(SqlTransaction &tx, const QString &walletId, const QString &userId, bool lock);
 
+    // A transfer's two wallets in one statement, both locked in id order: the caller's wallet
+    // `walletId` (none when it is not theirs) and `receiverId`'s wallet in its currency (none when
+    // the receiver has no such wallet yet).
+    struct TransferPair
+    {
+        std::optional<LedgerAccount> source;
+        std::optional<LedgerAccount> target;
+        DbError error;
+        QHash<QString, LedgerAccount> locked() const;
+    };
+    TransferPair transferPairIn(SqlTransaction &tx, const QString &walletId, const QString &userId, const QString &receiverId);
+    // postIn() for accounts the caller already locked in this transaction (read under the lock):
+    // the lock statement is skipped when `locked` holds every account of the postings.
+    LedgerResult postLockedIn(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QHash<QString, LedgerAccount> &locked);
+
     // The columns accountFrom() reads, for queries over wallets_account a JOIN integrations_currency c.
     static const QString &accountColumns();
     static LedgerAccount accountFrom(const SqlResult &r, qsizetype row);
@@ -43,6 +58,7 @@ public:
 
 private:
     LedgerAccountLookup oneAccount(const SqlResult &r);
+    LedgerResult post(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QHash<QString, LedgerAccount> *locked);
 
     Database &m_db;
     Currencies *m_currencies = nullptr;

@@ -294,27 +294,34 @@ QCoro::Task<HttpResponse> MovementRoutes::transfer(HttpRequest request)
         if (receiver.entry->userId == userId)
             return Problem::make(422).detail(QStringLiteral("One or more fields are invalid."))
                 .field(QStringLiteral("to_email"), QStringLiteral("is your own account; move money between your wallets by converting")).toResponse();
-        const LedgerAccountLookup source = m_ledger.ownWalletIn(tx, walletId, userId, false);
-        if (source.error)
-            return problemFor(source.error).toResponse();
-        if (!source.account)
+        // Both wallets locked by one statement, which the posting then reuses: the locks are held
+        // for the posting's statement and the COMMIT only.
+        const LedgerStore::TransferPair pair = m_ledger.transferPairIn(tx, walletId, userId, receiver.entry->userId);
+        if (pair.error)
+            return problemFor(pair.error).toResponse();
+        if (!pair.source)
             return WalletRoutes::notFound();
-        if (std::optional<HttpResponse> refused = decimalsRefusal(*amount, *source.account))
+        const LedgerAccount &source = *pair.source;
+        if (std::optional<HttpResponse> refused = decimalsRefusal(*amount, source))
             return *refused;
-        const LedgerAccountLookup target = m_ledger.walletIn(tx, receiver.entry->userId, source.account->currency, true);
-        if (!target.account)
-            return target.error ? problemFor(target.error).toResponse()
-                                : Problem::make(500).detail(QStringLiteral("The receiver's wallet could not be opened.")).toResponse();
+        QString targetId = pair.target ? pair.target->id : QString();
+        if (targetId.isEmpty()) {
+            const LedgerAccountLookup created = m_ledger.walletIn(tx, receiver.entry->userId, source.currency, true);
+            if (!created.account)
+                return created.error ? problemFor(created.error).toResponse()
+                                     : Problem::make(500).detail(QStringLiteral("The receiver's wallet could not be opened.")).toResponse();
+            targetId = created.account->id; // not locked yet: the posting locks both
+        }
         const LedgerPosting posting{QStringLiteral("transfer"), reference,
                                     QJsonObject{{QStringLiteral("from_user"), userId}, {QStringLiteral("to_user"), receiver.entry->userId}},
-                                    {LedgerLeg{source.account->id, amount->negated(), QStringLiteral("transfer_out")},
-                                     LedgerLeg{target.account->id, *amount, QStringLiteral("transfer_in")}}};
-        const LedgerResult posted = m_ledger.postIn(tx, {posting});
+                                    {LedgerLeg{source.id, amount->negated(), QStringLiteral("transfer_out")},
+                                     LedgerLeg{targetId, *amount, QStringLiteral("transfer_in")}}};
+        const LedgerResult posted = m_ledger.postLockedIn(tx, {posting}, pair.locked());
         if (posted.outcome == LedgerResult::Outcome::InsufficientFunds)
             return insufficient(posted);
         if (!posted)
             return ledgerFailure(m_context, posted);
-        return moved(posted, source.account->id);
+        return moved(posted, source.id);
     };
     co_return co_await idempotentTransaction(m_context.database(), *key, work);
 }
