@@ -457,13 +457,17 @@ private Q_SLOTS:
     {
         auto db = freshPool(1);
         QVERIFY(!run(*db, QStringLiteral("CREATE TABLE t (v int)")).error());
-        const TransactionOutcome o = QCoro::waitFor(db->transaction([](SqlTransaction &tx) -> Status {
+        DbError next;
+        const TransactionOutcome o = QCoro::waitFor(db->transaction([&next](SqlTransaction &tx) -> Status {
             tx.defer(QStringLiteral("INSERT INTO t VALUES (?)"), {1, 2}); // two values for one placeholder
-            tx.exec(QStringLiteral("INSERT INTO t VALUES (?)"), {2});
+            next = tx.exec(QStringLiteral("INSERT INTO t VALUES (?)"), {2}).error(); // reports the refusal
+            tx.exec(QStringLiteral("INSERT INTO t VALUES (?)"), {3});
             return {};
         }));
         QVERIFY(!o.committed);
         QCOMPARE(o.error.kind, DbError::Kind::Query);
+        QCOMPARE(next.kind, DbError::Kind::Query);
+        QVERIFY2(next.message.contains(QLatin1String("placeholder")), qPrintable(next.message));
         QCOMPARE(run(*db, QStringLiteral("SELECT count(*) AS n FROM t")).integer(0, QStringLiteral("n")), 0);
     }
 

@@ -18,6 +18,8 @@
 
 #include "yieldhost/HostAccess.h"
 
+#include <utility>
+
 
 namespace yieldhost {
 
@@ -142,6 +144,8 @@ public:
     explicit ConnectionTransaction(DbConnection &connection) : m_connection(connection) {}
     SqlResult exec(const QString &sql, const QVariantList &params) override
     {
+        if (m_refusal) // a deferred statement was refused: this is where its error is reported
+            return SqlResultWriter::failed(*std::exchange(m_refusal, std::nullopt));
         SqlResult r = m_connection.exec(sql, params);
         if (r.error() && !m_error)
             m_error = r.error();
@@ -149,14 +153,19 @@ public:
     }
     void defer(const QString &sql, const QVariantList &params) override
     {
-        if (std::optional<DbError> refused = m_connection.defer(sql, params); refused && !m_error)
-            m_error = *refused;
+        if (std::optional<DbError> refused = m_connection.defer(sql, params)) {
+            if (!m_error)
+                m_error = *refused;
+            if (!m_refusal)
+                m_refusal = std::move(refused);
+        }
     }
     const DbError &error() const { return m_error; }
 
 private:
     DbConnection &m_connection;
     DbError m_error;
+    std::optional<DbError> m_refusal;
 };
 
 bool isRetryable(const DbError &e)

@@ -6,6 +6,8 @@
 
 #include <QtCore/QByteArray>
 
+#include <system_error>
+
 namespace yieldhost {
 
 OutboxNotifier::~OutboxNotifier()
@@ -23,8 +25,14 @@ void OutboxNotifier::committed()
 {
     const QMutexLocker lock(&m_mutex);
     m_pending = true;
-    if (!m_thread.joinable() && !m_stopping)
-        m_thread = std::thread([this] { run(); });
+    if (!m_thread.joinable() && !m_stopping) {
+        try {
+            m_thread = std::thread([this] { run(); });
+        } catch (const std::system_error &e) { // the commit stands; the relays' poll delivers
+            qCWarning(lcDb).noquote() << "outbox wake-ups disabled: no thread for them:" << e.what();
+            m_stopping = true;
+        }
+    }
     m_wake.wakeOne();
 }
 
@@ -37,7 +45,9 @@ void OutboxNotifier::run()
     for (;;) {
         while (!m_pending && !m_stopping)
             m_wake.wait(&m_mutex);
-        if (!m_pending)
+        // At stop, a wake-up owed is sent on an open session only: connecting to a server that
+        // may be gone could hold the shutdown for the connect timeout, and polling covers it.
+        if (!m_pending || (m_stopping && !connection))
             break;
         m_pending = false; // a commit after this point asks for the next NOTIFY
         lock.unlock();

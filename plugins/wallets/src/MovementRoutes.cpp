@@ -295,7 +295,10 @@ QCoro::Task<HttpResponse> MovementRoutes::transfer(HttpRequest request)
             return Problem::make(422).detail(QStringLiteral("One or more fields are invalid."))
                 .field(QStringLiteral("to_email"), QStringLiteral("is your own account; move money between your wallets by converting")).toResponse();
         // Both wallets locked by one statement, which the posting then reuses: the locks are held
-        // for the posting's statement and the COMMIT only.
+        // for the posting's statement and the COMMIT only. A receiver without a wallet in this
+        // currency (the first transfer to them) gets one first; the posting then locks it too,
+        // while the sender's stays locked — against a concurrent opposite transfer that can
+        // deadlock once, which PostgreSQL detects and the pool retries (the wallet exists then).
         const LedgerStore::TransferPair pair = m_ledger.transferPairIn(tx, walletId, userId, receiver.entry->userId);
         if (pair.error)
             return problemFor(pair.error).toResponse();

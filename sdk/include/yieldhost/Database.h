@@ -113,7 +113,9 @@ public:
     // insert, a stored reply). The host sends it in one round trip with the next exec() or with
     // the COMMIT (libpq's pipeline mode), which shortens the time row locks are held. If it
     // fails, the next exec() returns its error and the transaction rolls back, as if exec() had
-    // failed here. Without the host's support it runs at once.
+    // failed here. Without the host's support it runs at once. Because the host defers BEGIN, a
+    // transaction's statements without parameters go over the extended protocol: one statement
+    // per exec() or defer() (not "SET LOCAL a = 1; SET LOCAL b = 2").
     virtual void defer(const QString &sql, const QVariantList &params = {});
 };
 
