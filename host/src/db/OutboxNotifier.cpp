@@ -6,6 +6,7 @@
 
 #include <QtCore/QByteArray>
 
+#include <chrono>
 #include <system_error>
 
 namespace yieldhost {
@@ -66,6 +67,9 @@ void OutboxNotifier::run()
         if (!error.isEmpty() && !warned) // once per outage: the relays' poll still delivers, later
             qCWarning(lcDb).noquote() << "outbox wake-up not sent (relays will find the rows by polling):" << error;
         warned = !error.isEmpty();
+        // At most one NOTIFY per millisecond: each is a transaction of its own and wakes every
+        // relay, so under a stream of small commits a pause gathers them (1 ms more lag at most).
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
         lock.relock();
     }
     lock.unlock();
