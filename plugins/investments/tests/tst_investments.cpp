@@ -376,9 +376,8 @@ class TestInvestments : public QObject
             "    UPDATE wallets_account SET balance = balance - r.total WHERE id = r.wallet_id; "
             "    UPDATE wallets_account SET balance = balance + r.total WHERE id = held; "
             "    INSERT INTO wallets_entry (transaction_id, account_id, currency, kind, amount, balance_after) "
-            "      SELECT t, r.wallet_id, 'EUR', 'investment', -r.total, balance FROM wallets_account WHERE id = r.wallet_id; "
-            "    INSERT INTO wallets_entry (transaction_id, account_id, currency, kind, amount, balance_after) "
-            "      SELECT t, held, 'EUR', 'investment', r.total, balance FROM wallets_account WHERE id = held; "
+            "      SELECT t, id, 'EUR', 'investment', CASE WHEN id = held THEN r.total ELSE -r.total END, balance "
+            "      FROM wallets_account WHERE id IN (r.wallet_id, held) ORDER BY id = held; " // both legs in one statement
             "  END LOOP; "
             "END $$; "
             "SELECT count(*) FROM seed")

@@ -911,13 +911,22 @@ private Q_SLOTS:
             "COMMIT;").arg(id3, m_aliceUsd, eurDeposits));
         QVERIFY2(error.contains(QLatin1String("23503")), qPrintable(error)); // foreign_key_violation
 
-        // A balanced pair passes the trigger (checked at once, then rolled back).
+        // The legs of one transaction in two statements: the first is refused at once, although
+        // the second would have balanced it (the check is per statement).
+        error = sqlError(QStringLiteral(
+            "BEGIN;"
+            "INSERT INTO wallets_transaction (id, kind) VALUES ('%1', 'deposit');"
+            "INSERT INTO wallets_entry (transaction_id, account_id, currency, kind, amount, balance_after) VALUES ('%1', '%2', 'USD', 'deposit', 1, 1);"
+            "INSERT INTO wallets_entry (transaction_id, account_id, currency, kind, amount, balance_after) VALUES ('%1', '%3', 'USD', 'deposit', -1, -1);"
+            "ROLLBACK;").arg(QUuid::createUuid().toString(QUuid::WithoutBraces), m_aliceUsd, deposits));
+        QVERIFY2(error.contains(QLatin1String("23514")) && error.contains(QLatin1String("wallets_entry_balanced")), qPrintable(error));
+
+        // A balanced pair in one statement passes the trigger (then rolled back).
         error = sqlError(QStringLiteral(
             "BEGIN;"
             "INSERT INTO wallets_transaction (id, kind) VALUES ('%1', 'deposit');"
             "INSERT INTO wallets_entry (transaction_id, account_id, currency, kind, amount, balance_after) VALUES "
             "  ('%1', '%2', 'USD', 'deposit', 1, 1), ('%1', '%3', 'USD', 'deposit', -1, -1);"
-            "SET CONSTRAINTS wallets_entry_balanced IMMEDIATE;"
             "ROLLBACK;").arg(QUuid::createUuid().toString(QUuid::WithoutBraces), m_aliceUsd, deposits));
         QVERIFY2(error.isEmpty(), qPrintable(error));
 
