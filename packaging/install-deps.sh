@@ -9,6 +9,7 @@ packages=(
   # build
   cmake ninja-build g++ ccache pkg-config
   qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev
+  qt6-base-private-dev # http/DirectTcpSocket: an accepted socket read without FIONREAD (same version as qt6-base-dev)
   libqt6sql6-psql libpq-dev libssl-dev qcoro-qt6-dev libargon2-dev libhttp-parser-dev
   nlohmann-json3-dev # integrations: JSON numbers read exactly as the provider wrote them
   libcairo2-dev libpango1.0-dev fonts-dejavu-core # investments: PDF statements (cairo's PDF surface, Pango layout)

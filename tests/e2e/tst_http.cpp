@@ -336,6 +336,50 @@ private Q_SLOTS:
         }
     }
 
+    void laterRequestsOnAConnectionAreReadDirectly()
+    {
+        // After its first reply a connection reads through its own recv() (DirectTcpSocket, no
+        // FIONREAD): pipelined requests, a body arriving in pieces and the client's close must
+        // all still be seen, in order.
+        auto c = connect();
+        QVERIFY(c);
+        c->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        QVERIFY(c->read());
+        c->send("GET /test/slow/a?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n"
+                "GET /test/slow/b?ms=0 HTTP/1.1\r\nHost: x\r\n\r\n");
+        QTest::qWait(100); // the third arrives while the first is still being handled
+        c->send("GET /test/slow/c?ms=0 HTTP/1.1\r\nHost: x\r\n\r\n");
+        for (const char *tag : {"a", "b", "c"}) {
+            const auto r = c->read();
+            QVERIFY(r);
+            QCOMPARE(r->json().value(QLatin1String("tag")).toString(), QString::fromLatin1(tag));
+        }
+        const QByteArray body = "{\"note\":\"" + QByteArray(12000, 'n') + "\"}";
+        c->send("POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                + QByteArray::number(body.size()) + "\r\n\r\n");
+        for (qsizetype at = 0; at < body.size(); at += 3000) {
+            QTest::qWait(20);
+            c->send(body.mid(at, 3000));
+        }
+        const auto echoed = c->read();
+        QVERIFY(echoed);
+        QCOMPARE(echoed->status, 200);
+        QCOMPARE(echoed->json()[QLatin1String("json")][QLatin1String("note")].toString().size(), 12000);
+        // The client leaves; the host sees it and the connection stops counting.
+        c->close();
+        QElapsedTimer elapsed;
+        elapsed.start();
+        bool gone = false;
+        while (!gone && elapsed.elapsed() < 5000) {
+            const auto metrics = get("/metrics");
+            QVERIFY(metrics);
+            gone = metrics->body.contains("\nyieldhost_http_connections 1\n"); // the /metrics request's own
+            if (!gone)
+                QTest::qWait(50);
+        }
+        QVERIFY2(gone, "a keep-alive connection the client closed after its first request was not noticed");
+    }
+
     void http10ConnectionIsClosedAfterTheReply()
     {
         auto c = connect();

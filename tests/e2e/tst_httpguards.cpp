@@ -100,6 +100,24 @@ private Q_SLOTS:
         QVERIFY2(servedWithin(loopback(20), 15000), "a closed connection did not give its place back");
     }
 
+    void placesHoldWhileConnectionsServeManyRequests()
+    {
+        // After its first reply a connection goes on in a duplicate of its descriptor
+        // (DirectTcpSocket); its place must go with it, held until the client leaves.
+        std::vector<std::unique_ptr<HttpClient>> held;
+        for (int i = 0; i < maxPerAddress; ++i) {
+            held.push_back(connectFrom(loopback(24)));
+            QVERIFY(held.back());
+            for (int request = 0; request < 3; ++request)
+                QVERIFY2(served(*held.back()), "a connection within the per-address limit was not served");
+        }
+        auto over = connectFrom(loopback(24));
+        QVERIFY(over);
+        QVERIFY2(!served(*over), "a place was given back while its connection was still open");
+        held.clear();
+        QVERIFY2(servedWithin(loopback(24), 15000), "closed connections did not give their places back");
+    }
+
     void theTotalLimitHoldsAcrossThreadsAndPlacesComeBack()
     {
         // The trusted proxy is exempt from the per-address limit (its clients share its address),

@@ -295,6 +295,40 @@ private Q_SLOTS:
         QCOMPARE(received.first().first().toString().size(), 60 * 1024);
     }
 
+    void anUpgradeLaterOnAKeepAliveConnectionIsHandedOver()
+    {
+        // A proxy may reuse a kept-alive connection for an upgrade. By then the host reads that
+        // connection itself (DirectTcpSocket), so QWebSocketServer is handed a copy that serves it
+        // the handshake again.
+        auto c = std::make_unique<HttpClient>(m_host->host(), m_host->port());
+        QVERIFY(c->open());
+        for (int i = 0; i < 2; ++i) {
+            c->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+            const auto r = c->read();
+            QVERIFY(r);
+            QCOMPARE(r->status, 200);
+        }
+        c->send("GET /ws/test/echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        QByteArray buffer;
+        QDeadlineTimer deadline(5000);
+        while (!buffer.contains("\r\n\r\n") && !deadline.hasExpired()) {
+            if (c->socket().bytesAvailable() == 0)
+                c->socket().waitForReadyRead(200);
+            buffer += c->socket().readAll();
+        }
+        QVERIFY2(buffer.startsWith("HTTP/1.1 101"), buffer.left(200).constData());
+        buffer.remove(0, buffer.indexOf("\r\n\r\n") + 4);
+        c->send(clientFrame(opText, "after two requests"));
+        std::optional<Frame> frame;
+        do
+            frame = readFrame(*c, buffer);
+        while (frame && frame->opcode == opPing);
+        QVERIFY(frame);
+        QCOMPARE(frame->opcode, opText);
+        QCOMPARE(frame->payload, QByteArray("after two requests"));
+    }
+
     void unknownPathIs404()
     {
         int status = 0;

@@ -14,7 +14,10 @@ public:
         : QObject(socket)
         , m_release(std::move(release))
     {
+        setObjectName(QLatin1String(placeName));
     }
+
+    static constexpr const char *placeName = "yieldhost.connection-place";
     ~ConnectionPlace() override { m_release(); }
 
 private:
@@ -47,6 +50,12 @@ ConnectionLimits::Verdict ConnectionLimits::admit(QTcpSocket *socket)
     }
     new ConnectionPlace([self = shared_from_this(), key] { self->release(key); }, socket);
     return Verdict::Admitted;
+}
+
+void ConnectionLimits::movePlace(QTcpSocket *from, QTcpSocket *to)
+{
+    if (QObject *place = from->findChild<QObject *>(QLatin1String(ConnectionPlace::placeName), Qt::FindDirectChildrenOnly))
+        place->setParent(to);
 }
 
 void ConnectionLimits::release(const QHostAddress &key)

@@ -28,6 +28,8 @@ public:
 
     // Counts `socket` until it is destroyed, or refuses it (the caller closes it).
     Verdict admit(QTcpSocket *socket);
+    // The connection goes on in `to` (a duplicate of `from`'s descriptor): so does its place.
+    static void movePlace(QTcpSocket *from, QTcpSocket *to);
 
     qint64 total() const;
     qint64 maxTotal() const { return m_maxTotal; }

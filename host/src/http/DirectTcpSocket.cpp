@@ -1,14 +1,91 @@
 #include "http/DirectTcpSocket.h"
 
 #include <QtCore/QMetaMethod>
+// The private header uses Qt's `emit` keyword, which this project's QT_NO_KEYWORDS switches off.
+#define emit
+#include <QtNetwork/private/qabstractsocket_p.h>
+#undef emit
 #include <QtCore/QMetaObject>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <memory>
 #include <utility>
+#include <fcntl.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
 namespace yieldhost {
+
+DirectTcpSocket *DirectTcpSocket::duplicate(QTcpSocket *from, QIODevice::OpenMode mode, QByteArray preface, QObject *parent)
+{
+    // Qt honours Unbuffered only in connectToHost(): setSocketDescriptor() leaves a socket buffered
+    // whatever the mode says, so the flag is set in its private part — whose layout is the one we
+    // were compiled against only when the Qt we run is that same version.
+    const bool unbuffered = mode.testFlag(Unbuffered);
+    if (unbuffered && std::strcmp(qVersion(), QT_VERSION_STR) != 0)
+        return nullptr;
+    const int descriptor = ::fcntl(int(from->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
+    if (descriptor < 0)
+        return nullptr;
+    auto socket = std::make_unique<DirectTcpSocket>();
+    socket->m_preface = std::move(preface);
+    if (!socket->setSocketDescriptor(descriptor, ConnectedState, mode)) {
+        ::close(descriptor); // setSocketDescriptor leaves a refused descriptor to us
+        return nullptr;
+    }
+    if (unbuffered)
+        static_cast<QAbstractSocketPrivate *>(QObjectPrivate::get(socket.get()))->isBuffered = false;
+    socket->setParent(parent);
+    return socket.release();
+}
+
+qint64 DirectTcpSocket::bytesAvailable() const
+{
+    return m_preface.size() + QTcpSocket::bytesAvailable();
+}
+
+bool DirectTcpSocket::canReadLine() const
+{
+    return m_preface.contains('\n') || QTcpSocket::canReadLine();
+}
+
+qint64 DirectTcpSocket::readData(char *data, qint64 maxSize)
+{
+    if (!m_preface.isEmpty() && maxSize > 0) {
+        const qint64 served = std::min<qint64>(maxSize, m_preface.size());
+        std::memcpy(data, m_preface.constData(), size_t(served));
+        m_preface.remove(0, served);
+        return served;
+    }
+    if (!(openMode() & Unbuffered))
+        return QTcpSocket::readData(data, maxSize);
+    return receive(data, maxSize);
+}
+
+qint64 DirectTcpSocket::receive(char *data, qint64 maxSize)
+{
+    if (m_ended || state() != ConnectedState)
+        return maxSize > 0 ? -1 : 0;
+    if (maxSize <= 0)
+        return QTcpSocket::readData(data, 0);
+    ssize_t got;
+    do {
+        got = ::recv(int(socketDescriptor()), data, size_t(maxSize), MSG_DONTWAIT);
+    } while (got < 0 && errno == EINTR);
+    if (got > 0 || (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) {
+        // An unbuffered socket's notifier stays off after it fired until the next read; this
+        // zero-byte read through Qt switches it back on without another syscall.
+        QTcpSocket::readData(data, 0);
+        return got > 0 ? qint64(got) : 0;
+    }
+    // The peer closed, or the connection failed. The notifier stays off (it is re-armed only by a
+    // read that got somewhere), and the close comes from the event loop, not from inside read().
+    m_ended = true;
+    QMetaObject::invokeMethod(this, [this] { abort(); }, Qt::QueuedConnection);
+    return -1;
+}
 
 void DirectTcpSocket::setCoalescing(bool on)
 {

@@ -3,6 +3,8 @@
 #include "core/Logging.h"
 #include "core/Metrics.h"
 #include "http/AccessLog.h"
+#include "http/ConnectionLimits.h"
+#include "http/DirectTcpSocket.h"
 #include "http/HttpThread.h"
 #include "http/RequestDispatcher.h"
 #include "http/Router.h"
@@ -95,27 +97,47 @@ HttpConnection::HttpConnection(QTcpSocket *socket, HttpThread *worker)
     http_parser_init(&m_parser, HTTP_REQUEST);
     m_parser.data = this;
     m_lastActivityMs = m_worker->nowMs();
-    connect(m_socket, &QTcpSocket::readyRead, this, &HttpConnection::onReadyRead);
-    connect(m_socket, &QTcpSocket::disconnected, this, [this] {
-        if (m_state != State::Upgraded)
-            Q_EMIT finished(this);
-    });
+    watch(m_socket);
     if (m_socket->bytesAvailable() > 0)
         QMetaObject::invokeMethod(this, &HttpConnection::onReadyRead, Qt::QueuedConnection);
 }
 
 HttpConnection::~HttpConnection() = default;
 
+void HttpConnection::watch(QTcpSocket *socket)
+{
+    connect(socket, &QTcpSocket::readyRead, this, &HttpConnection::onReadyRead);
+    connect(socket, &QTcpSocket::disconnected, this, [this] {
+        if (m_state != State::Upgraded)
+            Q_EMIT finished(this);
+    });
+}
+
 void HttpConnection::onReadyRead()
 {
-    if (!m_socket || m_state == State::Dispatching || m_state == State::Closing || m_state == State::Upgraded)
-        return; // the rest waits in the socket until the response in flight is written
-    // A WebSocket upgrade hands the untouched socket to QWebSocketServer, which reads the
-    // handshake itself: so a request that starts on a fresh read is read inside a transaction
-    // that an upgrade rolls back and anything else commits.
-    if (m_buffer.isEmpty() && m_state == State::Idle && !m_socket->isTransactionStarted())
-        m_socket->startTransaction();
-    m_buffer += m_socket->readAll();
+    if (!m_socket || m_state == State::Dispatching || m_state == State::Closing || m_state == State::Upgraded) {
+        m_readWaiting = true; // the rest waits in the socket until the response in flight is written
+        return;
+    }
+    m_readWaiting = false;
+    if (m_directReads) {
+        const bool fresh = m_buffer.isEmpty() && m_state == State::Idle;
+        const qsizetype before = fresh ? 0 : m_buffer.size();
+        readDirect();
+        if (fresh) {
+            m_capturing = true;
+            m_requestBytes.resize(0);
+        }
+        if (m_capturing)
+            m_requestBytes.append(m_buffer.constData() + before, m_buffer.size() - before);
+    } else {
+        // A WebSocket upgrade hands the untouched socket to QWebSocketServer, which reads the
+        // handshake itself: so a request that starts on a fresh read is read inside a transaction
+        // that an upgrade rolls back and anything else commits.
+        if (m_buffer.isEmpty() && m_state == State::Idle && !m_socket->isTransactionStarted())
+            m_socket->startTransaction();
+        m_buffer += m_socket->readAll();
+    }
     const qint64 now = m_worker->nowMs();
     parseBuffered();
     // Bytes that leave us idle are empty lines before a request line, which the parser skips
@@ -123,6 +145,45 @@ void HttpConnection::onReadyRead()
     // open forever, since no header timeout runs before a request begins.
     if (m_state != State::Idle)
         m_lastActivityMs = now;
+}
+
+void HttpConnection::readDirect()
+{
+    // One recv() per notification while a read does not fill the chunk: a request, or a pipelined
+    // batch of them, usually arrives in one piece.
+    char chunk[16 * 1024];
+    for (;;) {
+        const qint64 got = m_socket->read(chunk, sizeof chunk);
+        if (got > 0)
+            m_buffer.append(chunk, got);
+        if (got < qint64(sizeof chunk))
+            return;
+    }
+}
+
+void HttpConnection::switchToDirectReads()
+{
+    // Only between requests with nothing queued to send and no read transaction: what Qt read
+    // ahead (pipelined requests) moves to our buffer; anything else tries again after the next.
+    if (m_directReads || m_socket->bytesToWrite() > 0 || m_socket->isTransactionStarted()
+        || m_socket->state() != QAbstractSocket::ConnectedState)
+        return;
+    DirectTcpSocket *next = DirectTcpSocket::duplicate(m_socket, QIODevice::ReadWrite | QIODevice::Unbuffered, {}, this);
+    if (!next)
+        return; // out of descriptors: this connection stays buffered
+    m_buffer += m_socket->readAll();
+    replaceSocket(next);
+    m_directReads = true;
+}
+
+void HttpConnection::replaceSocket(QTcpSocket *next)
+{
+    QTcpSocket *old = std::exchange(m_socket, next);
+    disconnect(old, nullptr, this, nullptr);
+    ConnectionLimits::movePlace(old, next);
+    old->abort(); // closes only its own descriptor: the connection goes on in next's duplicate
+    old->deleteLater();
+    watch(next);
 }
 
 // RFC 9112 §2.2: a request line or header line ended by a bare LF is refused, not guessed at —
@@ -330,8 +391,11 @@ int HttpConnection::onHeadersComplete(http_parser *parser)
     if (parser->flags & F_CHUNKED)
         c->m_chunked.emplace(settings.maxHeaderBytes);
     // Not an upgrade: the socket will never be handed over, so stop retaining its bytes.
-    if (!parser->upgrade && c->m_socket && c->m_socket->isTransactionStarted())
-        c->m_socket->commitTransaction();
+    if (!parser->upgrade) {
+        if (c->m_socket && c->m_socket->isTransactionStarted())
+            c->m_socket->commitTransaction();
+        c->m_capturing = false;
+    }
     return 0;
 }
 
@@ -440,9 +504,12 @@ void HttpConnection::complete(quint64 sequence, const HttpResponse &response, co
         return;
     m_state = State::Idle;
     m_lastActivityMs = m_worker->nowMs();
+    switchToDirectReads();
     // Pipelined requests already buffered, then whatever waited in the socket.
     parseBuffered();
-    if (m_state == State::Idle && m_socket->bytesAvailable() > 0)
+    if (m_state != State::Idle)
+        return;
+    if (m_directReads ? m_readWaiting : m_socket->bytesAvailable() > 0)
         onReadyRead();
 }
 
@@ -451,6 +518,7 @@ void HttpConnection::refuse(int status, const QString &type, const QString &titl
     m_state = State::Dispatching;
     if (m_socket && m_socket->isTransactionStarted())
         m_socket->commitTransaction();
+    m_capturing = false;
     if (!m_latency.isValid())
         m_latency.start();
     if (m_requestId.isEmpty())
@@ -529,15 +597,31 @@ void HttpConnection::handleUpgrade()
                QStringLiteral("No WebSocket endpoint at %1.").arg(path));
         return;
     }
-    if (m_method != "GET" || !m_socket->isTransactionStarted() || !m_buffer.isEmpty()) {
+    const bool untouched = m_directReads ? m_capturing : m_socket->isTransactionStarted();
+    if (m_method != "GET" || !untouched || !m_buffer.isEmpty()) {
         refuse(400, QStringLiteral("bad-request"), QStringLiteral("Bad request"),
                QStringLiteral("A WebSocket upgrade must be a GET sent as the first request of its connection's read."));
         return;
     }
-    m_state = State::Upgraded;
-    m_socket->rollbackTransaction();
-    disconnect(m_socket, nullptr, this, nullptr);
     QTcpSocket *socket = m_socket;
+    if (m_directReads) {
+        // Our reads took the handshake from the kernel: QWebSocketServer gets a buffered copy of
+        // the connection that serves it first.
+        DirectTcpSocket *copy = DirectTcpSocket::duplicate(m_socket, QIODevice::ReadWrite, std::exchange(m_requestBytes, {}), nullptr);
+        if (!copy) {
+            refuse(503, QStringLiteral("unavailable"), QStringLiteral("Service unavailable"),
+                   QStringLiteral("The server is out of file descriptors; try again later."));
+            return;
+        }
+        ConnectionLimits::movePlace(m_socket, copy);
+        disconnect(m_socket, nullptr, this, nullptr);
+        m_socket->abort(); // its own descriptor only; it is deleted with this connection
+        socket = copy;
+    } else {
+        m_socket->rollbackTransaction();
+        disconnect(m_socket, nullptr, this, nullptr);
+    }
+    m_state = State::Upgraded;
     m_socket = nullptr;
     m_worker->adoptWebSocket(socket);
     Q_EMIT finished(this);

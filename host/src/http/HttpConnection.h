@@ -56,7 +56,11 @@ private:
     static int onMessageComplete(http_parser *parser);
     static const http_parser_settings &parserSettings();
 
+    void watch(QTcpSocket *socket);
     void onReadyRead();
+    void readDirect();
+    void switchToDirectReads();
+    void replaceSocket(QTcpSocket *next);
     void parseBuffered();
     bool addHeaderBytes(size_t length);
     bool flushHeader(); // false (and a 400 prepared) for a field name that is not an RFC 9110 token
@@ -76,6 +80,14 @@ private:
     State m_state = State::Idle;
     bool m_shuttingDown = false;
     QByteArray m_buffer; // received, not yet parsed
+    // After the first response the connection reads through an unbuffered DirectTcpSocket (one
+    // recv() per read, no FIONREAD). Then Qt keeps nothing for us: a notification that came while
+    // a request was dispatched is remembered here and read after the response, and the bytes of a
+    // request that began on a fresh read are kept until its headers show it is no upgrade.
+    bool m_directReads = false;
+    bool m_readWaiting = false;
+    bool m_capturing = false;
+    QByteArray m_requestBytes;
 
     // The request being read.
     QByteArray m_url;
