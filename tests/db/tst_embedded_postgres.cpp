@@ -202,6 +202,11 @@ private Q_SLOTS:
         }
         QVERIFY(pg.postmasterPid() > 0);
         QCOMPARE(processUid(pg.postmasterPid()), expectedUid);
+
+        // The server keeps its freed heap instead of returning it to the kernel every transaction.
+        // (Its own /proc/<pid>/environ cannot show it: PostgreSQL writes its process titles there.)
+        if (!qEnvironmentVariableIsSet("GLIBC_TUNABLES"))
+            QCOMPARE(pg.toolEnvironment().value(QStringLiteral("GLIBC_TUNABLES")), QString::fromLatin1(EmbeddedPostgres::serverMallocTunables));
     }
 
     void stopShutsTheServerDown()
