@@ -54,6 +54,18 @@ class TestHttp : public QObject
     {
         return HttpClient::request(m_host->host(), m_host->port(), "POST", path, body, type);
     }
+    qint64 directReadConnections()
+    {
+        const auto metrics = get("/metrics");
+        if (!metrics)
+            return -1;
+        static const QByteArray name = "\nyieldhost_http_direct_read_connections_total ";
+        const qsizetype at = metrics->body.indexOf(name);
+        if (at < 0)
+            return -1;
+        const qsizetype from = at + name.size();
+        return metrics->body.mid(from, metrics->body.indexOf('\n', from) - from).toLongLong();
+    }
     std::unique_ptr<HttpClient> connect()
     {
         auto c = std::make_unique<HttpClient>(m_host->host(), m_host->port());
@@ -341,10 +353,20 @@ private Q_SLOTS:
         // After its first reply a connection reads through its own recv() (DirectTcpSocket, no
         // FIONREAD): pipelined requests, a body arriving in pieces and the client's close must
         // all still be seen, in order.
+        const qint64 switchedBefore = directReadConnections();
         auto c = connect();
         QVERIFY(c);
         c->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
         QVERIFY(c->read());
+        // Not silently left on the buffered path (a Qt other than the one built against would).
+        QVERIFY2(switchedBefore >= 0 && directReadConnections() > switchedBefore, "no connection switched to direct reads");
+        // A body at the limit (more than one 16 KiB recv() chunk) in one piece.
+        c->send("POST /test/upload HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: "
+                + QByteArray::number(maxBodyBytes) + "\r\n\r\n" + QByteArray(maxBodyBytes, 'u'));
+        const auto uploaded = c->read();
+        QVERIFY(uploaded);
+        QCOMPARE(uploaded->status, 200);
+        QCOMPARE(uploaded->json().value(QLatin1String("bytes")).toInt(), maxBodyBytes);
         c->send("GET /test/slow/a?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n"
                 "GET /test/slow/b?ms=0 HTTP/1.1\r\nHost: x\r\n\r\n");
         QTest::qWait(100); // the third arrives while the first is still being handled
@@ -378,6 +400,32 @@ private Q_SLOTS:
                 QTest::qWait(50);
         }
         QVERIFY2(gone, "a keep-alive connection the client closed after its first request was not noticed");
+    }
+
+    void aPipelinedRequestWhoseRestArrivesDuringTheFirstIsRead()
+    {
+        // The second request is only partly in when the first is dispatched; its rest arrives
+        // meanwhile. Once the first is answered it must be read, not left to the header timeout.
+        for (const bool afterAReply : {false, true}) {
+            auto c = connect();
+            QVERIFY(c);
+            if (afterAReply) { // the connection reads directly by then
+                c->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+                QVERIFY(c->read());
+            }
+            c->send("GET /test/slow/a?ms=300 HTTP/1.1\r\nHost: x\r\n\r\nGET /test/slow/b?ms=0 HTTP/1.1\r\nHo");
+            QTest::qWait(100);
+            c->send("st: x\r\n\r\n");
+            QElapsedTimer elapsed;
+            elapsed.start();
+            for (const char *tag : {"a", "b"}) {
+                const auto r = c->read();
+                QVERIFY(r);
+                QCOMPARE(r->status, 200);
+                QCOMPARE(r->json().value(QLatin1String("tag")).toString(), QString::fromLatin1(tag));
+            }
+            QVERIFY2(elapsed.elapsed() < 1200, qPrintable(QStringLiteral("the second request waited %1 ms").arg(elapsed.elapsed())));
+        }
     }
 
     void http10ConnectionIsClosedAfterTheReply()

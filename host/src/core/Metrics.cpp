@@ -84,6 +84,10 @@ QByteArray Metrics::render() const
     }
     out += "# HELP yieldhost_http_connections Open HTTP connections.\n# TYPE yieldhost_http_connections gauge\n"
            "yieldhost_http_connections " + QByteArray::number(httpConnections.load()) + '\n';
+    out += "# HELP yieldhost_http_direct_read_connections_total Kept-alive connections read with one recv() per request "
+           "after their first reply (stays 0 on a Qt other than the one the host was built with).\n"
+           "# TYPE yieldhost_http_direct_read_connections_total counter\n"
+           "yieldhost_http_direct_read_connections_total " + QByteArray::number(httpDirectReadConnections.load()) + '\n';
     out += "# HELP yieldhost_websocket_connections Open WebSocket connections.\n# TYPE yieldhost_websocket_connections gauge\n"
            "yieldhost_websocket_connections " + QByteArray::number(webSocketConnections.load()) + '\n';
     for (const auto &collect : collectors)

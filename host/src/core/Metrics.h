@@ -42,6 +42,7 @@ public:
     MetricsShard *addShard();
     std::atomic<qint64> httpConnections{0};
     std::atomic<qint64> webSocketConnections{0};
+    std::atomic<quint64> httpDirectReadConnections{0}; // switched to DirectTcpSocket reads (docs/http.md)
     // Other modules (plugins state, later the DB pool and jobs) append their own lines.
     void addCollector(std::function<QByteArray()> collector);
     QByteArray render() const;

@@ -18,6 +18,25 @@
 
 namespace yieldhost {
 
+namespace {
+
+// Reaches into the socket's private part (see duplicate()). Without UBSan's vptr check: it needs
+// the private class's type information, which Qt does not export.
+__attribute__((no_sanitize("vptr"))) bool adjustPrivate(QAbstractSocket *socket, bool unbuffered, const QByteArray &preface)
+{
+    auto *d = static_cast<QAbstractSocketPrivate *>(QObjectPrivate::get(socket));
+    if (unbuffered)
+        d->isBuffered = false;
+    if (preface.isEmpty())
+        return true;
+    if (d->readChannelCount < 1)
+        return false;
+    d->buffer.append(preface); // ahead of anything Qt reads from the kernel later
+    return true;
+}
+
+} // namespace
+
 DirectTcpSocket *DirectTcpSocket::duplicate(QTcpSocket *from, QIODevice::OpenMode mode, QByteArray preface, QObject *parent)
 {
     // Qt honours Unbuffered only in connectToHost(): setSocketDescriptor() leaves a socket buffered
@@ -30,43 +49,43 @@ DirectTcpSocket *DirectTcpSocket::duplicate(QTcpSocket *from, QIODevice::OpenMod
     if (descriptor < 0)
         return nullptr;
     auto socket = std::make_unique<DirectTcpSocket>();
-    socket->m_preface = std::move(preface);
     if (!socket->setSocketDescriptor(descriptor, ConnectedState, mode)) {
         ::close(descriptor); // setSocketDescriptor leaves a refused descriptor to us
         return nullptr;
     }
-    if (unbuffered)
-        static_cast<QAbstractSocketPrivate *>(QObjectPrivate::get(socket.get()))->isBuffered = false;
+    if (!adjustPrivate(socket.get(), unbuffered, preface))
+        return nullptr;
     socket->setParent(parent);
     return socket.release();
 }
 
-qint64 DirectTcpSocket::bytesAvailable() const
-{
-    return m_preface.size() + QTcpSocket::bytesAvailable();
-}
-
-bool DirectTcpSocket::canReadLine() const
-{
-    return m_preface.contains('\n') || QTcpSocket::canReadLine();
-}
-
 qint64 DirectTcpSocket::readData(char *data, qint64 maxSize)
 {
-    if (!m_preface.isEmpty() && maxSize > 0) {
-        const qint64 served = std::min<qint64>(maxSize, m_preface.size());
-        std::memcpy(data, m_preface.constData(), size_t(served));
-        m_preface.remove(0, served);
-        return served;
-    }
     if (!(openMode() & Unbuffered))
         return QTcpSocket::readData(data, maxSize);
     return receive(data, maxSize);
 }
 
+void DirectTcpSocket::end(bool graceful)
+{
+    // From the event loop, not from inside read() or write(). Qt's read notifier stays off (only
+    // a read that got somewhere re-arms it), so the end is not reported again meanwhile.
+    if (std::exchange(m_ended, true))
+        return;
+    QMetaObject::invokeMethod(
+        this,
+        [this, graceful] {
+            if (graceful)
+                disconnectFromHost(); // what is queued still goes to a client that only half-closed
+            else
+                abort();
+        },
+        Qt::QueuedConnection);
+}
+
 qint64 DirectTcpSocket::receive(char *data, qint64 maxSize)
 {
-    if (m_ended || state() != ConnectedState)
+    if (m_ended || state() != ConnectedState || !isValid())
         return maxSize > 0 ? -1 : 0;
     if (maxSize <= 0)
         return QTcpSocket::readData(data, 0);
@@ -80,10 +99,7 @@ qint64 DirectTcpSocket::receive(char *data, qint64 maxSize)
         QTcpSocket::readData(data, 0);
         return got > 0 ? qint64(got) : 0;
     }
-    // The peer closed, or the connection failed. The notifier stays off (it is re-armed only by a
-    // read that got somewhere), and the close comes from the event loop, not from inside read().
-    m_ended = true;
-    QMetaObject::invokeMethod(this, [this] { abort(); }, Qt::QueuedConnection);
+    end(got == 0); // the peer closed (0), or the connection failed
     return -1;
 }
 
@@ -135,12 +151,18 @@ qint64 DirectTcpSocket::send(const char *data, qint64 size)
 {
     // Only with nothing queued (bytes must leave in order) and a live connection; anything else,
     // including an error from send(), takes Qt's own path, which reports errors its usual way.
-    if (size <= 0 || QTcpSocket::bytesToWrite() > 0 || state() != ConnectedState)
+    if (m_ended)
+        return -1;
+    if (size <= 0 || QTcpSocket::bytesToWrite() > 0 || state() != ConnectedState || !isValid())
         return QTcpSocket::writeData(data, size);
     ssize_t sent;
     do {
         sent = ::send(int(socketDescriptor()), data, size_t(size), MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (sent < 0 && errno == EINTR);
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && (openMode() & Unbuffered)) {
+        end(false); // a reset peer: Qt's unbuffered path would close the descriptor yet keep its number
+        return -1;
+    }
     if (sent <= 0)
         return QTcpSocket::writeData(data, size);
     announceWritten(sent);

@@ -19,8 +19,10 @@
 // it /healthz served ~12 % more). A copy opened Unbuffered by duplicate() reads with one recv()
 // into the caller's memory instead; the HTTP connection switches to one after its first request
 // (docs/http.md). Its end of stream closes the socket from the event loop, as the buffered one
-// does, since Qt's unbuffered path only marks it unconnected. A buffered copy can start with a
-// preface: bytes an earlier reader took from the kernel (a WebSocket handshake) served first.
+// does, since Qt's unbuffered path only marks it unconnected; a failed send() closes it too (Qt's
+// unbuffered write path would close the descriptor and go on using its number). A buffered copy
+// can start with a preface: bytes an earlier reader took from the kernel (a WebSocket handshake),
+// put in Qt's read buffer ahead of anything the kernel holds.
 #pragma once
 
 #include <QtNetwork/QTcpServer>
@@ -41,8 +43,6 @@ public:
 
     void setCoalescing(bool on);
     qint64 bytesToWrite() const override;
-    qint64 bytesAvailable() const override;
-    bool canReadLine() const override;
     void disconnectFromHost() override;
     void close() override;
 
@@ -56,10 +56,10 @@ private:
     void announceWritten(qint64 bytes);
 
     qint64 receive(char *data, qint64 maxSize);
+    void end(bool graceful);
 
     bool m_coalescing = false;
     bool m_ended = false; // unbuffered: the peer closed or the connection failed; closing
-    QByteArray m_preface; // served before the kernel's bytes
     QByteArray m_gathered; // written this turn, sent at its end (coalescing only)
     qint64 m_unannounced = 0; // sent directly, bytesWritten() not emitted yet
 };

@@ -128,8 +128,10 @@ void HttpConnection::onReadyRead()
             m_capturing = true;
             m_requestBytes.resize(0);
         }
-        if (m_capturing)
-            m_requestBytes.append(m_buffer.constData() + before, m_buffer.size() - before);
+        // Only a header block can be handed over, and one over twice the header limit is refused.
+        const qsizetype room = 2 * m_worker->settings().maxHeaderBytes - m_requestBytes.size();
+        if (m_capturing && room > 0)
+            m_requestBytes.append(m_buffer.constData() + before, std::min(room, m_buffer.size() - before));
     } else {
         // A WebSocket upgrade hands the untouched socket to QWebSocketServer, which reads the
         // handshake itself: so a request that starts on a fresh read is read inside a transaction
@@ -150,12 +152,16 @@ void HttpConnection::onReadyRead()
 void HttpConnection::readDirect()
 {
     // One recv() per notification while a read does not fill the chunk: a request, or a pipelined
-    // batch of them, usually arrives in one piece.
+    // batch of them, usually arrives in one piece. At most what the buffered socket held at once
+    // per notification (a fast sender cannot hold the thread); the rest waits for the next one.
     char chunk[16 * 1024];
-    for (;;) {
+    const qint64 limit = std::max<qint64>(64 << 10, m_worker->settings().maxHeaderBytes * 2);
+    for (qint64 taken = 0; taken < limit;) {
         const qint64 got = m_socket->read(chunk, sizeof chunk);
-        if (got > 0)
+        if (got > 0) {
             m_buffer.append(chunk, got);
+            taken += got;
+        }
         if (got < qint64(sizeof chunk))
             return;
     }
@@ -174,6 +180,7 @@ void HttpConnection::switchToDirectReads()
     m_buffer += m_socket->readAll();
     replaceSocket(next);
     m_directReads = true;
+    m_worker->countDirectReads();
 }
 
 void HttpConnection::replaceSocket(QTcpSocket *next)
@@ -451,6 +458,7 @@ void HttpConnection::dispatchCurrent()
     m_state = State::Dispatching;
     if (m_socket->isTransactionStarted())
         m_socket->commitTransaction();
+    m_capturing = false;
 
     const auto method = methodFromName(m_method);
     if (!method) {
@@ -507,7 +515,8 @@ void HttpConnection::complete(quint64 sequence, const HttpResponse &response, co
     switchToDirectReads();
     // Pipelined requests already buffered, then whatever waited in the socket.
     parseBuffered();
-    if (m_state != State::Idle)
+    // Also when a pipelined request is only partly in: its rest arrived while this one was handled.
+    if (m_state != State::Idle && m_state != State::Reading)
         return;
     if (m_directReads ? m_readWaiting : m_socket->bytesAvailable() > 0)
         onReadyRead();
@@ -597,7 +606,9 @@ void HttpConnection::handleUpgrade()
                QStringLiteral("No WebSocket endpoint at %1.").arg(path));
         return;
     }
-    const bool untouched = m_directReads ? m_capturing : m_socket->isTransactionStarted();
+    // Read directly, the handshake's bytes were kept; the copy handed over must not drop a reply
+    // still queued on this socket.
+    const bool untouched = m_directReads ? m_capturing && m_socket->bytesToWrite() == 0 : m_socket->isTransactionStarted();
     if (m_method != "GET" || !untouched || !m_buffer.isEmpty()) {
         refuse(400, QStringLiteral("bad-request"), QStringLiteral("Bad request"),
                QStringLiteral("A WebSocket upgrade must be a GET sent as the first request of its connection's read."));

@@ -112,6 +112,11 @@ void HttpThread::adoptWebSocket(QTcpSocket *socket)
     m_webSocketServer->handleConnection(socket);
 }
 
+void HttpThread::countDirectReads()
+{
+    ++m_metrics.httpDirectReadConnections;
+}
+
 void HttpThread::onWebSocket()
 {
     while (QWebSocket *socket = m_webSocketServer->nextPendingConnection()) {

@@ -50,6 +50,7 @@ public:
     const QByteArray &dateHeader();
     QString nextRequestId();
     void adoptWebSocket(QTcpSocket *socket);
+    void countDirectReads();
 
 Q_SIGNALS:
     void drained();
