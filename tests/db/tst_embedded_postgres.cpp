@@ -203,10 +203,18 @@ private Q_SLOTS:
         QVERIFY(pg.postmasterPid() > 0);
         QCOMPARE(processUid(pg.postmasterPid()), expectedUid);
 
-        // The server keeps its freed heap instead of returning it to the kernel every transaction.
-        // (Its own /proc/<pid>/environ cannot show it: PostgreSQL writes its process titles there.)
-        if (!qEnvironmentVariableIsSet("GLIBC_TUNABLES"))
-            QCOMPARE(pg.toolEnvironment().value(QStringLiteral("GLIBC_TUNABLES")), QString::fromLatin1(EmbeddedPostgres::serverMallocTunables));
+        // The server keeps its freed heap instead of returning it to the kernel every transaction:
+        // its backends run with our GLIBC_TUNABLES. (The postmaster's /proc/<pid>/environ cannot
+        // show it: PostgreSQL writes its process titles over that memory.)
+        if (!qEnvironmentVariableIsSet("GLIBC_TUNABLES")) {
+            const QString seen = query(pg,
+                                       QStringLiteral("CREATE TEMP TABLE environment(value text); "
+                                                      "COPY environment FROM PROGRAM 'printenv GLIBC_TUNABLES || true'; "
+                                                      "SELECT coalesce(string_agg(value, ''), '') FROM environment"),
+                                       &ok);
+            QVERIFY(ok);
+            QCOMPARE(seen, QString::fromLatin1(EmbeddedPostgres::serverMallocTunables));
+        }
     }
 
     void stopShutsTheServerDown()

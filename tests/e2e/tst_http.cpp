@@ -359,7 +359,8 @@ private Q_SLOTS:
         c->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
         QVERIFY(c->read());
         // Not silently left on the buffered path (a Qt other than the one built against would).
-        QVERIFY2(switchedBefore >= 0 && directReadConnections() > switchedBefore, "no connection switched to direct reads");
+        // Two switched since: the first /metrics probe's own kept-alive connection, and this one.
+        QVERIFY2(switchedBefore >= 0 && directReadConnections() >= switchedBefore + 2, "the connection did not switch to direct reads");
         // A body at the limit (more than one 16 KiB recv() chunk) in one piece.
         c->send("POST /test/upload HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: "
                 + QByteArray::number(maxBodyBytes) + "\r\n\r\n" + QByteArray(maxBodyBytes, 'u'));

@@ -39,8 +39,6 @@ public:
     // ~/.local/share/yieldhost for a normal user, /var/lib/yieldhost for root (root's home is not
     // traversable by the postgres user). $YIELDHOST_DATA_DIR is the caller's business.
     static QString defaultDataDirectory();
-    // The environment initdb, pg_ctl and so the server run with.
-    QProcessEnvironment toolEnvironment() const { return m_environment; }
     // What the server's processes get as GLIBC_TUNABLES unless the environment sets it.
     static constexpr const char *serverMallocTunables =
         "glibc.malloc.trim_threshold=67108864:glibc.malloc.top_pad=8388608:glibc.malloc.mmap_threshold=33554432";

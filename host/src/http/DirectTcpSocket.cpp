@@ -43,7 +43,10 @@ DirectTcpSocket *DirectTcpSocket::duplicate(QTcpSocket *from, QIODevice::OpenMod
     // whatever the mode says, so the flag is set in its private part — whose layout is the one we
     // were compiled against only when the Qt we run is that same version.
     const bool unbuffered = mode.testFlag(Unbuffered);
-    if (unbuffered && std::strcmp(qVersion(), QT_VERSION_STR) != 0)
+    if ((unbuffered || !preface.isEmpty()) && std::strcmp(qVersion(), QT_VERSION_STR) != 0)
+        return nullptr;
+    // A closed socket's number may already be another connection's.
+    if (from->state() != ConnectedState || !from->isValid())
         return nullptr;
     const int descriptor = ::fcntl(int(from->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
     if (descriptor < 0)
@@ -70,12 +73,14 @@ void DirectTcpSocket::end(bool graceful)
 {
     // From the event loop, not from inside read() or write(). Qt's read notifier stays off (only
     // a read that got somewhere re-arms it), so the end is not reported again meanwhile.
+    if (!graceful)
+        m_failed = true; // nothing more is written (after the client's own close, replies still go)
     if (std::exchange(m_ended, true))
         return;
     QMetaObject::invokeMethod(
         this,
-        [this, graceful] {
-            if (graceful)
+        [this] {
+            if (!m_failed)
                 disconnectFromHost(); // what is queued still goes to a client that only half-closed
             else
                 abort();
@@ -85,8 +90,12 @@ void DirectTcpSocket::end(bool graceful)
 
 qint64 DirectTcpSocket::receive(char *data, qint64 maxSize)
 {
-    if (m_ended || state() != ConnectedState || !isValid())
+    if (m_ended || state() != ConnectedState)
         return maxSize > 0 ? -1 : 0;
+    if (!isValid()) { // Qt's own write path closed the descriptor (a reset peer)
+        end(false);
+        return maxSize > 0 ? -1 : 0;
+    }
     if (maxSize <= 0)
         return QTcpSocket::readData(data, 0);
     ssize_t got;
@@ -151,10 +160,10 @@ qint64 DirectTcpSocket::send(const char *data, qint64 size)
 {
     // Only with nothing queued (bytes must leave in order) and a live connection; anything else,
     // including an error from send(), takes Qt's own path, which reports errors its usual way.
-    if (m_ended)
+    if (m_failed)
         return -1;
     if (size <= 0 || QTcpSocket::bytesToWrite() > 0 || state() != ConnectedState || !isValid())
-        return QTcpSocket::writeData(data, size);
+        return qtWrite(data, size);
     ssize_t sent;
     do {
         sent = ::send(int(socketDescriptor()), data, size_t(size), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -164,12 +173,22 @@ qint64 DirectTcpSocket::send(const char *data, qint64 size)
         return -1;
     }
     if (sent <= 0)
-        return QTcpSocket::writeData(data, size);
+        return qtWrite(data, size);
     announceWritten(sent);
     if (sent == size)
         return size;
-    const qint64 queued = QTcpSocket::writeData(data + sent, size - sent);
+    const qint64 queued = qtWrite(data + sent, size - sent);
     return queued < 0 ? qint64(sent) : sent + queued;
+}
+
+qint64 DirectTcpSocket::qtWrite(const char *data, qint64 size)
+{
+    const qint64 written = QTcpSocket::writeData(data, size);
+    // Unbuffered, Qt writes at once; when that fails it closes the descriptor but stays
+    // "connected" with the old number, and tells no one: end it here.
+    if ((openMode() & Unbuffered) && state() == ConnectedState && !isValid())
+        end(false);
+    return written;
 }
 
 void DirectTcpSocket::announceWritten(qint64 bytes)

@@ -57,9 +57,11 @@ private:
 
     qint64 receive(char *data, qint64 maxSize);
     void end(bool graceful);
+    qint64 qtWrite(const char *data, qint64 size); // Qt's own write path, for what send() leaves
 
     bool m_coalescing = false;
     bool m_ended = false; // unbuffered: the peer closed or the connection failed; closing
+    bool m_failed = false; // the connection failed: nothing more is written
     QByteArray m_gathered; // written this turn, sent at its end (coalescing only)
     qint64 m_unannounced = 0; // sent directly, bytesWritten() not emitted yet
 };

@@ -126,12 +126,22 @@ void HttpConnection::onReadyRead()
         readDirect();
         if (fresh) {
             m_capturing = true;
+            // A large header block once (a big cookie) is not kept for the connection's life.
+            if (m_requestBytes.capacity() > 4096)
+                m_requestBytes = QByteArray();
             m_requestBytes.resize(0);
         }
-        // Only a header block can be handed over, and one over twice the header limit is refused.
-        const qsizetype room = 2 * m_worker->settings().maxHeaderBytes - m_requestBytes.size();
-        if (m_capturing && room > 0)
-            m_requestBytes.append(m_buffer.constData() + before, std::min(room, m_buffer.size() - before));
+        if (m_capturing) {
+            // Up to twice the header limit: a header block that needs more (many tiny fields,
+            // which the limit counts without their separators) cannot be handed over whole, so
+            // its upgrade is refused rather than replayed cut short.
+            const qsizetype room = 2 * m_worker->settings().maxHeaderBytes - m_requestBytes.size();
+            const qsizetype added = m_buffer.size() - before;
+            if (added > room)
+                m_capturing = false;
+            else
+                m_requestBytes.append(m_buffer.constData() + before, added);
+        }
     } else {
         // A WebSocket upgrade hands the untouched socket to QWebSocketServer, which reads the
         // handshake itself: so a request that starts on a fresh read is read inside a transaction
