@@ -3,6 +3,7 @@
 #include <QtCore/QCryptographicHash>
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
+#include <QtCore/QSet>
 
 namespace yieldhost {
 
@@ -20,6 +21,15 @@ HttpResponse storedReply(const SqlResult &row)
     }
     reply.addHeader("Idempotent-Replayed", "true");
     return reply;
+}
+
+// A reply's extra headers as the JSON array the headers column keeps: [["name","value"], ...].
+QString headersJson(const HttpResponse &reply)
+{
+    QJsonArray headers;
+    for (const auto &[name, value] : reply.headers())
+        headers.append(QJsonArray{QString::fromLatin1(name), QString::fromLatin1(value)});
+    return QString::fromUtf8(QJsonDocument(headers).toJson(QJsonDocument::Compact));
 }
 
 } // namespace
@@ -121,13 +131,10 @@ IdempotencyKey::Claim IdempotencyKey::claim(SqlTransaction &tx) const
 
 IdempotencyKey::Statement IdempotencyKey::storeStatement(const HttpResponse &reply) const
 {
-    QJsonArray headers;
-    for (const auto &[name, value] : reply.headers())
-        headers.append(QJsonArray{QString::fromLatin1(name), QString::fromLatin1(value)});
     return {QStringLiteral("UPDATE host_idempotency_key SET status = ?, content_type = ?, body = decode(?, 'hex'), headers = ?::jsonb "
                            "WHERE user_id = ? AND key = ?"),
             {reply.status(), QString::fromLatin1(reply.contentType()), QString::fromLatin1(reply.body().toHex()),
-             QString::fromUtf8(QJsonDocument(headers).toJson(QJsonDocument::Compact)), m_userId, m_key}};
+             headersJson(reply), m_userId, m_key}};
 }
 
 DbError IdempotencyKey::store(SqlTransaction &tx, const HttpResponse &reply) const
@@ -140,6 +147,72 @@ void IdempotencyKey::storeDeferred(SqlTransaction &tx, const HttpResponse &reply
 {
     const Statement update = storeStatement(reply);
     tx.defer(update.sql, update.params);
+}
+
+namespace {
+
+// The columns of host_idempotency_key for many keys and replies, as arrays for unnest().
+struct KeyArrays
+{
+    QStringList users, names, fingerprints, statuses, contentTypes, bodies, headers;
+};
+
+KeyArrays keyArrays(const QList<IdempotencyKey> &keys, const QList<HttpResponse> &replies)
+{
+    Q_ASSERT(keys.size() == replies.size());
+    KeyArrays a;
+    for (qsizetype i = 0; i < keys.size() && i < replies.size(); ++i) {
+        const HttpResponse &reply = replies[i];
+        a.users.append(keys[i].userId());
+        a.names.append(keys[i].key());
+        a.fingerprints.append(QString::fromLatin1(keys[i].fingerprint().toHex()));
+        a.statuses.append(QString::number(reply.status()));
+        a.contentTypes.append(QString::fromLatin1(reply.contentType()));
+        a.bodies.append(QString::fromLatin1(reply.body().toHex()));
+        a.headers.append(headersJson(reply));
+    }
+    return a;
+}
+
+} // namespace
+
+QList<bool> IdempotencyKey::claimAll(SqlTransaction &tx, const QList<IdempotencyKey> &keys, const QList<HttpResponse> &replies, DbError *error)
+{
+    if (keys.isEmpty())
+        return {};
+    const KeyArrays a = keyArrays(keys, replies);
+    // Inserted in (user, key) order: two batches holding the same keys wait for each other
+    // instead of deadlocking over them.
+    const SqlResult inserted = tx.exec(QStringLiteral(
+        "INSERT INTO host_idempotency_key (user_id, key, fingerprint, status, content_type, body, headers) "
+        "SELECT u, k, decode(f, 'hex'), s, c, decode(b, 'hex'), h::jsonb "
+        "FROM unnest(?::text[], ?::text[], ?::text[], ?::integer[], ?::text[], ?::text[], ?::text[]) AS r(u, k, f, s, c, b, h) ORDER BY u, k "
+        "ON CONFLICT (user_id, key) DO NOTHING RETURNING user_id, key"),
+        {a.users, a.names, a.fingerprints, a.statuses, a.contentTypes, a.bodies, a.headers});
+    if (inserted.error()) {
+        *error = inserted.error();
+        return {};
+    }
+    QSet<QString> fresh;
+    for (qsizetype i = 0; i < inserted.size(); ++i)
+        fresh.insert(inserted.string(i, QStringLiteral("user_id")) + u'\n' + inserted.string(i, QStringLiteral("key")));
+    QList<bool> out;
+    out.reserve(keys.size());
+    for (const IdempotencyKey &k : keys)
+        out.append(fresh.contains(k.m_userId + u'\n' + k.m_key));
+    return out;
+}
+
+void IdempotencyKey::storeAllDeferred(SqlTransaction &tx, const QList<IdempotencyKey> &keys, const QList<HttpResponse> &replies)
+{
+    if (keys.isEmpty())
+        return;
+    const KeyArrays a = keyArrays(keys, replies);
+    tx.defer(QStringLiteral("UPDATE host_idempotency_key h SET status = s.status, content_type = s.content_type, body = decode(s.body, 'hex'), "
+                            "headers = s.headers::jsonb "
+                            "FROM unnest(?::text[], ?::text[], ?::integer[], ?::text[], ?::text[], ?::text[]) AS s(u, k, status, content_type, body, headers) "
+                            "WHERE h.user_id = s.u AND h.key = s.k"),
+             {a.users, a.names, a.statuses, a.contentTypes, a.bodies, a.headers});
 }
 
 QCoro::Task<HttpResponse> idempotentTransaction(Database &db, IdempotencyKey key, std::function<HttpResponse(SqlTransaction &)> work,

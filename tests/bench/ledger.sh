@@ -17,6 +17,7 @@
 # for the same wallets' row locks).
 # PGSET="name=value ..." applies PostgreSQL settings (ALTER SYSTEM + reload) before the runs, for
 # experiments such as PGSET=synchronous_commit=off (what the WAL flush at COMMIT costs).
+# HOST_LOG=file keeps the host's log there (and PostgreSQL's in file.postgres).
 # The host gets the environment, so e.g. YIELDHOST_DB__POOL_SIZE=16 tries another pool size.
 # Usage: [PROFILE=1] [USERS=16] [PGSET=...] tests/bench/ledger.sh [seconds] [build dir]
 set -euo pipefail
@@ -32,7 +33,7 @@ command -v wrk >/dev/null && command -v psql >/dev/null || bash packaging/instal
 work=$(mktemp -d)
 chmod 755 "$work"
 pid=
-cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; [[ -z ${HOST_LOG:-} ]] || { cp "$work/host.log" "$HOST_LOG"; find "$work/data" -name postgres.log -exec cp {} "$HOST_LOG.postgres" \; ; }; rm -rf "$work"; }
 trap cleanup EXIT
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -1,5 +1,6 @@
 #include "LedgerStore.h"
 
+#include "MovementReplies.h"
 #include "yieldhost/Events.h"
 #include "yieldhost/Ids.h"
 #include "yieldhost/Outbox.h"
@@ -227,6 +228,31 @@ LedgerStore::TransferPair LedgerStore::transferPairIn(SqlTransaction &tx, const 
     return out;
 }
 
+LedgerStore::LockedAccounts LedgerStore::transferWalletsIn(SqlTransaction &tx, const QStringList &walletIds, const QStringList &userIds,
+                                                           const QStringList &receiverIds)
+{
+    LockedAccounts out;
+    // Index lookups only (the pairs first, then the rows to lock by id): no scan of the table
+    // however many wallets it holds.
+    const SqlResult r = tx.exec(QStringLiteral("WITH p AS (SELECT s.id AS source, t.id AS target "
+                                               "           FROM unnest(?::uuid[], ?::uuid[], ?::uuid[]) AS q(w, u, v) "
+                                               "           JOIN wallets_account s ON s.id = q.w AND s.user_id = q.u "
+                                               "           LEFT JOIN wallets_account t ON t.user_id = q.v AND t.currency = s.currency) "
+                                               "SELECT (SELECT host_now()) AS now, ") + accountColumns()
+                                    + QStringLiteral(" FROM wallets_account a JOIN integrations_currency c ON c.code = a.currency "
+                                                     "WHERE a.id IN (SELECT source FROM p UNION SELECT target FROM p WHERE target IS NOT NULL) "
+                                                     "ORDER BY a.id FOR UPDATE OF a"),
+                                {walletIds, userIds, receiverIds});
+    out.error = r.error();
+    for (qsizetype i = 0; !r.error() && i < r.size(); ++i) {
+        LedgerAccount a = accountFrom(r, i);
+        out.accounts.insert(a.id, a);
+    }
+    if (!r.error() && !r.isEmpty())
+        out.now = r.value(0, QStringLiteral("now")).toDateTime().toUTC();
+    return out;
+}
+
 QHash<QString, LedgerAccount> LedgerStore::TransferPair::locked() const
 {
     QHash<QString, LedgerAccount> out;
@@ -239,15 +265,24 @@ QHash<QString, LedgerAccount> LedgerStore::TransferPair::locked() const
 
 LedgerResult LedgerStore::postIn(SqlTransaction &tx, const QList<LedgerPosting> &postings)
 {
-    return post(tx, postings, nullptr);
+    return post(tx, postings, nullptr, false);
 }
 
 LedgerResult LedgerStore::postLockedIn(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QHash<QString, LedgerAccount> &locked)
 {
-    return post(tx, postings, &locked);
+    return post(tx, postings, &locked, false);
 }
 
-LedgerResult LedgerStore::post(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QHash<QString, LedgerAccount> *locked)
+LedgerResult LedgerStore::postLockedDeferred(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QHash<QString, LedgerAccount> &locked,
+                                             const QStringList &transactionIds)
+{
+    if (transactionIds.size() != postings.size())
+        return invalid(0, QStringLiteral("%1 transaction ids for %2 postings").arg(transactionIds.size()).arg(postings.size()));
+    return post(tx, postings, &locked, true, transactionIds);
+}
+
+LedgerResult LedgerStore::post(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QHash<QString, LedgerAccount> *locked, bool deferred,
+                               const QStringList &transactionIds)
 {
     if (postings.isEmpty()) {
         LedgerResult r;
@@ -318,7 +353,7 @@ LedgerResult LedgerStore::post(SqlTransaction &tx, const QList<LedgerPosting> &p
                 r.outcome = LedgerResult::Outcome::InsufficientFunds;
                 r.failedPosting = i;
                 r.accountId = it->id;
-                r.detail = QStringLiteral("The wallet holds %1 %2; this needs %3 %2.").arg(it->balance.toString(it->decimals), it->currency, leg.amount.abs().toString(it->decimals));
+                r.detail = replies::insufficientDetail(*it, leg.amount);
                 return r;
             }
             it->balance = after->withScale(it->decimals).value_or(*after);
@@ -339,7 +374,7 @@ LedgerResult LedgerStore::post(SqlTransaction &tx, const QList<LedgerPosting> &p
             if (!s->isZero())
                 return invalid(i, QStringLiteral("posting %1 does not balance: its %2 legs sum to %3").arg(i).arg(s.key(), s->toString()));
         }
-        const QString id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        const QString id = i < transactionIds.size() ? transactionIds[i] : QUuid::createUuid().toString(QUuid::WithoutBraces);
         txIds.append(id);
         txKinds.append(p.kind);
         txReferences.append(p.reference);
@@ -357,21 +392,29 @@ LedgerResult LedgerStore::post(SqlTransaction &tx, const QList<LedgerPosting> &p
         result.accounts.append(a);
     }
     // One statement: the transactions, the balances and the entries (whose foreign keys are
-    // checked at the end of the statement, when the transactions exist).
-    const SqlResult entries = tx.exec(
-        QStringLiteral("WITH t AS (INSERT INTO wallets_transaction (id, kind, reference, metadata) "
-                       "           SELECT i, k, coalesce(r, ''), m FROM unnest(?::uuid[], ?::text[], ?::text[], ?::jsonb[]) AS t(i, k, r, m)), "
-                       "     u AS (UPDATE wallets_account a SET balance = d.balance FROM unnest(?::uuid[], ?::numeric[]) AS d(id, balance) WHERE a.id = d.id) "
-                       "INSERT INTO wallets_entry (transaction_id, account_id, currency, kind, amount, balance_after) "
-                       "SELECT t, a, c, k, m, b FROM unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::numeric[], ?::numeric[]) "
-                       "WITH ORDINALITY AS e(t, a, c, k, m, b, n) ORDER BY n RETURNING id, created_at"),
-        {txIds, txKinds, txReferences, txMetadata, balanceIds, balances, entryTx, entryAccount, entryCurrency, entryKind, entryAmount, entryAfter});
-    if (entries.error())
-        return failed(entries.error());
-    for (qsizetype i = 0; i < result.entries.size() && i < entries.size(); ++i) {
-        result.entries[i].id = entries.integer(i, QStringLiteral("id"));
+    // checked at the end of the statement, when the transactions exist). host_now() once for the
+    // statement, not once per row (it reads the host clock's offset).
+    const QString sql = QStringLiteral(
+        "WITH n AS (SELECT host_now() AS at), "
+        "     t AS (INSERT INTO wallets_transaction (id, kind, reference, metadata, created_at) "
+        "           SELECT i, k, coalesce(r, ''), m, n.at FROM unnest(?::uuid[], ?::text[], ?::text[], ?::jsonb[]) AS t(i, k, r, m), n), "
+        "     u AS (UPDATE wallets_account a SET balance = d.balance FROM unnest(?::uuid[], ?::numeric[]) AS d(id, balance) WHERE a.id = d.id) "
+        "INSERT INTO wallets_entry (transaction_id, account_id, currency, kind, amount, balance_after, created_at) "
+        "SELECT t, a, c, k, m, b, n.at FROM unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::numeric[], ?::numeric[]) "
+        "WITH ORDINALITY AS e(t, a, c, k, m, b, o), n ORDER BY o RETURNING id, created_at");
+    const QVariantList params{txIds, txKinds, txReferences, txMetadata, balanceIds, balances, entryTx, entryAccount, entryCurrency, entryKind, entryAmount, entryAfter};
+    for (qsizetype i = 0; i < result.entries.size(); ++i)
         result.entries[i].transactionId = entryTx[i];
-        result.entries[i].createdAt = entries.value(i, QStringLiteral("created_at")).toDateTime().toUTC();
+    if (deferred) {
+        tx.defer(sql, params);
+    } else {
+        const SqlResult entries = tx.exec(sql, params);
+        if (entries.error())
+            return failed(entries.error());
+        for (qsizetype i = 0; i < result.entries.size() && i < entries.size(); ++i) {
+            result.entries[i].id = entries.integer(i, QStringLiteral("id"));
+            result.entries[i].createdAt = entries.value(i, QStringLiteral("created_at")).toDateTime().toUTC();
+        }
     }
     // One wallet.updated per wallet touched, with its final balance, in one statement.
     QList<OutboxEvent> events;

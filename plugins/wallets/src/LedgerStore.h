@@ -46,9 +46,25 @@ public:
         QHash<QString, LedgerAccount> locked() const;
     };
     TransferPair transferPairIn(SqlTransaction &tx, const QString &walletId, const QString &userId, const QString &receiverId);
+    // The wallets of many transfers in one statement, all locked in id order: for each i the
+    // wallet walletIds[i] when userIds[i] owns it, and receiverIds[i]'s wallet in its currency
+    // when there is one. Ids must be UUIDs.
+    struct LockedAccounts
+    {
+        QHash<QString, LedgerAccount> accounts; // by id
+        QDateTime now;                          // host_now(): the time of this transaction's entries
+        DbError error;
+    };
+    LockedAccounts transferWalletsIn(SqlTransaction &tx, const QStringList &walletIds, const QStringList &userIds, const QStringList &receiverIds);
     // postIn() for accounts the caller already locked in this transaction (read under the lock):
     // the lock statement is skipped when `locked` holds every account of the postings.
     LedgerResult postLockedIn(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QHash<QString, LedgerAccount> &locked);
+    // The same, with the writing statement sent along with the transaction's next statement or
+    // its COMMIT (SqlTransaction::defer): the result has no entry ids or times, and a failure
+    // (only a bug: the balances were checked here) fails the transaction there.
+    // `transactionIds` names the postings' transactions (the caller has told clients already).
+    LedgerResult postLockedDeferred(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QHash<QString, LedgerAccount> &locked,
+                                    const QStringList &transactionIds);
 
     // The columns accountFrom() reads, for queries over wallets_account a JOIN integrations_currency c.
     static const QString &accountColumns();
@@ -58,7 +74,8 @@ public:
 
 private:
     LedgerAccountLookup oneAccount(const SqlResult &r);
-    LedgerResult post(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QHash<QString, LedgerAccount> *locked);
+    LedgerResult post(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QHash<QString, LedgerAccount> *locked, bool deferred,
+                      const QStringList &transactionIds = {});
 
     Database &m_db;
     Currencies *m_currencies = nullptr;

@@ -1,5 +1,6 @@
 #include "MovementRoutes.h"
 
+#include "MovementReplies.h"
 #include "WalletRoutes.h"
 
 #include "yieldhost/Idempotency.h"
@@ -63,16 +64,6 @@ std::optional<Decimal> amountOf(const QJsonObject &body, ProblemBuilder *invalid
     return amount;
 }
 
-std::optional<HttpResponse> decimalsRefusal(const Decimal &amount, const LedgerAccount &wallet)
-{
-    if (amount.round(wallet.decimals) == amount)
-        return std::nullopt;
-    return Problem::make(422)
-        .detail(QStringLiteral("One or more fields are invalid."))
-        .field(QStringLiteral("amount"), QStringLiteral("has more decimals than %1 has (%2)").arg(wallet.currency).arg(wallet.decimals))
-        .toResponse();
-}
-
 // An optional text field of at most MaxText characters; false (and a field error) when invalid.
 bool optionalText(const QJsonObject &body, const QString &field, QString *value, ProblemBuilder *invalid, bool required = false)
 {
@@ -88,38 +79,14 @@ bool optionalText(const QJsonObject &body, const QString &field, QString *value,
     return true;
 }
 
-HttpResponse insufficient(const LedgerResult &r)
-{
-    return Problem::make(409).type(QStringLiteral("insufficient-funds")).title(QStringLiteral("Insufficient funds")).detail(r.detail).toResponse();
-}
-
 HttpResponse ledgerFailure(const PluginContext &context, const LedgerResult &r)
 {
     if (r.outcome == LedgerResult::Outcome::Failed)
         return problemFor(r.error).toResponse();
     if (r.outcome == LedgerResult::Outcome::OutOfRange)
-        return Problem::make(422).detail(QStringLiteral("One or more fields are invalid.")).field(QStringLiteral("amount"), r.detail).toResponse();
+        return replies::outOfRange(r.detail);
     qCWarning(context.log()).noquote() << "ledger refused a posting:" << r.detail;
     return Problem::make(500).detail(QStringLiteral("The movement could not be recorded.")).toResponse();
-}
-
-// {"transaction": the wallet's entry, "wallet": the wallet after it}
-HttpResponse moved(const LedgerResult &r, const QString &walletId)
-{
-    QJsonObject wallet;
-    int decimals = 2;
-    for (const LedgerAccount &a : r.accounts) {
-        if (a.id == walletId) {
-            wallet = LedgerStore::walletJson(a);
-            decimals = a.decimals;
-        }
-    }
-    QJsonObject transaction;
-    for (const LedgerEntry &e : r.entries) {
-        if (e.accountId == walletId)
-            transaction = LedgerStore::entryJson(e, decimals);
-    }
-    return HttpResponse::json(201, QJsonObject{{QStringLiteral("transaction"), transaction}, {QStringLiteral("wallet"), wallet}});
 }
 
 } // namespace
@@ -184,7 +151,7 @@ QCoro::Task<HttpResponse> MovementRoutes::deposit(HttpRequest request)
             return problemFor(wallet.error).toResponse();
         if (!wallet.account)
             return WalletRoutes::notFound();
-        if (std::optional<HttpResponse> refused = decimalsRefusal(*amount, *wallet.account))
+        if (std::optional<HttpResponse> refused = replies::decimalsRefusal(*amount, *wallet.account))
             return *refused;
         const LedgerAccountLookup clearing = m_ledger.systemAccountIn(tx, QStringLiteral("deposits"), wallet.account->currency);
         if (!clearing.account)
@@ -203,7 +170,7 @@ QCoro::Task<HttpResponse> MovementRoutes::deposit(HttpRequest request)
                                     {QStringLiteral("currency"), wallet.account->currency}};
         if (const DbError published = publishIn(tx, QStringLiteral("wallet.deposited"), userId, deposited))
             return problemFor(published).toResponse();
-        return moved(posted, wallet.account->id);
+        return replies::moved(posted, wallet.account->id);
     };
     co_return co_await idempotentTransaction(m_context.database(), *key, work);
 }
@@ -233,7 +200,7 @@ QCoro::Task<HttpResponse> MovementRoutes::withdraw(HttpRequest request)
             return problemFor(wallet.error).toResponse();
         if (!wallet.account)
             return WalletRoutes::notFound();
-        if (std::optional<HttpResponse> refused = decimalsRefusal(*amount, *wallet.account))
+        if (std::optional<HttpResponse> refused = replies::decimalsRefusal(*amount, *wallet.account))
             return *refused;
         const LedgerAccountLookup clearing = m_ledger.systemAccountIn(tx, QStringLiteral("withdrawals"), wallet.account->currency);
         if (!clearing.account)
@@ -243,10 +210,10 @@ QCoro::Task<HttpResponse> MovementRoutes::withdraw(HttpRequest request)
                                      LedgerLeg{clearing.account->id, *amount, QStringLiteral("withdrawal")}}};
         const LedgerResult posted = m_ledger.postIn(tx, {posting});
         if (posted.outcome == LedgerResult::Outcome::InsufficientFunds)
-            return insufficient(posted);
+            return replies::insufficient(posted.detail);
         if (!posted)
             return ledgerFailure(m_context, posted);
-        return moved(posted, wallet.account->id);
+        return replies::moved(posted, wallet.account->id);
     };
     co_return co_await idempotentTransaction(m_context.database(), *key, work);
 }
@@ -287,6 +254,12 @@ QCoro::Task<HttpResponse> MovementRoutes::transfer(HttpRequest request)
         co_return problemFor(receiver.error).toResponse();
     const QString walletId = from.toString();
     const QString userId = request.user()->id;
+    if (m_batcher && receiver.entry && receiver.entry->userId != userId) {
+        TransferBatcher::Transfer batched{*key, walletId, receiver.entry->userId, *amount, reference};
+        const std::optional<HttpResponse> reply = co_await m_batcher->submit(std::move(batched));
+        if (reply)
+            co_return *reply;
+    }
     auto work = [&](SqlTransaction &tx) -> HttpResponse {
         if (!receiver.entry)
             return Problem::make(422).detail(QStringLiteral("One or more fields are invalid."))
@@ -305,7 +278,7 @@ QCoro::Task<HttpResponse> MovementRoutes::transfer(HttpRequest request)
         if (!pair.source)
             return WalletRoutes::notFound();
         const LedgerAccount &source = *pair.source;
-        if (std::optional<HttpResponse> refused = decimalsRefusal(*amount, source))
+        if (std::optional<HttpResponse> refused = replies::decimalsRefusal(*amount, source))
             return *refused;
         QString targetId = pair.target ? pair.target->id : QString();
         if (targetId.isEmpty()) {
@@ -321,10 +294,10 @@ QCoro::Task<HttpResponse> MovementRoutes::transfer(HttpRequest request)
                                      LedgerLeg{targetId, *amount, QStringLiteral("transfer_in")}}};
         const LedgerResult posted = m_ledger.postLockedIn(tx, {posting}, pair.locked());
         if (posted.outcome == LedgerResult::Outcome::InsufficientFunds)
-            return insufficient(posted);
+            return replies::insufficient(posted.detail);
         if (!posted)
             return ledgerFailure(m_context, posted);
-        return moved(posted, source.id);
+        return replies::moved(posted, source.id);
     };
     co_return co_await idempotentTransaction(m_context.database(), *key, work);
 }

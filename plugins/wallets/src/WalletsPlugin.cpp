@@ -2,9 +2,11 @@
 
 #include "LedgerStore.h"
 #include "MovementRoutes.h"
+#include "TransferBatcher.h"
 #include "WalletRoutes.h"
 
 #include "yieldhost/Services.h"
+#include "yieldhost/Settings.h"
 
 namespace yieldhost::wallets {
 
@@ -27,6 +29,11 @@ yieldhost::Status WalletsPlugin::initialize(yieldhost::PluginContext &context)
     m_walletRoutes->registerRoutes();
     m_movementRoutes = std::make_unique<MovementRoutes>(context, *m_ledger, sandbox);
     m_movementRoutes->setDirectory(directory);
+    const Settings &settings = context.settings();
+    if (const int leaders = int(settings.integer(QStringLiteral("transfer_batches"))); leaders > 0) {
+        m_batcher = std::make_unique<TransferBatcher>(context.database(), *m_ledger, leaders, int(settings.integer(QStringLiteral("transfer_batch_size"))));
+        m_movementRoutes->setBatcher(m_batcher.get());
+    }
     m_movementRoutes->registerRoutes();
     context.provide<Ledger>(m_ledger.get());
     qCInfo(context.log()).noquote() << (sandbox ? QStringLiteral("deposits are open (sandbox mode)")

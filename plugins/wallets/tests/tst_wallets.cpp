@@ -9,7 +9,9 @@
 // transaction and 50 identical replies); the database's own guarantees (an unbalanced
 // transaction written by hand is refused at COMMIT, entries are append-only); wallet.updated for
 // both sides of a transfer in the outbox; and deposits refused (403) by a host outside sandbox
-// mode on the same database.
+// mode on the same database. Transfers that arrive together (posted in one transaction by
+// TransferBatcher): each with its own reply, ledger row and stored key, checked in turn against
+// the balances the ones before leave, used keys among them replayed or refused.
 #include "HostCluster.h"
 #include "HostProcess.h"
 #include "HttpClient.h"
@@ -222,6 +224,46 @@ class TestWallets : public QObject
             "WHERE a.balance <> s.total OR a.balance <> coalesce(l.balance_after, 0)"));
     }
 
+    // Sends every request at once, each on a connection of its own, and returns the replies in
+    // the same order (a failed QVERIFY leaves fewer).
+    struct Request
+    {
+        QByteArray path;
+        QByteArray body;
+        QByteArray token;
+        QByteArray key;
+    };
+    void concurrently(const QList<Request> &requests, QList<HttpReply> *replies)
+    {
+        std::vector<std::unique_ptr<HttpClient>> clients;
+        for (qsizetype i = 0; i < requests.size(); ++i) {
+            clients.push_back(std::make_unique<HttpClient>(m_host->host(), m_host->port()));
+            QVERIFY(clients.back()->open());
+        }
+        for (qsizetype i = 0; i < requests.size(); ++i) {
+            const Request &q = requests[i];
+            const Headers headers{{QByteArrayLiteral("Authorization"), QByteArray("Bearer " + q.token)}, {QByteArrayLiteral("Idempotency-Key"), q.key}};
+            clients[size_t(i)]->send(HttpClient::format(m_host->host(), "POST", q.path, q.body, "application/json", headers));
+        }
+        for (auto &c : clients) {
+            const auto r = c->read(60000);
+            QVERIFY2(r, "no reply");
+            replies->append(*r);
+        }
+    }
+    Request transferRequest(const User &from, const QString &wallet, const QString &toEmail, const QString &amount)
+    {
+        return {"/api/v1/transfers",
+                compact({{QStringLiteral("from_wallet"), wallet}, {QStringLiteral("to_email"), toEmail}, {QStringLiteral("amount"), amount}}),
+                from.token, freshKey()};
+    }
+    // Cents of a two-decimal amount, exactly ("12.30" -> 1230).
+    static qint64 cents(const QString &amount)
+    {
+        const qsizetype dot = amount.indexOf(u'.');
+        return amount.left(dot).toLongLong() * 100 + (amount.startsWith(u'-') ? -1 : 1) * amount.mid(dot + 1).toLongLong();
+    }
+
     void verifyNotFoundLikeUnknown(const std::optional<HttpReply> &r, const std::optional<HttpReply> &unknown)
     {
         CHECK(verifyProblem(r, 404));
@@ -233,6 +275,8 @@ private Q_SLOTS:
     {
         QString error;
         QVERIFY2(m_cluster.open(&error), qPrintable(error));
+        // The group-commit tests register more users than the default limit per address.
+        m_cluster.setShared(QStringLiteral("YIELDHOST_USERS__REGISTRATIONS_PER_ADDRESS_PER_HOUR"), QStringLiteral("1000"));
         m_host = m_cluster.start({QStringLiteral("serve")});
         QVERIFY(m_host);
         QVERIFY2(m_host->waitReady(60000), qPrintable(m_host->output().right(2000)));
@@ -789,6 +833,176 @@ private Q_SLOTS:
         const double moved = balanceOf(m_alice, m_aliceUsd).toDouble() - balanceBefore.toDouble(); // display only: cents compared below
         QCOMPARE(qRound64(moved * 100), route == QLatin1String("deposit") ? 777 : -777);
         QCOMPARE(unbalancedCurrencies(), QString());
+        QCOMPARE(driftingAccounts(), QString());
+    }
+
+    // --- transfers that arrive together (TransferBatcher: group commit) ---
+
+    void concurrentTransfersArePostedTogetherEachWithItsOwnReply()
+    {
+        // Six users with 100.00 USD each; 60 transfers at once between them, plus 5 to a user
+        // without a USD wallet (each of those runs alone: the first opens her wallet).
+        QList<User> users;
+        QStringList wallets;
+        for (int i = 0; i < 6; ++i) {
+            users.append(account(QStringLiteral("group%1@example.com").arg(i)));
+            QVERIFY(!users.last().token.isEmpty());
+            wallets.append(openWallet(users.last(), QStringLiteral("USD")));
+            QVERIFY(!wallets.last().isEmpty());
+            QCOMPARE(deposit(users.last(), wallets.last(), QStringLiteral("100.00"))->status, 201);
+        }
+        const User erin = account(QStringLiteral("group-erin@example.com"));
+        QVERIFY(!erin.token.isEmpty());
+        QList<Request> requests;
+        QList<qint64> expected(6, 10000);
+        qint64 toErin = 0;
+        for (int i = 0; i < 65; ++i) {
+            const int from = i % 6;
+            const int to = (i * 7 + 1) % 6 == from ? (from + 1) % 6 : (i * 7 + 1) % 6;
+            const qint64 amount = 1 + i; // 0.01 .. 0.65
+            const QString text = QStringLiteral("%1.%2").arg(amount / 100).arg(amount % 100, 2, 10, QLatin1Char('0'));
+            if (i < 60) {
+                requests.append(transferRequest(users[from], wallets[from], users[to].email, text));
+                expected[to] += amount;
+            } else {
+                requests.append(transferRequest(users[from], wallets[from], erin.email, text));
+                toErin += amount;
+            }
+            expected[from] -= amount;
+        }
+        const qint64 before = ledgerTransactions();
+        QList<HttpReply> replies;
+        concurrently(requests, &replies);
+        QCOMPARE(replies.size(), requests.size());
+        QSet<QString> ids;
+        QList<QHash<QString, QJsonObject>> sentBy(6); // per sender: transaction id -> the reply's entry
+        for (qsizetype i = 0; i < replies.size(); ++i) {
+            const HttpReply &r = replies[i];
+            QVERIFY2(r.status == 201, qPrintable(QStringLiteral("%1 %2").arg(r.status).arg(QString::fromUtf8(r.body))));
+            const QJsonObject sent = r.json().value(QLatin1String("transaction")).toObject();
+            const QJsonObject wallet = r.json().value(QLatin1String("wallet")).toObject();
+            const QString amount = QJsonDocument::fromJson(requests[i].body).object().value(QLatin1String("amount")).toString();
+            CHECK(verifyEntry(sent, QStringLiteral("transfer_out"), u'-' + amount, sent.value(QLatin1String("balance_after")).toString()));
+            CHECK(verifyWallet(wallet, QStringLiteral("USD"), sent.value(QLatin1String("balance_after")).toString()));
+            ids.insert(sent.value(QLatin1String("id")).toString());
+            sentBy[i % 6].insert(sent.value(QLatin1String("id")).toString(), sent);
+        }
+        QCOMPARE(ids.size(), replies.size());
+        QCOMPARE(ledgerTransactions(), before + replies.size());
+        for (int i = 0; i < 6; ++i) {
+            QCOMPARE(cents(balanceOf(users[i], wallets[i])), expected[i]);
+            // Each reply is the sender's ledger entry as the history shows it, time included.
+            for (const QJsonValue &e : history(users[i], wallets[i], 100)) {
+                const QString id = e.toObject().value(QLatin1String("id")).toString();
+                if (sentBy[i].contains(id) && e.toObject().value(QLatin1String("kind")).toString() == QLatin1String("transfer_out"))
+                    QCOMPARE(e.toObject(), sentBy[i].take(id));
+            }
+            QVERIFY2(sentBy[i].isEmpty(), "a reply's entry is not in the sender's history");
+        }
+        const auto erins = get(QStringLiteral("/api/v1/wallets"), erin);
+        QVERIFY(erins && erins->status == 200);
+        QCOMPARE(erins->json().value(QLatin1String("results")).toArray().size(), 1);
+        QCOMPARE(cents(erins->json().value(QLatin1String("results")).toArray().first().toObject().value(QLatin1String("balance")).toString()), toErin);
+        // Transfers that arrived together share a database transaction: fewer transaction start
+        // times than transfers (one transaction each would give one time each).
+        const QStringList idList(ids.cbegin(), ids.cend());
+        const qint64 times = m_cluster.sql(QStringLiteral("SELECT count(DISTINCT created_at) FROM wallets_transaction WHERE id::text = ANY('{%1}')")
+                                               .arg(idList.join(u','))).toLongLong();
+        QVERIFY2(times < replies.size() / 2, qPrintable(QStringLiteral("%1 transactions for %2 transfers").arg(times).arg(replies.size())));
+        // Every key replays its own reply.
+        for (qsizetype i = 0; i < requests.size(); i += 7) {
+            const auto again = call("POST", requests[i].path, requests[i].body, requests[i].token, requests[i].key);
+            QVERIFY2(again && again->status == 201, qPrintable(describe(again)));
+            QCOMPARE(again->body, replies[i].body);
+            QCOMPARE(again->header("idempotent-replayed"), QByteArray("true"));
+        }
+        QCOMPARE(ledgerTransactions(), before + replies.size());
+        QCOMPARE(unbalancedCurrencies(), QString());
+        QCOMPARE(driftingAccounts(), QString());
+    }
+
+    void transfersThatArriveTogetherAreCheckedInTurn()
+    {
+        // 1.00 USD and five transfers of 0.30 at once: three go, two are 409, whichever batch
+        // each lands in; each refusal is stored and replayed.
+        const User frank = account(QStringLiteral("group-frank@example.com"));
+        const User gina = account(QStringLiteral("group-gina@example.com"));
+        const QString frankUsd = openWallet(frank, QStringLiteral("USD"));
+        QVERIFY(!openWallet(gina, QStringLiteral("USD")).isEmpty());
+        QCOMPARE(deposit(frank, frankUsd, QStringLiteral("1.00"))->status, 201);
+        QList<Request> requests;
+        for (int i = 0; i < 5; ++i)
+            requests.append(transferRequest(frank, frankUsd, gina.email, QStringLiteral("0.30")));
+        const qint64 before = ledgerTransactions();
+        QList<HttpReply> replies;
+        concurrently(requests, &replies);
+        QCOMPARE(replies.size(), 5);
+        QStringList after;
+        int refused = 0;
+        for (qsizetype i = 0; i < replies.size(); ++i) {
+            if (replies[i].status == 409) {
+                CHECK(verifyProblem(replies[i], 409));
+                QCOMPARE(replies[i].json().value(QLatin1String("type")).toString().section(u'/', -1), QStringLiteral("insufficient-funds"));
+                const auto again = call("POST", requests[i].path, requests[i].body, requests[i].token, requests[i].key);
+                QVERIFY2(again && again->status == 409, qPrintable(describe(again)));
+                QCOMPARE(again->body, replies[i].body);
+                QCOMPARE(again->header("idempotent-replayed"), QByteArray("true"));
+                ++refused;
+            } else {
+                QVERIFY2(replies[i].status == 201, qPrintable(QStringLiteral("%1 %2").arg(replies[i].status).arg(QString::fromUtf8(replies[i].body))));
+                after.append(replies[i].json().value(QLatin1String("transaction")).toObject().value(QLatin1String("balance_after")).toString());
+            }
+        }
+        QCOMPARE(refused, 2);
+        after.sort();
+        QCOMPARE(after, QStringList({QStringLiteral("0.10"), QStringLiteral("0.40"), QStringLiteral("0.70")}));
+        QCOMPARE(ledgerTransactions(), before + 3);
+        QCOMPARE(balanceOf(frank, frankUsd), QStringLiteral("0.10"));
+        QCOMPARE(driftingAccounts(), QString());
+    }
+
+    void usedKeysAmongNewTransfersReplayOrAre422()
+    {
+        // A key used before arrives again among new transfers, with its own body (a replay) and
+        // with another body (422): neither moves money; the new transfers all go.
+        const User hank = account(QStringLiteral("group-hank@example.com"));
+        const User ida = account(QStringLiteral("group-ida@example.com"));
+        const QString hankUsd = openWallet(hank, QStringLiteral("USD"));
+        QVERIFY(!openWallet(ida, QStringLiteral("USD")).isEmpty());
+        QCOMPARE(deposit(hank, hankUsd, QStringLiteral("10.00"))->status, 201);
+        const Request first = transferRequest(hank, hankUsd, ida.email, QStringLiteral("1.00"));
+        const auto original = call("POST", first.path, first.body, first.token, first.key);
+        QVERIFY2(original && original->status == 201, qPrintable(describe(original)));
+        const qint64 before = ledgerTransactions();
+        QList<Request> requests;
+        for (int i = 0; i < 24; ++i) {
+            if (i % 4 == 1) {
+                requests.append(first);
+            } else if (i % 4 == 3) {
+                Request other = transferRequest(hank, hankUsd, ida.email, QStringLiteral("2.00"));
+                other.key = first.key;
+                requests.append(other);
+            } else {
+                requests.append(transferRequest(hank, hankUsd, ida.email, QStringLiteral("0.10")));
+            }
+        }
+        QList<HttpReply> replies;
+        concurrently(requests, &replies);
+        QCOMPARE(replies.size(), requests.size());
+        for (qsizetype i = 0; i < replies.size(); ++i) {
+            const HttpReply &r = replies[i];
+            if (i % 4 == 1) {
+                QCOMPARE(r.status, 201);
+                QCOMPARE(r.body, original->body);
+                QCOMPARE(r.header("idempotent-replayed"), QByteArray("true"));
+            } else if (i % 4 == 3) {
+                CHECK(verifyProblem(r, 422));
+            } else {
+                QVERIFY2(r.status == 201 && r.header("idempotent-replayed").isEmpty(), qPrintable(QStringLiteral("%1 %2").arg(r.status).arg(QString::fromUtf8(r.body))));
+            }
+        }
+        QCOMPARE(ledgerTransactions(), before + 12);
+        QCOMPARE(balanceOf(hank, hankUsd), QStringLiteral("7.80"));
         QCOMPARE(driftingAccounts(), QString());
     }
 

@@ -80,6 +80,21 @@ public:
     // a failure fails the transaction there.
     void storeDeferred(SqlTransaction &tx, const HttpResponse &reply) const;
 
+    // SDK 1.1, for a handler that gathers concurrent requests into one transaction (the wallets
+    // plugin's transfers) and decides their replies before it claims their keys: claims every key
+    // in one statement, in one fixed order, with replies[i] stored for keys[i]. Returns, per key,
+    // whether it was claimed here. A key that exists already (a repeat, a reuse, or a key another
+    // transaction holds until it commits, which this waits for) is not claimed: run that request
+    // alone through idempotentTransaction(), which replays or refuses it, and correct the stored
+    // replies of the others with storeAllDeferred() if leaving it out changes them. The keys must
+    // be distinct (the same user and key twice: claim one, run the other alone). Unlike
+    // idempotentTransaction() nothing is undone for a 4xx: decide refusals before writing
+    // anything for them. On a database error the list is empty and *error says why.
+    static QList<bool> claimAll(SqlTransaction &tx, const QList<IdempotencyKey> &keys, const QList<HttpResponse> &replies, DbError *error);
+    // Stores replies[i] for keys[i] (claimed in this transaction) in one statement, sent with the
+    // transaction's next statement or its COMMIT.
+    static void storeAllDeferred(SqlTransaction &tx, const QList<IdempotencyKey> &keys, const QList<HttpResponse> &replies);
+
 private:
     struct Statement
     {
