@@ -202,6 +202,9 @@ private Q_SLOTS:
         }
         QVERIFY(pg.postmasterPid() > 0);
         QCOMPARE(processUid(pg.postmasterPid()), expectedUid);
+        // Our settings are in force (docs/database.md says why random_page_cost).
+        QCOMPARE(query(pg, QStringLiteral("SELECT current_setting('random_page_cost')"), &ok), QStringLiteral("1.1"));
+        QVERIFY(ok);
 
         // The server keeps its freed heap instead of returning it to the kernel every transaction:
         // its backends run with our GLIBC_TUNABLES. (The postmaster's /proc/<pid>/environ cannot

@@ -601,6 +601,12 @@ Status EmbeddedPostgres::writeSettings()
         QStringLiteral("unix_socket_permissions = 0700"),
         QStringLiteral("max_connections = 100"),
         QStringLiteral("shared_buffers = '32MB'"),
+        // The data sits in the page cache (or on an SSD): a random read costs about what a
+        // sequential one does. At the default 4 the planner scans small tables instead of using
+        // their index — and keeps that plan for every foreign-key check of a session, however
+        // many pages the table's updated rows spread over later (a batch of transfers among 200
+        // wallets spent most of its time scanning wallets_account, tests/bench/ledger.sh).
+        QStringLiteral("random_page_cost = 1.1"),
     };
     if (m_options.fastUnsafe)
         lines << QStringLiteral("fsync = off") << QStringLiteral("synchronous_commit = off") << QStringLiteral("full_page_writes = off");

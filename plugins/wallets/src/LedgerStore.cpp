@@ -228,21 +228,26 @@ LedgerStore::TransferPair LedgerStore::transferPairIn(SqlTransaction &tx, const 
     return out;
 }
 
-LedgerStore::LockedAccounts LedgerStore::transferWalletsIn(SqlTransaction &tx, const QStringList &walletIds, const QStringList &userIds,
-                                                           const QStringList &receiverIds)
+LedgerStore::LockedAccounts LedgerStore::movementAccountsIn(SqlTransaction &tx, const QStringList &walletIds, const QStringList &userIds,
+                                                            const QStringList &receiverIds, const QStringList &systemNames)
 {
     LockedAccounts out;
-    // Index lookups only (the pairs first, then the rows to lock by id): no scan of the table
-    // however many wallets it holds.
-    const SqlResult r = tx.exec(QStringLiteral("WITH p AS (SELECT s.id AS source, t.id AS target "
-                                               "           FROM unnest(?::uuid[], ?::uuid[], ?::uuid[]) AS q(w, u, v) "
+    // Index lookups only (the accounts of each movement first, then the rows to lock by id): no
+    // scan of the table however many wallets it holds. The IS NOT NULL conditions let the partial
+    // unique indexes serve the receiver's and the system account's lookups.
+    const SqlResult r = tx.exec(QStringLiteral("WITH p AS (SELECT s.id AS source, t.id AS target, y.id AS system "
+                                               "           FROM unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[]) AS q(w, u, v, n) "
                                                "           JOIN wallets_account s ON s.id = q.w AND s.user_id = q.u "
-                                               "           LEFT JOIN wallets_account t ON t.user_id = q.v AND t.currency = s.currency) "
+                                               "           LEFT JOIN wallets_account t ON t.user_id IS NOT NULL AND t.user_id = nullif(q.v, '')::uuid "
+                                               "                                      AND t.currency = s.currency "
+                                               "           LEFT JOIN wallets_account y ON y.system_name IS NOT NULL AND y.system_name = nullif(q.n, '') "
+                                               "                                      AND y.currency = s.currency) "
                                                "SELECT (SELECT host_now()) AS now, ") + accountColumns()
                                     + QStringLiteral(" FROM wallets_account a JOIN integrations_currency c ON c.code = a.currency "
-                                                     "WHERE a.id IN (SELECT source FROM p UNION SELECT target FROM p WHERE target IS NOT NULL) "
+                                                     "WHERE a.id IN (SELECT source FROM p UNION SELECT target FROM p WHERE target IS NOT NULL "
+                                                     "               UNION SELECT system FROM p WHERE system IS NOT NULL) "
                                                      "ORDER BY a.id FOR UPDATE OF a"),
-                                {walletIds, userIds, receiverIds});
+                                {walletIds, userIds, receiverIds, systemNames});
     out.error = r.error();
     for (qsizetype i = 0; !r.error() && i < r.size(); ++i) {
         LedgerAccount a = accountFrom(r, i);

@@ -46,16 +46,18 @@ public:
         QHash<QString, LedgerAccount> locked() const;
     };
     TransferPair transferPairIn(SqlTransaction &tx, const QString &walletId, const QString &userId, const QString &receiverId);
-    // The wallets of many transfers in one statement, all locked in id order: for each i the
-    // wallet walletIds[i] when userIds[i] owns it, and receiverIds[i]'s wallet in its currency
-    // when there is one. Ids must be UUIDs.
+    // The accounts of many movements in one statement, all locked in id order: for each i the
+    // wallet walletIds[i] when userIds[i] owns it, receiverIds[i]'s wallet in its currency (a
+    // transfer's; "" for none) and the system account systemNames[i] in its currency (a clearing
+    // account; "" for none), each when it exists. Wallet and user ids must be UUIDs.
     struct LockedAccounts
     {
         QHash<QString, LedgerAccount> accounts; // by id
         QDateTime now;                          // host_now(): the time of this transaction's entries
         DbError error;
     };
-    LockedAccounts transferWalletsIn(SqlTransaction &tx, const QStringList &walletIds, const QStringList &userIds, const QStringList &receiverIds);
+    LockedAccounts movementAccountsIn(SqlTransaction &tx, const QStringList &walletIds, const QStringList &userIds, const QStringList &receiverIds,
+                                      const QStringList &systemNames);
     // postIn() for accounts the caller already locked in this transaction (read under the lock):
     // the lock statement is skipped when `locked` holds every account of the postings.
     LedgerResult postLockedIn(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QHash<QString, LedgerAccount> &locked);

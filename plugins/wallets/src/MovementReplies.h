@@ -1,5 +1,5 @@
 // MovementReplies.h — the replies of the money-moving POSTs, shared by the routes that post one
-// movement per transaction and by TransferBatcher, which posts many: a client cannot tell which
+// movement per transaction and by MovementBatcher, which posts many: a client cannot tell which
 // path answered it.
 #pragma once
 

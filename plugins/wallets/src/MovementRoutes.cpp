@@ -145,6 +145,12 @@ QCoro::Task<HttpResponse> MovementRoutes::deposit(HttpRequest request)
         co_return invalid.detail(QStringLiteral("One or more fields are invalid.")).toResponse();
     const QString walletId = request.pathParam(QStringLiteral("id"));
     const QString userId = request.user()->id;
+    if (m_batcher) {
+        MovementBatcher::Movement batched{MovementBatcher::Movement::Kind::Deposit, *key, walletId, *amount, reference, {}, {}};
+        const std::optional<HttpResponse> reply = co_await m_batcher->submit(std::move(batched));
+        if (reply)
+            co_return *reply;
+    }
     auto work = [&](SqlTransaction &tx) -> HttpResponse {
         const LedgerAccountLookup wallet = m_ledger.ownWalletIn(tx, walletId, userId, false);
         if (wallet.error)
@@ -194,6 +200,12 @@ QCoro::Task<HttpResponse> MovementRoutes::withdraw(HttpRequest request)
         co_return invalid.detail(QStringLiteral("One or more fields are invalid.")).toResponse();
     const QString walletId = request.pathParam(QStringLiteral("id"));
     const QString userId = request.user()->id;
+    if (m_batcher) {
+        MovementBatcher::Movement batched{MovementBatcher::Movement::Kind::Withdrawal, *key, walletId, *amount, reference, {}, destination};
+        const std::optional<HttpResponse> reply = co_await m_batcher->submit(std::move(batched));
+        if (reply)
+            co_return *reply;
+    }
     auto work = [&](SqlTransaction &tx) -> HttpResponse {
         const LedgerAccountLookup wallet = m_ledger.ownWalletIn(tx, walletId, userId, false);
         if (wallet.error)
@@ -255,7 +267,7 @@ QCoro::Task<HttpResponse> MovementRoutes::transfer(HttpRequest request)
     const QString walletId = from.toString();
     const QString userId = request.user()->id;
     if (m_batcher && receiver.entry && receiver.entry->userId != userId) {
-        TransferBatcher::Transfer batched{*key, walletId, receiver.entry->userId, *amount, reference};
+        MovementBatcher::Movement batched{MovementBatcher::Movement::Kind::Transfer, *key, walletId, *amount, reference, receiver.entry->userId, {}};
         const std::optional<HttpResponse> reply = co_await m_batcher->submit(std::move(batched));
         if (reply)
             co_return *reply;

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "LedgerStore.h"
-#include "TransferBatcher.h"
+#include "MovementBatcher.h"
 
 #include "yieldhost/PluginContext.h"
 #include "yieldhost/services/UserDirectory.h"
@@ -19,8 +19,8 @@ public:
     MovementRoutes(PluginContext &context, LedgerStore &ledger, bool sandbox) : m_context(context), m_ledger(ledger), m_sandbox(sandbox) { }
     void registerRoutes();
     void setDirectory(UserDirectory *directory) { m_directory.store(directory); }
-    // Transfers go through `batcher` (group commit) when set; otherwise one transaction each.
-    void setBatcher(TransferBatcher *batcher) { m_batcher = batcher; }
+    // Money POSTs go through `batcher` (group commit) when set; otherwise one transaction each.
+    void setBatcher(MovementBatcher *batcher) { m_batcher = batcher; }
 
     QCoro::Task<HttpResponse> deposit(HttpRequest request);
     QCoro::Task<HttpResponse> withdraw(HttpRequest request);
@@ -31,7 +31,7 @@ private:
     LedgerStore &m_ledger;
     bool m_sandbox;
     std::atomic<UserDirectory *> m_directory = nullptr;
-    TransferBatcher *m_batcher = nullptr;
+    MovementBatcher *m_batcher = nullptr;
 };
 
 } // namespace yieldhost::wallets

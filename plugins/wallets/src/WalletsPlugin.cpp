@@ -2,7 +2,7 @@
 
 #include "LedgerStore.h"
 #include "MovementRoutes.h"
-#include "TransferBatcher.h"
+#include "MovementBatcher.h"
 #include "WalletRoutes.h"
 
 #include "yieldhost/Services.h"
@@ -30,8 +30,8 @@ yieldhost::Status WalletsPlugin::initialize(yieldhost::PluginContext &context)
     m_movementRoutes = std::make_unique<MovementRoutes>(context, *m_ledger, sandbox);
     m_movementRoutes->setDirectory(directory);
     const Settings &settings = context.settings();
-    if (const int leaders = int(settings.integer(QStringLiteral("transfer_batches"))); leaders > 0) {
-        m_batcher = std::make_unique<TransferBatcher>(context.database(), *m_ledger, leaders, int(settings.integer(QStringLiteral("transfer_batch_size"))));
+    if (const int leaders = int(settings.integer(QStringLiteral("movement_batches"))); leaders > 0) {
+        m_batcher = std::make_unique<MovementBatcher>(context.database(), *m_ledger, leaders, int(settings.integer(QStringLiteral("movement_batch_size"))));
         m_movementRoutes->setBatcher(m_batcher.get());
     }
     m_movementRoutes->registerRoutes();

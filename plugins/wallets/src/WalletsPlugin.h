@@ -13,7 +13,7 @@ namespace yieldhost::wallets {
 
 class LedgerStore;
 class MovementRoutes;
-class TransferBatcher;
+class MovementBatcher;
 class WalletRoutes;
 
 class WalletsPlugin : public QObject, public yieldhost::Plugin
@@ -31,7 +31,7 @@ public:
 private:
     yieldhost::PluginContext *m_context = nullptr;
     std::unique_ptr<LedgerStore> m_ledger;
-    std::unique_ptr<TransferBatcher> m_batcher; // null when transfer_batches is 0
+    std::unique_ptr<MovementBatcher> m_batcher; // null when movement_batches is 0
     std::unique_ptr<WalletRoutes> m_walletRoutes;
     std::unique_ptr<MovementRoutes> m_movementRoutes;
 };

@@ -9,9 +9,9 @@
 // transaction and 50 identical replies); the database's own guarantees (an unbalanced
 // transaction written by hand is refused at COMMIT, entries are append-only); wallet.updated for
 // both sides of a transfer in the outbox; and deposits refused (403) by a host outside sandbox
-// mode on the same database. Transfers that arrive together (posted in one transaction by
-// TransferBatcher): each with its own reply, ledger row and stored key, checked in turn against
-// the balances the ones before leave, used keys among them replayed or refused.
+// mode on the same database. Movements that arrive together (posted in one transaction by
+// MovementBatcher): each with its own reply, ledger row, event and stored key, checked in turn
+// against the balances the ones before leave, used keys among them replayed or refused.
 #include "HostCluster.h"
 #include "HostProcess.h"
 #include "HttpClient.h"
@@ -836,7 +836,7 @@ private Q_SLOTS:
         QCOMPARE(driftingAccounts(), QString());
     }
 
-    // --- transfers that arrive together (TransferBatcher: group commit) ---
+    // --- transfers that arrive together (MovementBatcher: group commit) ---
 
     void concurrentTransfersArePostedTogetherEachWithItsOwnReply()
     {
@@ -958,6 +958,71 @@ private Q_SLOTS:
         QCOMPARE(after, QStringList({QStringLiteral("0.10"), QStringLiteral("0.40"), QStringLiteral("0.70")}));
         QCOMPARE(ledgerTransactions(), before + 3);
         QCOMPARE(balanceOf(frank, frankUsd), QStringLiteral("0.10"));
+        QCOMPARE(driftingAccounts(), QString());
+    }
+
+    void depositsAndWithdrawalsOnOneWalletArePostedTogether()
+    {
+        // 30 deposits into one wallet at once, then 20 withdrawals of 1.00 from the 15.00 they
+        // leave: every deposit goes with its own wallet.deposited event, 15 withdrawals go and 5
+        // are 409, checked in turn; deposits share transactions, withdrawals too.
+        const User jane = account(QStringLiteral("group-jane@example.com"));
+        const QString janeUsd = openWallet(jane, QStringLiteral("USD"));
+        QVERIFY(!janeUsd.isEmpty());
+        QCOMPARE(deposit(jane, janeUsd, QStringLiteral("0.01"))->status, 201); // the clearing accounts exist
+        QVERIFY(withdraw(jane, janeUsd, {{QStringLiteral("amount"), QStringLiteral("0.01")}, {QStringLiteral("destination"), QStringLiteral("x")}})->status == 201);
+        const QByteArray depositPath = QStringLiteral("/api/v1/wallets/%1/deposit").arg(janeUsd).toUtf8();
+        const QByteArray withdrawPath = QStringLiteral("/api/v1/wallets/%1/withdraw").arg(janeUsd).toUtf8();
+        const qint64 mark = m_cluster.sql(QStringLiteral("SELECT coalesce(max(id), 0) FROM host_outbox")).toLongLong();
+        const qint64 before = ledgerTransactions();
+        QList<Request> deposits;
+        for (int i = 0; i < 30; ++i)
+            deposits.append({depositPath, compact({{QStringLiteral("amount"), QStringLiteral("0.50")}}), jane.token, freshKey()});
+        QList<HttpReply> replies;
+        concurrently(deposits, &replies);
+        QCOMPARE(replies.size(), 30);
+        QSet<QString> depositIds;
+        for (const HttpReply &r : std::as_const(replies)) {
+            QVERIFY2(r.status == 201, qPrintable(QStringLiteral("%1 %2").arg(r.status).arg(QString::fromUtf8(r.body))));
+            CHECK(verifyEntry(r.json().value(QLatin1String("transaction")).toObject(), QStringLiteral("deposit"), QStringLiteral("0.50"),
+                              r.json().value(QLatin1String("wallet")).toObject().value(QLatin1String("balance")).toString()));
+            depositIds.insert(r.json().value(QLatin1String("transaction")).toObject().value(QLatin1String("id")).toString());
+        }
+        QCOMPARE(depositIds.size(), 30);
+        QCOMPARE(balanceOf(jane, janeUsd), QStringLiteral("15.00"));
+        // One wallet.deposited per deposit, naming its transaction.
+        QStringList events = m_cluster.sql(QStringLiteral("SELECT data->>'transaction_id' FROM host_outbox WHERE id > %1 AND topic = 'wallet.deposited' "
+                                                          "AND data->>'amount' = '0.50' AND data->>'wallet_id' = '%2'").arg(mark).arg(janeUsd)).split(u'\n');
+        QCOMPARE(QSet<QString>(events.cbegin(), events.cend()), depositIds);
+        const QStringList depositList(depositIds.cbegin(), depositIds.cend());
+        const qint64 depositTimes = m_cluster.sql(QStringLiteral("SELECT count(DISTINCT created_at) FROM wallets_transaction WHERE id::text = ANY('{%1}')")
+                                                      .arg(depositList.join(u','))).toLongLong();
+        QVERIFY2(depositTimes < 15, qPrintable(QStringLiteral("%1 transactions for 30 deposits").arg(depositTimes)));
+
+        QList<Request> withdrawals;
+        for (int i = 0; i < 20; ++i)
+            withdrawals.append({withdrawPath, compact({{QStringLiteral("amount"), QStringLiteral("1.00")}, {QStringLiteral("destination"), QStringLiteral("bank %1").arg(i)}}),
+                                jane.token, freshKey()});
+        replies.clear();
+        concurrently(withdrawals, &replies);
+        QCOMPARE(replies.size(), 20);
+        QStringList after;
+        for (qsizetype i = 0; i < replies.size(); ++i) {
+            if (replies[i].status == 409) {
+                CHECK(verifyProblem(replies[i], 409));
+                continue;
+            }
+            QVERIFY2(replies[i].status == 201, qPrintable(QStringLiteral("%1 %2").arg(replies[i].status).arg(QString::fromUtf8(replies[i].body))));
+            const QString id = replies[i].json().value(QLatin1String("transaction")).toObject().value(QLatin1String("id")).toString();
+            after.append(replies[i].json().value(QLatin1String("transaction")).toObject().value(QLatin1String("balance_after")).toString());
+            // The destination is kept with the movement.
+            QCOMPARE(m_cluster.sql(QStringLiteral("SELECT metadata->>'destination' FROM wallets_transaction WHERE id = '%1'").arg(id)), QStringLiteral("bank %1").arg(i));
+        }
+        QCOMPARE(after.size(), 15);
+        QCOMPARE(QSet<QString>(after.cbegin(), after.cend()).size(), 15); // 14.00 down to 0.00, each once
+        QCOMPARE(balanceOf(jane, janeUsd), QStringLiteral("0.00"));
+        QCOMPARE(ledgerTransactions(), before + 45);
+        QCOMPARE(unbalancedCurrencies(), QString());
         QCOMPARE(driftingAccounts(), QString());
     }
 
