@@ -63,8 +63,9 @@ SettlementSubmission MockSettlement::submitIn(SqlTransaction &tx, const QList<Se
     if (payments.isEmpty())
         return out;
     // One statement for the whole batch; a payment submitted before (either key) is left as it is.
-    const SqlResult inserted = tx.exec(QStringLiteral("INSERT INTO integrations_settlement (tx_hash, reference, user_id, currency, amount) "
-                                                      "SELECT h, r, u::uuid, c, a::numeric FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS t(h, r, u, c, a) "
+    // host_now() once for the statement (an InitPlan), not once per row: it reads the host clock's offset.
+    const SqlResult inserted = tx.exec(QStringLiteral("INSERT INTO integrations_settlement (tx_hash, reference, user_id, currency, amount, submitted_at) "
+                                                      "SELECT h, r, u::uuid, c, a::numeric, (SELECT host_now()) FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS t(h, r, u, c, a) "
                                                       "ON CONFLICT DO NOTHING"),
                                        {hashes, references, users, currencies, amounts});
     if (inserted.error()) {

@@ -141,8 +141,9 @@ QCoro::Task<YieldPayer::Batch> YieldPayer::payBatch(QDate asOf, QString *error)
             }
         }
         // The unique (position, period) makes a second payment of a period fail the whole batch.
-        const SqlResult yields = tx.exec(QStringLiteral("INSERT INTO investments_yield (position_id, period_index, period_start, period_end, amount, currency, tx_hash, ledger_transaction) "
-                                                        "SELECT p, i, s, e, a, c, nullif(h, ''), nullif(l, '')::uuid "
+        // host_now() once for the statement (an InitPlan), not once per row: it reads the host clock's offset.
+        const SqlResult yields = tx.exec(QStringLiteral("INSERT INTO investments_yield (position_id, period_index, period_start, period_end, amount, currency, tx_hash, ledger_transaction, created_at) "
+                                                        "SELECT p, i, s, e, a, c, nullif(h, ''), nullif(l, '')::uuid, (SELECT host_now()) "
                                                         "FROM unnest(?::uuid[], ?::int[], ?::date[], ?::date[], ?::numeric[], ?::text[], ?::text[], ?::text[]) AS t(p, i, s, e, a, c, h, l)"),
                                          {yPosition, yIndex, yStart, yEnd, yAmount, yCurrency, yTxHash, yLedger});
         if (yields.error())

@@ -242,8 +242,9 @@ LedgerStore::LockedAccounts LedgerStore::movementAccountsIn(SqlTransaction &tx, 
                                                "                                      AND t.currency = s.currency "
                                                "           LEFT JOIN wallets_account y ON y.system_name IS NOT NULL AND y.system_name = nullif(q.n, '') "
                                                "                                      AND y.currency = s.currency) "
-                                               "SELECT (SELECT host_now()) AS now, ") + accountColumns()
-                                    + QStringLiteral(" FROM wallets_account a JOIN integrations_currency c ON c.code = a.currency "
+                                               "SELECT n.at AS now, n.at::text AS now_text, ") + accountColumns()
+                                    + QStringLiteral(" FROM wallets_account a JOIN integrations_currency c ON c.code = a.currency, "
+                                                     "     (SELECT host_now() AS at OFFSET 0) AS n "
                                                      "WHERE a.id IN (SELECT source FROM p UNION SELECT target FROM p WHERE target IS NOT NULL "
                                                      "               UNION SELECT system FROM p WHERE system IS NOT NULL) "
                                                      "ORDER BY a.id FOR UPDATE OF a"),
@@ -253,8 +254,10 @@ LedgerStore::LockedAccounts LedgerStore::movementAccountsIn(SqlTransaction &tx, 
         LedgerAccount a = accountFrom(r, i);
         out.accounts.insert(a.id, a);
     }
-    if (!r.error() && !r.isEmpty())
+    if (!r.error() && !r.isEmpty()) {
         out.now = r.value(0, QStringLiteral("now")).toDateTime().toUTC();
+        out.nowText = r.string(0, QStringLiteral("now_text"));
+    }
     return out;
 }
 
@@ -279,15 +282,15 @@ LedgerResult LedgerStore::postLockedIn(SqlTransaction &tx, const QList<LedgerPos
 }
 
 LedgerResult LedgerStore::postLockedDeferred(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QHash<QString, LedgerAccount> &locked,
-                                             const QStringList &transactionIds)
+                                             const QStringList &transactionIds, const QString &at)
 {
     if (transactionIds.size() != postings.size())
         return invalid(0, QStringLiteral("%1 transaction ids for %2 postings").arg(transactionIds.size()).arg(postings.size()));
-    return post(tx, postings, &locked, true, transactionIds);
+    return post(tx, postings, &locked, true, transactionIds, at);
 }
 
 LedgerResult LedgerStore::post(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QHash<QString, LedgerAccount> *locked, bool deferred,
-                               const QStringList &transactionIds)
+                               const QStringList &transactionIds, const QString &at)
 {
     if (postings.isEmpty()) {
         LedgerResult r;
@@ -397,17 +400,18 @@ LedgerResult LedgerStore::post(SqlTransaction &tx, const QList<LedgerPosting> &p
         result.accounts.append(a);
     }
     // One statement: the transactions, the balances and the entries (whose foreign keys are
-    // checked at the end of the statement, when the transactions exist). host_now() once for the
-    // statement, not once per row (it reads the host clock's offset).
+    // checked at the end of the statement, when the transactions exist). Their time is `at` when
+    // given (what the caller told clients), else host_now() once for the statement, not once per
+    // row (it reads the host clock's offset).
     const QString sql = QStringLiteral(
-        "WITH n AS (SELECT host_now() AS at), "
+        "WITH n AS (SELECT coalesce(?::timestamptz, host_now()) AS at), "
         "     t AS (INSERT INTO wallets_transaction (id, kind, reference, metadata, created_at) "
         "           SELECT i, k, coalesce(r, ''), m, n.at FROM unnest(?::uuid[], ?::text[], ?::text[], ?::jsonb[]) AS t(i, k, r, m), n), "
         "     u AS (UPDATE wallets_account a SET balance = d.balance FROM unnest(?::uuid[], ?::numeric[]) AS d(id, balance) WHERE a.id = d.id) "
         "INSERT INTO wallets_entry (transaction_id, account_id, currency, kind, amount, balance_after, created_at) "
         "SELECT t, a, c, k, m, b, n.at FROM unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::numeric[], ?::numeric[]) "
         "WITH ORDINALITY AS e(t, a, c, k, m, b, o), n ORDER BY o RETURNING id, created_at");
-    const QVariantList params{txIds, txKinds, txReferences, txMetadata, balanceIds, balances, entryTx, entryAccount, entryCurrency, entryKind, entryAmount, entryAfter};
+    const QVariantList params{at.isEmpty() ? QVariant() : QVariant(at), txIds, txKinds, txReferences, txMetadata, balanceIds, balances, entryTx, entryAccount, entryCurrency, entryKind, entryAmount, entryAfter};
     for (qsizetype i = 0; i < result.entries.size(); ++i)
         result.entries[i].transactionId = entryTx[i];
     if (deferred) {

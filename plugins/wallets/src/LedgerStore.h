@@ -54,6 +54,7 @@ public:
     {
         QHash<QString, LedgerAccount> accounts; // by id
         QDateTime now;                          // host_now(): the time of this transaction's entries
+        QString nowText;                        // the same, exactly as PostgreSQL wrote it (microseconds)
         DbError error;
     };
     LockedAccounts movementAccountsIn(SqlTransaction &tx, const QStringList &walletIds, const QStringList &userIds, const QStringList &receiverIds,
@@ -64,9 +65,10 @@ public:
     // The same, with the writing statement sent along with the transaction's next statement or
     // its COMMIT (SqlTransaction::defer): the result has no entry ids or times, and a failure
     // (only a bug: the balances were checked here) fails the transaction there.
-    // `transactionIds` names the postings' transactions (the caller has told clients already).
+    // `transactionIds` names the postings' transactions and `at` is their time (LockedAccounts::
+    // nowText): the caller has told clients both already.
     LedgerResult postLockedDeferred(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QHash<QString, LedgerAccount> &locked,
-                                    const QStringList &transactionIds);
+                                    const QStringList &transactionIds, const QString &at);
 
     // The columns accountFrom() reads, for queries over wallets_account a JOIN integrations_currency c.
     static const QString &accountColumns();
@@ -77,7 +79,7 @@ public:
 private:
     LedgerAccountLookup oneAccount(const SqlResult &r);
     LedgerResult post(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QHash<QString, LedgerAccount> *locked, bool deferred,
-                      const QStringList &transactionIds = {});
+                      const QStringList &transactionIds = {}, const QString &at = {});
 
     Database &m_db;
     Currencies *m_currencies = nullptr;

@@ -269,6 +269,12 @@ Status MovementBatcher::post(SqlTransaction &tx, const Batch &batch, QList<std::
 
     // 3. The keys, claimed with the replies decided. A key that exists already leaves its
     //    movement out; the others are decided again without it and their replies corrected.
+    // The claim waits only for a key another transaction holds uncommitted: a client repeating a
+    // request that is still running alone, which locked that key before its accounts, while this
+    // batch locked the accounts first. Rather than wait for PostgreSQL's deadlock check (1 s, with
+    // every account of the batch locked), give up after 100 ms: the batch rolls back and each of
+    // its movements runs alone.
+    tx.defer(QStringLiteral("SET LOCAL lock_timeout = '100ms'"));
     DbError error;
     const QList<bool> fresh = IdempotencyKey::claimAll(tx, keys, stored, &error);
     if (error)
@@ -289,7 +295,7 @@ Status MovementBatcher::post(SqlTransaction &tx, const Batch &batch, QList<std::
 
     // 4. One posting statement for all of them (with wallet.updated per wallet), sent with the
     //    COMMIT: its balances were checked above under the locks.
-    const LedgerResult result = m_ledger.postLockedDeferred(tx, postings, locked.accounts, transactionIds);
+    const LedgerResult result = m_ledger.postLockedDeferred(tx, postings, locked.accounts, transactionIds, locked.nowText);
     if (!result)
         return Status::failure(QStringLiteral("a batch of %1 movements could not be posted: %2").arg(postings.size()).arg(result.detail));
     if (const DbError published = publishAllIn(tx, deposited))
