@@ -11,6 +11,8 @@
 #include <QtCore/QThread>
 #include <QtCore/QUuid>
 
+#include <algorithm>
+
 namespace yieldhost::wallets {
 
 struct MovementBatcher::Slot
@@ -288,7 +290,9 @@ Status MovementBatcher::post(SqlTransaction &tx, const Batch &batch, QList<std::
                 alone.insert(keyed[k]);
         }
         decide();
-        if (keyed != claimed) // leaving movements out changes replies, never which movements have one
+        // Leaving movements out changes replies, never which movements have one. (std::equal, not
+        // QList's ==: Qt 6.4 hands memcmp the null data pointer of an empty list, which UBSan stops.)
+        if (keyed.size() != claimed.size() || !std::equal(keyed.cbegin(), keyed.cend(), claimed.cbegin()))
             return Status::failure(QStringLiteral("a movement batch changed when repeated keys were left out"));
         IdempotencyKey::storeAllDeferred(tx, keys, stored);
     }
