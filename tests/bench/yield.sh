@@ -19,6 +19,9 @@
 # With YIELD_BENCH_PROFILE=1 the server loads pg_stat_statements and the run's ten most expensive
 # statements are printed (calls, total ms, rows) — where the time goes on the database side.
 #
+# PGSET="name=value ..." starts the server with these settings (e.g. shared_buffers=1GB: what a
+# server sized for its book changes).
+#
 # YIELD_BENCH_SQL runs extra SQL after seeding, before the run (to try an index, a setting); in
 # profile mode the plan of the job's claim query is printed before the run.
 #
@@ -48,6 +51,7 @@ as_pg "$pgbin/initdb" -D "$work/pg" -U postgres -A trust >/dev/null
 profile=${YIELD_BENCH_PROFILE:-0}
 pgopts="-p $pgport -k $work -c listen_addresses=127.0.0.1"
 [[ $profile == 1 ]] && pgopts+=" -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+for setting in ${PGSET:-}; do pgopts+=" -c $setting"; done
 as_pg "$pgbin/pg_ctl" -D "$work/pg" -o "$pgopts" -l "$work/pg.log" -w start >/dev/null
 export YIELDHOST_DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/postgres"
 export YIELDHOST_PLUGIN_PATH=$build/lib/yieldhost/plugins

@@ -183,6 +183,12 @@ private Q_SLOTS:
         }));
         QVERIFY(!t.committed);
         QCOMPARE(inTransaction.error().kind, DbError::Kind::InvalidValue);
+        // Inside an array too, whether the list is of strings or of variants.
+        const SqlResult inStrings = run(*db, QStringLiteral("INSERT INTO t SELECT unnest(?::text[])"), {QStringList{QStringLiteral("fine"), withNul}});
+        QCOMPARE(inStrings.error().kind, DbError::Kind::InvalidValue);
+        QVERIFY2(inStrings.error().message.contains(QLatin1String("element 2")), qPrintable(inStrings.error().message));
+        const SqlResult inVariants = run(*db, QStringLiteral("INSERT INTO t SELECT unnest(?::text[])"), {QVariantList{QStringLiteral("fine"), withNul}});
+        QCOMPARE(inVariants.error().kind, DbError::Kind::InvalidValue);
         QCOMPARE(run(*db, QStringLiteral("SELECT count(*) AS n FROM t")).integer(0, QStringLiteral("n")), 0);
     }
 
@@ -242,6 +248,14 @@ private Q_SLOTS:
         QCOMPARE(any.value(0, QStringLiteral("hit")).toBool(), true);
         QCOMPARE(any.value(0, QStringLiteral("miss")).toBool(), false);
         QCOMPARE(run(*db, QStringLiteral("SELECT cardinality(?::text[]) AS n"), {QStringList{}}).integer(0, QStringLiteral("n")), 0);
+        // A null QString in a string list is an SQL NULL; an empty one is ''.
+        const SqlResult nulls = run(*db, QStringLiteral("SELECT x IS NULL AS missing FROM unnest(?::text[]) WITH ORDINALITY AS t(x, i) ORDER BY i"),
+                                    {QStringList{QString(), QStringLiteral(""), QStringLiteral("x")}});
+        QVERIFY2(!nulls.error(), qPrintable(nulls.error().message));
+        QCOMPARE(nulls.size(), 3);
+        QCOMPARE(nulls.value(0, QStringLiteral("missing")).toBool(), true);
+        QCOMPARE(nulls.value(1, QStringLiteral("missing")).toBool(), false);
+        QCOMPARE(nulls.value(2, QStringLiteral("missing")).toBool(), false);
     }
 
     void aDecimalBindsAsItsExactText()

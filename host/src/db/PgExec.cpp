@@ -95,6 +95,21 @@ bool isList(const QVariant &v)
     return v.typeId() == QMetaType::QStringList || v.typeId() == QMetaType::QVariantList;
 }
 
+void appendQuoted(QByteArray &out, QByteArrayView text)
+{
+    out.append('"');
+    if (std::none_of(text.begin(), text.end(), [](char c) { return c == '"' || c == '\\'; })) {
+        out.append(text);
+    } else {
+        for (const char c : text) {
+            if (c == '"' || c == '\\')
+                out.append('\\');
+            out.append(c);
+        }
+    }
+    out.append('"');
+}
+
 // One element of a PostgreSQL array literal: NULL, or the text double-quoted with " and \ escaped
 // (quoting every element keeps "NULL", "", "a,b" and "{x}" the strings they are).
 void appendArrayElement(QByteArray &out, const QVariant &element)
@@ -108,13 +123,7 @@ void appendArrayElement(QByteArray &out, const QVariant &element)
         out.append("NULL");
         return;
     }
-    out.append('"');
-    for (const char c : *text) {
-        if (c == '"' || c == '\\')
-            out.append('\\');
-        out.append(c);
-    }
-    out.append('"');
+    appendQuoted(out, *text);
 }
 
 } // namespace
@@ -168,7 +177,23 @@ std::optional<QByteArray> PgExec::text(const QVariant &v)
             return QJsonDocument(json.toArray()).toJson(QJsonDocument::Compact);
         return v.toJsonDocument().toJson(QJsonDocument::Compact);
     }
-    case QMetaType::QStringList:
+    case QMetaType::QStringList: {
+        // The strings as they are: no QVariant per element (set-based statements bind thousands).
+        const QStringList elements = v.toStringList();
+        QByteArray out;
+        out.reserve(2 + elements.size() * 40);
+        out.append('{');
+        for (qsizetype i = 0; i < elements.size(); ++i) {
+            if (i > 0)
+                out.append(',');
+            if (elements[i].isNull())
+                out.append("NULL");
+            else
+                appendQuoted(out, elements[i].toUtf8());
+        }
+        out.append('}');
+        return out;
+    }
     case QMetaType::QVariantList: {
         const QVariantList elements = v.toList();
         QByteArray out("{");
@@ -199,7 +224,14 @@ QString PgExec::unbindableReason(const QVariant &v, bool *unknownType)
     case QMetaType::UInt: case QMetaType::ULongLong: case QMetaType::Double: case QMetaType::Float:
     case QMetaType::QJsonObject: case QMetaType::QJsonArray: case QMetaType::QJsonValue: case QMetaType::QJsonDocument:
         return {};
-    case QMetaType::QStringList:
+    case QMetaType::QStringList: {
+        const QStringList elements = v.toStringList();
+        for (qsizetype i = 0; i < elements.size(); ++i) {
+            if (elements[i].contains(QChar(0)))
+                return QStringLiteral("element %1 contains a NUL character").arg(i + 1);
+        }
+        return {};
+    }
     case QMetaType::QVariantList: {
         const QVariantList elements = v.toList();
         for (qsizetype i = 0; i < elements.size(); ++i) {

@@ -4,6 +4,7 @@
 
 #include <QtCore/QCryptographicHash>
 #include <QtCore/QJsonObject>
+#include <QtCore/QSet>
 #include <QtCore/QUuid>
 
 namespace yieldhost::integrations {
@@ -66,22 +67,33 @@ SettlementSubmission MockSettlement::submitIn(SqlTransaction &tx, const QList<Se
     // host_now() once for the statement (an InitPlan), not once per row: it reads the host clock's offset.
     const SqlResult inserted = tx.exec(QStringLiteral("INSERT INTO integrations_settlement (tx_hash, reference, user_id, currency, amount, submitted_at) "
                                                       "SELECT h, r, u::uuid, c, a::numeric, (SELECT host_now()) FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS t(h, r, u, c, a) "
-                                                      "ON CONFLICT DO NOTHING"),
+                                                      "ON CONFLICT DO NOTHING RETURNING reference"),
                                        {hashes, references, users, currencies, amounts});
     if (inserted.error()) {
         out.error = inserted.error();
         return out;
     }
-    const SqlResult stored = tx.exec(QStringLiteral("SELECT reference, tx_hash, status FROM integrations_settlement WHERE reference = ANY(?::text[])"), {references});
-    if (stored.error()) {
-        out.error = stored.error();
-        return out;
+    // Only the payments submitted before (not inserted now) are read back, to compare their hash.
+    QSet<QString> fresh;
+    for (qsizetype i = 0; i < inserted.size(); ++i)
+        fresh.insert(inserted.string(i, QStringLiteral("reference")));
+    QStringList earlier;
+    for (const QString &reference : std::as_const(references)) {
+        if (!fresh.contains(reference))
+            earlier.append(reference);
     }
     QHash<QString, std::pair<QString, QString>> byReference;
-    for (qsizetype i = 0; i < stored.size(); ++i)
-        byReference.insert(stored.string(i, QStringLiteral("reference")), {stored.string(i, QStringLiteral("tx_hash")), stored.string(i, QStringLiteral("status"))});
+    if (!earlier.isEmpty()) {
+        const SqlResult stored = tx.exec(QStringLiteral("SELECT reference, tx_hash, status FROM integrations_settlement WHERE reference = ANY(?::text[])"), {earlier});
+        if (stored.error()) {
+            out.error = stored.error();
+            return out;
+        }
+        for (qsizetype i = 0; i < stored.size(); ++i)
+            byReference.insert(stored.string(i, QStringLiteral("reference")), {stored.string(i, QStringLiteral("tx_hash")), stored.string(i, QStringLiteral("status"))});
+    }
     for (qsizetype i = 0; i < payments.size(); ++i) {
-        const auto row = byReference.value(references[i]);
+        const auto row = fresh.contains(references[i]) ? std::pair{hashes[i], QStringLiteral("submitted")} : byReference.value(references[i]);
         if (row.first != hashes[i]) {
             out.failure = QStringLiteral("payment %1: reference %2 was already used for a different payment").arg(i).arg(references[i].left(60));
             out.receipts.clear();

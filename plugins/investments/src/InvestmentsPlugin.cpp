@@ -33,7 +33,8 @@ yieldhost::Status InvestmentsPlugin::initialize(yieldhost::PluginContext &contex
     m_portfolio->registerRoutes();
     context.provide<Portfolio>(m_portfolio.get());
     m_payer = std::make_unique<YieldPayer>(context.database(), context.clock(), *ledger, context.log(),
-                                           int(context.settings().integer(QStringLiteral("yield_batch_size"))));
+                                           int(context.settings().integer(QStringLiteral("yield_batch_size"))),
+                                           int(context.settings().integer(QStringLiteral("yield_lanes"))));
     m_payer->setSettlementLookup([&context] { return context.service<Settlement>(); });
 
     m_statements = std::make_unique<Statements>(context, *ledger);

@@ -8,6 +8,7 @@
 
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QSet>
+#include <QtCore/QUuid>
 
 namespace yieldhost::investments {
 
@@ -32,18 +33,18 @@ QCoro::Task<Status> YieldPayer::run(JobContext &job)
         co_return Status::failure(QStringLiteral("no Settlement service is provided (integrations' mock_settlement is off and no other plugin settles)"));
     QElapsedTimer timer;
     timer.start();
-    Batch total;
-    for (;;) {
-        QString error;
-        const Batch batch = co_await payBatch(asOf, &error);
-        if (!error.isEmpty())
-            co_return Status::failure(QStringLiteral("after %1 payouts: %2").arg(total.payouts).arg(error));
-        total.positions += batch.positions;
-        total.periods += batch.periods;
-        total.payouts += batch.payouts;
-        if (!batch.more)
-            break;
-    }
+    // The lanes claim disjoint batches (SKIP LOCKED) and run them on separate connections at
+    // once; each batch holds the yield pool's row only for its posting and COMMIT, so they
+    // overlap everything else.
+    Lanes lanes;
+    std::vector<QCoro::Task<>> running;
+    for (int i = 0; i < m_lanes; ++i)
+        running.push_back(lane(asOf, lanes));
+    for (QCoro::Task<> &task : running)
+        co_await task;
+    const Batch &total = lanes.total;
+    if (!lanes.error.isEmpty())
+        co_return Status::failure(QStringLiteral("after %1 payouts: %2").arg(total.payouts).arg(lanes.error));
     const qint64 ms = std::max<qint64>(1, timer.elapsed());
     job.progress(QStringLiteral("as of %1: paid %2 periods (%3 non-zero payouts) on %4 positions in %5 ms (%6 payouts/s)")
                      .arg(asOf.toString(Qt::ISODate))
@@ -55,14 +56,35 @@ QCoro::Task<Status> YieldPayer::run(JobContext &job)
     co_return Status{};
 }
 
+QCoro::Task<> YieldPayer::lane(QDate asOf, Lanes &lanes)
+{
+    // Every lane resumes on the job's thread, so `lanes` needs no lock.
+    while (lanes.error.isEmpty()) {
+        QString error;
+        const Batch batch = co_await payBatch(asOf, &error);
+        if (!error.isEmpty()) {
+            if (lanes.error.isEmpty())
+                lanes.error = error;
+            co_return;
+        }
+        lanes.total.positions += batch.positions;
+        lanes.total.periods += batch.periods;
+        lanes.total.payouts += batch.payouts;
+        if (!batch.more)
+            co_return;
+    }
+}
+
 QCoro::Task<YieldPayer::Batch> YieldPayer::payBatch(QDate asOf, QString *error)
 {
     Batch batch;
     auto work = [&](SqlTransaction &tx) -> Status {
         batch = Batch{};
+        // A user's positions due together are claimed together: one wallet.updated and one
+        // portfolio.changed per owner per batch, and lanes seldom share a wallet.
         const SqlResult claimed = tx.exec(QStringLiteral("SELECT ") + Position::columns()
                                               + QStringLiteral(" FROM investments_position p WHERE p.next_due_on <= ?::date "
-                                                               "ORDER BY p.next_due_on, p.id LIMIT ? FOR UPDATE SKIP LOCKED"),
+                                                               "ORDER BY p.next_due_on, p.user_id, p.id LIMIT ? FOR UPDATE SKIP LOCKED"),
                                           {asOf, m_batchSize});
         if (claimed.error())
             return Status::failure(claimed.error().message);
@@ -72,8 +94,9 @@ QCoro::Task<YieldPayer::Batch> YieldPayer::payBatch(QDate asOf, QString *error)
             return {};
 
         QList<LedgerPosting> postings;
+        QStringList transactionIds; // one per posting
         QList<SettlementPayment> payments;
-        QStringList yPosition, yIndex, yStart, yEnd, yAmount, yCurrency;
+        QStringList yPosition, yIndex, yStart, yEnd, yAmount, yCurrency, yLedger;
         QList<qsizetype> paidRow; // index into the y* lists of each non-zero payout, in posting order
         QStringList pId, pPaid, pLast, pNext;
         QHash<QString, QString> pools; // currency -> the yield pool's account id
@@ -99,6 +122,7 @@ QCoro::Task<YieldPayer::Batch> YieldPayer::payBatch(QDate asOf, QString *error)
                 yEnd.append(period.end.toString(Qt::ISODate));
                 yAmount.append(period.amount.toString(position.decimals));
                 yCurrency.append(position.currency);
+                yLedger.append(QString());
                 paid = paid.add(period.amount).value_or(paid);
                 last = period.index;
                 if (period.amount.isZero())
@@ -109,10 +133,14 @@ QCoro::Task<YieldPayer::Batch> YieldPayer::payBatch(QDate asOf, QString *error)
                         return Status::failure(pool.failure.isEmpty() ? pool.error.message : pool.failure);
                     pools.insert(position.currency, pool.account->id);
                 }
+                // The ledger transaction's id is chosen here, so the yield row written before
+                // the posting can name it.
+                yLedger.last() = QUuid::createUuid().toString(QUuid::WithoutBraces);
                 const QString reference = QStringLiteral("yield:%1:%2").arg(position.id).arg(period.index);
                 postings.append(LedgerPosting{QStringLiteral("yield"), reference, QJsonObject{{QStringLiteral("position_id"), position.id}},
                                               {LedgerLeg{pools.value(position.currency), period.amount.negated(), QStringLiteral("yield")},
                                                LedgerLeg{position.walletId, period.amount, QStringLiteral("yield")}}});
+                transactionIds.append(yLedger.last());
                 payments.append(SettlementPayment{reference, position.userId, position.currency, period.amount});
                 paidRow.append(yPosition.size() - 1);
             }
@@ -127,32 +155,25 @@ QCoro::Task<YieldPayer::Batch> YieldPayer::payBatch(QDate asOf, QString *error)
                 batch.more = true;
         }
 
-        QStringList yTxHash(yPosition.size()), yLedger(yPosition.size());
-        if (!postings.isEmpty()) {
-            const LedgerResult posted = m_ledger.postIn(tx, postings);
-            if (!posted)
-                return Status::failure(QStringLiteral("the ledger refused the payouts: %1").arg(posted.detail));
+        QStringList yTxHash(yPosition.size());
+        if (!payments.isEmpty()) {
             const SettlementSubmission settled = m_settlement->submitIn(tx, payments);
             if (!settled)
                 return Status::failure(QStringLiteral("settlement failed: %1").arg(settled.failure.isEmpty() ? settled.error.message : settled.failure));
-            for (qsizetype k = 0; k < paidRow.size(); ++k) {
+            for (qsizetype k = 0; k < paidRow.size(); ++k)
                 yTxHash[paidRow[k]] = settled.receipts.value(k).txHash;
-                yLedger[paidRow[k]] = posted.transactionIds.value(k);
-            }
         }
+        // The batch's own rows are deferred: they travel with the posting's first statement, and
+        // the yield pool's row is locked only after them, for the posting and the COMMIT.
         // The unique (position, period) makes a second payment of a period fail the whole batch.
         // host_now() once for the statement (an InitPlan), not once per row: it reads the host clock's offset.
-        const SqlResult yields = tx.exec(QStringLiteral("INSERT INTO investments_yield (position_id, period_index, period_start, period_end, amount, currency, tx_hash, ledger_transaction, created_at) "
-                                                        "SELECT p, i, s, e, a, c, nullif(h, ''), nullif(l, '')::uuid, (SELECT host_now()) "
-                                                        "FROM unnest(?::uuid[], ?::int[], ?::date[], ?::date[], ?::numeric[], ?::text[], ?::text[], ?::text[]) AS t(p, i, s, e, a, c, h, l)"),
-                                         {yPosition, yIndex, yStart, yEnd, yAmount, yCurrency, yTxHash, yLedger});
-        if (yields.error())
-            return Status::failure(yields.error().message);
-        const SqlResult progressed = tx.exec(QStringLiteral("UPDATE investments_position p SET yield_paid = t.paid, last_period = t.last, next_due_on = nullif(t.next, '')::date "
-                                                            "FROM unnest(?::uuid[], ?::numeric[], ?::int[], ?::text[]) AS t(id, paid, last, next) WHERE p.id = t.id"),
-                                             {pId, pPaid, pLast, pNext});
-        if (progressed.error())
-            return Status::failure(progressed.error().message);
+        tx.defer(QStringLiteral("INSERT INTO investments_yield (position_id, period_index, period_start, period_end, amount, currency, tx_hash, ledger_transaction, created_at) "
+                                "SELECT p, i, s, e, a, c, nullif(h, ''), nullif(l, '')::uuid, (SELECT host_now()) "
+                                "FROM unnest(?::uuid[], ?::int[], ?::date[], ?::date[], ?::numeric[], ?::text[], ?::text[], ?::text[]) AS t(p, i, s, e, a, c, h, l)"),
+                 {yPosition, yIndex, yStart, yEnd, yAmount, yCurrency, yTxHash, yLedger});
+        tx.defer(QStringLiteral("UPDATE investments_position p SET yield_paid = t.paid, last_period = t.last, next_due_on = nullif(t.next, '')::date "
+                                "FROM unnest(?::uuid[], ?::numeric[], ?::int[], ?::text[]) AS t(id, paid, last, next) WHERE p.id = t.id"),
+                 {pId, pPaid, pLast, pNext});
         // yield.paid per payout, then portfolio.changed once per owner: one statement.
         QList<OutboxEvent> events;
         QSet<QString> owners;
@@ -170,6 +191,13 @@ QCoro::Task<YieldPayer::Batch> YieldPayer::payBatch(QDate asOf, QString *error)
             events.append(OutboxEvent{topics::PortfolioChanged, owner, QJsonObject{{QStringLiteral("reason"), QStringLiteral("yield_paid")}}});
         if (const DbError published = publishAllIn(tx, events))
             return Status::failure(published.message);
+        if (!postings.isEmpty()) {
+            const LedgerResult posted = m_ledger.postIn(tx, postings, transactionIds);
+            if (posted.outcome == LedgerResult::Outcome::Failed)
+                return Status::failure(posted.error.message);
+            if (!posted)
+                return Status::failure(QStringLiteral("the ledger refused the payouts: %1").arg(posted.detail));
+        }
         batch.periods = int(yPosition.size());
         batch.payouts = int(paidRow.size());
         return {};

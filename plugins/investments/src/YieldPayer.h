@@ -1,6 +1,6 @@
 // YieldPayer.h — investments.process_yield_payments: pays every unpaid period that ended by the
-// as-of date, in batches of positions claimed with FOR UPDATE SKIP LOCKED, each batch one
-// transaction: the ledger postings (yield pool -> wallets), the settlements, the yield rows
+// as-of date, in batches of positions claimed with FOR UPDATE SKIP LOCKED (by `lanes` batches at
+// once, on separate connections), each batch one transaction: the ledger postings (yield pool -> wallets), the settlements, the yield rows
 // (unique per position and period: a period is paid once, whatever retries or concurrent workers
 // do), the positions' progress, and yield.paid / portfolio.changed through the outbox.
 #pragma once
@@ -20,8 +20,8 @@ namespace yieldhost::investments {
 class YieldPayer
 {
 public:
-    YieldPayer(Database &database, Clock &clock, Ledger &ledger, const QLoggingCategory &log, int batchSize)
-        : m_db(database), m_clock(clock), m_ledger(ledger), m_log(log), m_batchSize(batchSize) { }
+    YieldPayer(Database &database, Clock &clock, Ledger &ledger, const QLoggingCategory &log, int batchSize, int lanes)
+        : m_db(database), m_clock(clock), m_ledger(ledger), m_log(log), m_batchSize(batchSize), m_lanes(lanes) { }
     // Found at the first run (the provider may be any plugin, and `run-task` starts none).
     void setSettlementLookup(std::function<Settlement *()> lookup) { m_findSettlement = std::move(lookup); }
 
@@ -38,6 +38,14 @@ public:
     QCoro::Task<Batch> payBatch(QDate asOf, QString *error);
 
 private:
+    struct Lanes
+    {
+        Batch total;
+        QString error; // the first lane's failure; the others stop after their current batch
+    };
+    // Batches one after another until none is full or a lane has failed.
+    QCoro::Task<> lane(QDate asOf, Lanes &lanes);
+
     Database &m_db;
     Clock &m_clock;
     Ledger &m_ledger;
@@ -45,6 +53,7 @@ private:
     Settlement *m_settlement = nullptr;
     const QLoggingCategory &m_log;
     int m_batchSize;
+    int m_lanes;
 };
 
 } // namespace yieldhost::investments

@@ -1123,6 +1123,7 @@ private Q_SLOTS:
 
         QProcessEnvironment small;
         small.insert(QStringLiteral("YIELDHOST_INVESTMENTS__YIELD_BATCH_SIZE"), QStringLiteral("50"));
+        small.insert(QStringLiteral("YIELDHOST_INVESTMENTS__YIELD_LANES"), QStringLiteral("2"));
         m_extraWorkers.push_back(m_cluster.start({QStringLiteral("worker"), QStringLiteral("--queues"), QStringLiteral("crash"), QStringLiteral("--concurrency"), QStringLiteral("1")}, small));
         QVERIFY(m_extraWorkers.back());
         HostProcess &doomed = *m_extraWorkers.back();
@@ -1133,10 +1134,11 @@ private Q_SLOTS:
         const QString id = enqueue({{QStringLiteral("as_of"), asOf.toString(Qt::ISODate)}}, QStringLiteral("crash"));
         QVERIFY(!id.isEmpty());
         // A row lock wait (transactionid/tuple), not the brief commit-time lock of NOTIFY
-        // (object) that other processes' outbox commits take: the batch blocked on the wallet.
+        // (object) that other processes' outbox commits take: both lanes' batches blocked, on
+        // the wallet or behind the one that holds the yield pool, so nothing commits any more.
         const bool stuck = waitUntil([&] {
             return sql(QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
-                                      "AND wait_event IN ('transactionid', 'tuple') AND query LIKE '%wallets_account%'")).toInt() >= 1;
+                                      "AND wait_event IN ('transactionid', 'tuple') AND query LIKE '%wallets_account%'")).toInt() >= 2;
         }, 60000);
         const int committed = sql(QStringLiteral("SELECT count(*) FROM investments_yield")).toInt() - before;
         doomed.process().kill(); // SIGKILL, in the middle of a batch
@@ -1168,6 +1170,50 @@ private Q_SLOTS:
         QVERIFY2(due > 0, "the book differs from the rule (see the warnings)");
         QVERIFY2(committed < due && rerun == due - committed, qPrintable(QStringLiteral("due %1, paid %2 before the kill and %3 after").arg(due).arg(committed).arg(rerun)));
         QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM investments_yield")).toInt() - before, due);
+        CHECK(verifyBooksReconcile());
+    }
+
+    void oneRunPaysSeveralBatchesAtOnce()
+    {
+        // Three owners of their own, 300 daily positions 2-4 days behind, batches of 20 in three
+        // lanes: the run claims three batches at once and pays each period once.
+        QStringList wallets;
+        for (int i = 0; i < 3; ++i) {
+            QString id;
+            const QByteArray token = signUp(QStringLiteral("lanes%1@example.com").arg(i), &id);
+            QVERIFY(!token.isEmpty());
+            wallets.append(fundedWallet(token, QStringLiteral("EUR"), QStringLiteral("100000.00")));
+            QVERIFY(!wallets.last().isEmpty());
+        }
+        CHECK(seedBook(wallets, 300, QStringLiteral("3 + g.g % 3"), {1}));
+        const QDate asOf = hostToday();
+
+        QProcessEnvironment lanes;
+        lanes.insert(QStringLiteral("YIELDHOST_INVESTMENTS__YIELD_BATCH_SIZE"), QStringLiteral("20"));
+        lanes.insert(QStringLiteral("YIELDHOST_INVESTMENTS__YIELD_LANES"), QStringLiteral("3"));
+        m_extraWorkers.push_back(m_cluster.start({QStringLiteral("worker"), QStringLiteral("--queues"), QStringLiteral("lanes"), QStringLiteral("--concurrency"), QStringLiteral("1")}, lanes));
+        QVERIFY(m_extraWorkers.back());
+        HostProcess &worker = *m_extraWorkers.back();
+        QVERIFY(waitUntil([&] { return sql(QStringLiteral("SELECT count(*) FROM host_worker WHERE 'lanes' = ANY(queues)")) == QLatin1String("1"); }, 30000));
+        // With the yield pool held, every lane's batch stops at its posting: three of them wait
+        // at once, all from one run of one job.
+        LockHolder pool;
+        QVERIFY(pool.hold(m_cluster.databaseUrl(), QStringLiteral("SELECT id FROM wallets_account WHERE system_name = 'yield_pool' AND currency = 'EUR' FOR UPDATE")));
+        const QString id = enqueue({{QStringLiteral("as_of"), asOf.toString(Qt::ISODate)}}, QStringLiteral("lanes"));
+        QVERIFY(!id.isEmpty());
+        const bool threeWait = waitUntil([&] {
+            return sql(QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
+                                      "AND wait_event IN ('transactionid', 'tuple') AND query LIKE '%wallets_account%'")).toInt() >= 3;
+        }, 30000);
+        const int whileHeld = sql(QStringLiteral("SELECT count(*) FROM investments_yield y JOIN investments_position p ON p.id = y.position_id "
+                                                 "WHERE p.wallet_id IN ('%1')").arg(wallets.join(QStringLiteral("', '")))).toInt();
+        pool.release();
+        QVERIFY2(threeWait, qPrintable(QString(job(id) + u'\n' + logs())));
+        QCOMPARE(whileHeld, 0); // nothing commits past the pool
+        QVERIFY2(waitDone(id), qPrintable(QString(job(id) + u'\n' + logs())));
+        const int due = verifyBookAgainstTheRule(wallets, asOf);
+        QVERIFY2(due > 0, "the book differs from the rule (see the warnings)");
+        QCOMPARE(periodsPaidBy(worker, id), due);
         CHECK(verifyBooksReconcile());
     }
 };

@@ -276,6 +276,17 @@ LedgerResult LedgerStore::postIn(SqlTransaction &tx, const QList<LedgerPosting> 
     return post(tx, postings, nullptr, false);
 }
 
+LedgerResult LedgerStore::postIn(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QStringList &transactionIds)
+{
+    if (transactionIds.size() != postings.size())
+        return invalid(0, QStringLiteral("%1 transaction ids for %2 postings").arg(transactionIds.size()).arg(postings.size()));
+    for (qsizetype i = 0; i < transactionIds.size(); ++i) {
+        if (!isUuid(transactionIds[i]))
+            return invalid(i, QStringLiteral("posting %1: the transaction id is not a UUID").arg(i));
+    }
+    return post(tx, postings, nullptr, false, transactionIds);
+}
+
 LedgerResult LedgerStore::postLockedIn(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QHash<QString, LedgerAccount> &locked)
 {
     return post(tx, postings, &locked, false);

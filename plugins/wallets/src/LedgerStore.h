@@ -29,6 +29,7 @@ public:
     LedgerAccountLookup accountIn(SqlTransaction &tx, const QString &accountId) override;
     LedgerAccountLookup systemAccountIn(SqlTransaction &tx, const QString &name, const QString &currency) override;
     LedgerResult postIn(SqlTransaction &tx, const QList<LedgerPosting> &postings) override;
+    LedgerResult postIn(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QStringList &transactionIds) override;
     QCoro::Task<LedgerAccountList> walletsOf(QString userId) override;
     QCoro::Task<LedgerStatement> statement(QString accountId, QDateTime from, QDateTime to) override;
 

@@ -136,6 +136,9 @@ public:
     virtual QCoro::Task<LedgerAccountList> walletsOf(QString userId) = 0;
     // For statements: an account's entries over [from, to) and its balances at both ends.
     virtual QCoro::Task<LedgerStatement> statement(QString accountId, QDateTime from, QDateTime to) = 0;
+    // postIn() with the transactions' ids chosen by the caller (UUIDs, one per posting), so rows
+    // it writes before the posting can name them.
+    virtual LedgerResult postIn(SqlTransaction &tx, const QList<LedgerPosting> &postings, const QStringList &transactionIds) = 0;
 };
 
 } // namespace yieldhost
