@@ -180,5 +180,5 @@ echo "ledger reconciles; yield paid $(sql -c 'SELECT sum(amount) FROM investment
 if [[ $profile == 1 ]]; then
   echo "the run's most expensive statements (calls, total ms, rows, statement):"
   sql -F $'\t' -c "SELECT calls, round(total_exec_time), rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110) FROM pg_stat_statements
-                    WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT 10"
+                    WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT ${YIELD_BENCH_TOP:-10}"
 fi

@@ -1,5 +1,6 @@
 #include "HostCluster.h"
 
+#include <QtCore/QProcess>
 #include <QtCore/QUrl>
 
 namespace yieldhost::test {
@@ -44,6 +45,24 @@ QString HostCluster::sql(const QString &statement)
     if (!error.isEmpty())
         qWarning("psql: %s", qPrintable(error));
     return out;
+}
+
+QString HostCluster::sqlError(const QString &statements)
+{
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("PGPASSWORD"), m_pg.server().password());
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral("psql"), {QStringLiteral("-X"), QStringLiteral("-h"), QStringLiteral("127.0.0.1"), QStringLiteral("-p"),
+                                     QString::number(m_pg.port()), QStringLiteral("-U"), QStringLiteral("yieldhost"), QStringLiteral("-d"), m_database,
+                                     QStringLiteral("-v"), QStringLiteral("ON_ERROR_STOP=1"), QStringLiteral("-v"), QStringLiteral("VERBOSITY=verbose"),
+                                     QStringLiteral("-Atq"), QStringLiteral("-c"), statements});
+    if (!p.waitForFinished(30000))
+        return QStringLiteral("psql did not finish");
+    const QString err = QString::fromUtf8(p.readAllStandardError()).trimmed();
+    if (p.exitCode() != 0 && err.isEmpty())
+        return QStringLiteral("psql exited with %1").arg(p.exitCode());
+    return p.exitCode() == 0 ? QString() : err;
 }
 
 } // namespace yieldhost::test

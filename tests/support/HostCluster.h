@@ -28,6 +28,10 @@ public:
     // Admin SQL through psql on the cluster's database; a failure is a warning, the output is
     // what psql printed.
     QString sql(const QString &statement);
+    // Statements expected to fail, through psql with ON_ERROR_STOP and VERBOSITY=verbose (the
+    // SQLSTATE and the constraint's name are printed): what psql wrote to stderr, empty when
+    // they succeeded.
+    QString sqlError(const QString &statements);
 
     PgFixture &postgres() { return m_pg; }
     const QString &databaseUrl() const { return m_url; }

@@ -35,6 +35,32 @@ private Q_SLOTS:
         QCOMPARE(yieldhost::isUuid(text), valid);
     }
 
+    void orderedUuidsAreVersion7AndSortByTime()
+    {
+        const qint64 before = QDateTime::currentMSecsSinceEpoch();
+        QStringList ids;
+        for (int i = 0; i < 2000; ++i)
+            ids.append(createOrderedUuid());
+        const qint64 after = QDateTime::currentMSecsSinceEpoch();
+        QSet<QString> distinct;
+        for (const QString &id : std::as_const(ids)) {
+            QVERIFY2(yieldhost::isUuid(id) && id == id.toLower(), qPrintable(id));
+            // Qt 6.4's QUuid::version() knows no version 7: read the nibbles from the text.
+            QCOMPARE(id.at(14), QChar(u'7'));
+            QVERIFY2(QStringLiteral("89ab").contains(id.at(19)), qPrintable(id)); // the RFC variant, 10xx
+            // The first 48 bits are the time it was made, in Unix milliseconds.
+            const qint64 ms = QStringView(id).left(8).toString().toLongLong(nullptr, 16) << 16 | QStringView(id).mid(9, 4).toString().toLongLong(nullptr, 16);
+            QVERIFY2(ms >= before && ms <= after, qPrintable(QStringLiteral("%1 not in [%2, %3]").arg(ms).arg(before).arg(after)));
+            distinct.insert(id);
+        }
+        QCOMPARE(distinct.size(), ids.size());
+        // One made a millisecond later sorts after every earlier one, as text and as a uuid.
+        QTest::qWait(2);
+        const QString later = createOrderedUuid();
+        for (const QString &id : std::as_const(ids))
+            QVERIFY2(id < later, qPrintable(id + QStringLiteral(" >= ") + later));
+    }
+
     void everyGeneratedUuidPasses()
     {
         for (int i = 0; i < 1000; ++i)

@@ -799,6 +799,28 @@ private Q_SLOTS:
         QCOMPARE(again, m_firstHashes);
     }
 
+    void settlementsNameKnownCurrenciesThatStay()
+    {
+        // Checked once per INSERT statement (integrations migration 0005), not per row: a row in
+        // an unknown currency fails the whole statement; a currency cannot be removed or renamed.
+        const QString before = settlementCount();
+        QString error = m_cluster.sqlError(QStringLiteral(
+            "INSERT INTO integrations_settlement (tx_hash, reference, user_id, currency, amount) VALUES "
+            "('0x%1', 'fk-1', gen_random_uuid(), 'EUR', 1), ('0x%2', 'fk-2', gen_random_uuid(), 'XYZ', 1)")
+                                               .arg(QString(64, u'a'), QString(64, u'b')));
+        QVERIFY2(error.contains(QLatin1String("23503")) && error.contains(QLatin1String("integrations_settlement_currency_fkey")), qPrintable(error));
+        QCOMPARE(settlementCount(), before);
+        error = m_cluster.sqlError(QStringLiteral("DELETE FROM integrations_currency WHERE code = 'GBP'"));
+        QVERIFY2(error.contains(QLatin1String("23503")), qPrintable(error));
+        error = m_cluster.sqlError(QStringLiteral("UPDATE integrations_currency SET code = 'GBX' WHERE code = 'GBP'"));
+        QVERIFY2(error.contains(QLatin1String("23503")), qPrintable(error));
+        error = m_cluster.sqlError(QStringLiteral("TRUNCATE integrations_currency CASCADE"));
+        QVERIFY2(error.contains(QLatin1String("23503")), qPrintable(error));
+        error = m_cluster.sqlError(QStringLiteral("BEGIN; UPDATE integrations_currency SET code = code, name = name WHERE code = 'GBP'; ROLLBACK;"));
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(m_cluster.sql(QStringLiteral("SELECT count(*) FROM integrations_currency WHERE code = 'GBP'")), QStringLiteral("1"));
+    }
+
     // --- a currency added while rates exist ---
 
     void aCurrencyAddedLaterIsUnavailableUntilTheNextRun()

@@ -4,11 +4,11 @@
 #include "YieldEngine.h"
 
 #include "yieldhost/Events.h"
+#include "yieldhost/Ids.h"
 #include "yieldhost/Outbox.h"
 
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QSet>
-#include <QtCore/QUuid>
 
 namespace yieldhost::investments {
 
@@ -36,12 +36,23 @@ QCoro::Task<Status> YieldPayer::run(JobContext &job)
     // The lanes claim disjoint batches (SKIP LOCKED) and run them on separate connections at
     // once; each batch holds the yield pool's row only for its posting and COMMIT, so they
     // overlap everything else.
+    // The first batch runs alone: it creates the yield pool a new book's currency lacks, which
+    // batches running beside it would wait for (a competing INSERT waits on the uncommitted row).
     Lanes lanes;
-    std::vector<QCoro::Task<>> running;
-    for (int i = 0; i < m_lanes; ++i)
-        running.push_back(lane(asOf, lanes));
-    for (QCoro::Task<> &task : running)
-        co_await task;
+    {
+        QString error;
+        const Batch first = co_await payBatch(asOf, &error);
+        lanes.add(first);
+        if (!error.isEmpty())
+            lanes.error = error;
+        else if (first.more) {
+            std::vector<QCoro::Task<>> running;
+            for (int i = 0; i < m_lanes; ++i)
+                running.push_back(lane(asOf, lanes));
+            for (QCoro::Task<> &task : running)
+                co_await task;
+        }
+    }
     const Batch &total = lanes.total;
     if (!lanes.error.isEmpty())
         co_return Status::failure(QStringLiteral("after %1 payouts: %2").arg(total.payouts).arg(lanes.error));
@@ -67,9 +78,7 @@ QCoro::Task<> YieldPayer::lane(QDate asOf, Lanes &lanes)
                 lanes.error = error;
             co_return;
         }
-        lanes.total.positions += batch.positions;
-        lanes.total.periods += batch.periods;
-        lanes.total.payouts += batch.payouts;
+        lanes.add(batch);
         if (!batch.more)
             co_return;
     }
@@ -135,7 +144,7 @@ QCoro::Task<YieldPayer::Batch> YieldPayer::payBatch(QDate asOf, QString *error)
                 }
                 // The ledger transaction's id is chosen here, so the yield row written before
                 // the posting can name it.
-                yLedger.last() = QUuid::createUuid().toString(QUuid::WithoutBraces);
+                yLedger.last() = createOrderedUuid();
                 const QString reference = QStringLiteral("yield:%1:%2").arg(position.id).arg(period.index);
                 postings.append(LedgerPosting{QStringLiteral("yield"), reference, QJsonObject{{QStringLiteral("position_id"), position.id}},
                                               {LedgerLeg{pools.value(position.currency), period.amount.negated(), QStringLiteral("yield")},

@@ -42,6 +42,12 @@ private:
     {
         Batch total;
         QString error; // the first lane's failure; the others stop after their current batch
+        void add(const Batch &batch)
+        {
+            total.positions += batch.positions;
+            total.periods += batch.periods;
+            total.payouts += batch.payouts;
+        }
     };
     // Batches one after another until none is full or a lane has failed.
     QCoro::Task<> lane(QDate asOf, Lanes &lanes);

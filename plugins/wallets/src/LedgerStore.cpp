@@ -8,7 +8,6 @@
 #include <QtCore/QJsonDocument>
 #include <QtCore/QRegularExpression>
 #include <QtCore/QSet>
-#include <QtCore/QUuid>
 
 #include <algorithm>
 
@@ -393,7 +392,7 @@ LedgerResult LedgerStore::post(SqlTransaction &tx, const QList<LedgerPosting> &p
             if (!s->isZero())
                 return invalid(i, QStringLiteral("posting %1 does not balance: its %2 legs sum to %3").arg(i).arg(s.key(), s->toString()));
         }
-        const QString id = i < transactionIds.size() ? transactionIds[i] : QUuid::createUuid().toString(QUuid::WithoutBraces);
+        const QString id = i < transactionIds.size() ? transactionIds[i] : createOrderedUuid();
         txIds.append(id);
         txKinds.append(p.kind);
         txReferences.append(p.reference);

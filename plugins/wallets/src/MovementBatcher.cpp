@@ -9,7 +9,6 @@
 #include <QtCore/QAbstractEventDispatcher>
 #include <QtCore/QSet>
 #include <QtCore/QThread>
-#include <QtCore/QUuid>
 
 #include <algorithm>
 
@@ -249,7 +248,7 @@ Status MovementBatcher::post(SqlTransaction &tx, const Batch &batch, QList<std::
             posting.reference = m.reference;
             posting.legs = {LedgerLeg{wallet->id, delta, walletKind}, LedgerLeg{counter->id, delta.negated(), counterKind}};
             LedgerEntry entry;
-            entry.transactionId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+            entry.transactionId = createOrderedUuid();
             entry.accountId = wallet->id;
             entry.kind = walletKind;
             entry.amount = delta;

@@ -189,25 +189,7 @@ class TestWallets : public QObject
     // --- SQL ---
 
     qint64 ledgerTransactions() { return m_cluster.sql(QStringLiteral("SELECT count(*) FROM wallets_transaction")).toLongLong(); }
-    // psql with ON_ERROR_STOP and VERBOSITY=verbose (the SQLSTATE and the constraint's name are
-    // printed); returns what psql wrote to stderr, empty when the statements succeeded.
-    QString sqlError(const QString &statements)
-    {
-        QProcess p;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("PGPASSWORD"), m_cluster.postgres().server().password());
-        p.setProcessEnvironment(env);
-        p.start(QStringLiteral("psql"), {QStringLiteral("-X"), QStringLiteral("-h"), QStringLiteral("127.0.0.1"), QStringLiteral("-p"),
-                                         QString::number(m_cluster.postgres().port()), QStringLiteral("-U"), QStringLiteral("yieldhost"), QStringLiteral("-d"),
-                                         QUrl(m_cluster.databaseUrl()).path().mid(1), QStringLiteral("-v"), QStringLiteral("ON_ERROR_STOP=1"),
-                                         QStringLiteral("-v"), QStringLiteral("VERBOSITY=verbose"), QStringLiteral("-Atq"), QStringLiteral("-c"), statements});
-        if (!p.waitForFinished(30000))
-            return QStringLiteral("psql did not finish");
-        const QString err = QString::fromUtf8(p.readAllStandardError()).trimmed();
-        if (p.exitCode() != 0 && err.isEmpty())
-            return QStringLiteral("psql exited with %1").arg(p.exitCode());
-        return p.exitCode() == 0 ? QString() : err;
-    }
+    QString sqlError(const QString &statements) { return m_cluster.sqlError(statements); }
     // Per currency: the sum of every account's balance (wallets and system accounts) — always 0.
     QString unbalancedCurrencies()
     {
@@ -1189,6 +1171,22 @@ private Q_SLOTS:
             "  ('%1', '%2', 'EUR', 'deposit', 1, 1), ('%1', '%3', 'EUR', 'deposit', -1, -1);"
             "COMMIT;").arg(id3, m_aliceUsd, eurDeposits));
         QVERIFY2(error.contains(QLatin1String("23503")), qPrintable(error)); // foreign_key_violation
+        QVERIFY2(error.contains(QLatin1String("wallets_entry_account_id_currency_fkey")), qPrintable(error));
+
+        // Legs naming a transaction that does not exist, or an account that does not: refused at once.
+        error = sqlError(QStringLiteral(
+            "BEGIN;"
+            "INSERT INTO wallets_entry (transaction_id, account_id, currency, kind, amount, balance_after) VALUES "
+            "  ('%1', '%2', 'USD', 'deposit', 1, 1), ('%1', '%3', 'USD', 'deposit', -1, -1);"
+            "COMMIT;").arg(QUuid::createUuid().toString(QUuid::WithoutBraces), m_aliceUsd, deposits));
+        QVERIFY2(error.contains(QLatin1String("23503")) && error.contains(QLatin1String("wallets_entry_transaction_id_fkey")), qPrintable(error));
+        error = sqlError(QStringLiteral(
+            "BEGIN;"
+            "INSERT INTO wallets_transaction (id, kind) VALUES ('%1', 'deposit');"
+            "INSERT INTO wallets_entry (transaction_id, account_id, currency, kind, amount, balance_after) VALUES "
+            "  ('%1', '%2', 'USD', 'deposit', 1, 1), ('%1', '%3', 'USD', 'deposit', -1, -1);"
+            "COMMIT;").arg(QUuid::createUuid().toString(QUuid::WithoutBraces), QUuid::createUuid().toString(QUuid::WithoutBraces), deposits));
+        QVERIFY2(error.contains(QLatin1String("23503")) && error.contains(QLatin1String("wallets_entry_account_id_currency_fkey")), qPrintable(error));
 
         // The legs of one transaction in two statements: the first is refused at once, although
         // the second would have balanced it (the check is per statement).
@@ -1229,6 +1227,31 @@ private Q_SLOTS:
         error = sqlError(QStringLiteral("DELETE FROM wallets_entry WHERE id = %1").arg(entry));
         QVERIFY2(error.contains(QLatin1String("wallets_entry_append_only")), qPrintable(error));
         QCOMPARE(m_cluster.sql(QStringLiteral("SELECT amount || '|' || balance_after FROM wallets_entry WHERE id = %1").arg(entry)), row);
+        error = sqlError(QStringLiteral("TRUNCATE wallets_entry"));
+        QVERIFY2(error.contains(QLatin1String("wallets_entry_append_only")), qPrintable(error));
+
+        // Their transactions too, and their accounts stay under their id and currency: the
+        // halves of the entries' foreign keys that the per-statement check does not cover.
+        const QString tx = m_cluster.sql(QStringLiteral("SELECT transaction_id FROM wallets_entry WHERE id = %1").arg(entry));
+        error = sqlError(QStringLiteral("UPDATE wallets_transaction SET reference = 'forged' WHERE id = '%1'").arg(tx));
+        QVERIFY2(error.contains(QLatin1String("23514")) && error.contains(QLatin1String("wallets_transaction_append_only")), qPrintable(error));
+        error = sqlError(QStringLiteral("DELETE FROM wallets_transaction WHERE id = '%1'").arg(tx));
+        QVERIFY2(error.contains(QLatin1String("wallets_transaction_append_only")), qPrintable(error));
+        error = sqlError(QStringLiteral("TRUNCATE wallets_transaction CASCADE"));
+        QVERIFY2(error.contains(QLatin1String("wallets_transaction_append_only")), qPrintable(error));
+        error = sqlError(QStringLiteral("DELETE FROM wallets_account WHERE id = '%1'").arg(m_aliceUsd));
+        QVERIFY2(error.contains(QLatin1String("23503")) && error.contains(QLatin1String("wallets_entry_account_id_currency_fkey")), qPrintable(error));
+        error = sqlError(QStringLiteral("UPDATE wallets_account SET currency = 'EUR' WHERE id = '%1'").arg(m_aliceUsd));
+        QVERIFY2(error.contains(QLatin1String("23503")), qPrintable(error));
+        error = sqlError(QStringLiteral("UPDATE wallets_account SET id = gen_random_uuid() WHERE id = '%1'").arg(m_aliceUsd));
+        QVERIFY2(error.contains(QLatin1String("23503")), qPrintable(error));
+        error = sqlError(QStringLiteral("TRUNCATE wallets_account CASCADE"));
+        QVERIFY2(error.contains(QLatin1String("23503")), qPrintable(error));
+        // Setting them to what they are is no change.
+        error = sqlError(QStringLiteral("BEGIN; UPDATE wallets_account SET currency = currency, id = id WHERE id = '%1'; ROLLBACK;").arg(m_aliceUsd));
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(m_cluster.sql(QStringLiteral("SELECT currency FROM wallets_account WHERE id = '%1'").arg(m_aliceUsd)), QStringLiteral("USD"));
+        QVERIFY(m_cluster.sql(QStringLiteral("SELECT reference FROM wallets_transaction WHERE id = '%1'").arg(tx)) != QLatin1String("forged"));
     }
 
     // --- events ---
