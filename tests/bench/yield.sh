@@ -81,7 +81,7 @@ INSERT INTO users_user (id, email, email_key, password_hash) SELECT user_id, 'be
 -- first daily period ends at as_of 00:00 UTC).
 CREATE TEMP TABLE p AS
 SELECT gen_random_uuid() AS id, gen_random_uuid() AS tx, u.user_id, u.wallet_id, u.n,
-       round(100 + ((g * 7919) % 990000) / 100.0, 2) AS amount,
+       round(100 + ((g::bigint * 7919) % 990000) / 100.0, 2) AS amount,
        '$as_of 00:00:00+00'::timestamptz - interval '2 days' + make_interval(secs => (g % 86400)) AS opened_at
 FROM generate_series(1, $positions) g JOIN u ON u.n = 1 + (g - 1) / 10;
 CREATE TEMP TABLE w AS

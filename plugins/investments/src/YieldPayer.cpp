@@ -105,7 +105,7 @@ QCoro::Task<YieldPayer::Batch> YieldPayer::payBatch(QDate asOf, QString *error)
         QList<LedgerPosting> postings;
         QStringList transactionIds; // one per posting
         QList<SettlementPayment> payments;
-        QStringList yPosition, yIndex, yStart, yEnd, yAmount, yCurrency, yLedger;
+        QStringList yId, yPosition, yIndex, yStart, yEnd, yAmount, yCurrency, yLedger;
         QList<qsizetype> paidRow; // index into the y* lists of each non-zero payout, in posting order
         QStringList pId, pPaid, pLast, pNext;
         QHash<QString, QString> pools; // currency -> the yield pool's account id
@@ -125,6 +125,7 @@ QCoro::Task<YieldPayer::Batch> YieldPayer::payBatch(QDate asOf, QString *error)
             Decimal paid = position.yieldPaid;
             int last = position.lastPeriod;
             for (const YieldPeriod &period : due) {
+                yId.append(createOrderedUuid()); // the primary key grows at its right edge
                 yPosition.append(position.id);
                 yIndex.append(QString::number(period.index));
                 yStart.append(period.start.toString(Qt::ISODate));
@@ -176,10 +177,10 @@ QCoro::Task<YieldPayer::Batch> YieldPayer::payBatch(QDate asOf, QString *error)
         // the yield pool's row is locked only after them, for the posting and the COMMIT.
         // The unique (position, period) makes a second payment of a period fail the whole batch.
         // host_now() once for the statement (an InitPlan), not once per row: it reads the host clock's offset.
-        tx.defer(QStringLiteral("INSERT INTO investments_yield (position_id, period_index, period_start, period_end, amount, currency, tx_hash, ledger_transaction, created_at) "
-                                "SELECT p, i, s, e, a, c, nullif(h, ''), nullif(l, '')::uuid, (SELECT host_now()) "
-                                "FROM unnest(?::uuid[], ?::int[], ?::date[], ?::date[], ?::numeric[], ?::text[], ?::text[], ?::text[]) AS t(p, i, s, e, a, c, h, l)"),
-                 {yPosition, yIndex, yStart, yEnd, yAmount, yCurrency, yTxHash, yLedger});
+        tx.defer(QStringLiteral("INSERT INTO investments_yield (id, position_id, period_index, period_start, period_end, amount, currency, tx_hash, ledger_transaction, created_at) "
+                                "SELECT y, p, i, s, e, a, c, nullif(h, ''), nullif(l, '')::uuid, (SELECT host_now()) "
+                                "FROM unnest(?::uuid[], ?::uuid[], ?::int[], ?::date[], ?::date[], ?::numeric[], ?::text[], ?::text[], ?::text[]) AS t(y, p, i, s, e, a, c, h, l)"),
+                 {yId, yPosition, yIndex, yStart, yEnd, yAmount, yCurrency, yTxHash, yLedger});
         tx.defer(QStringLiteral("UPDATE investments_position p SET yield_paid = t.paid, last_period = t.last, next_due_on = nullif(t.next, '')::date "
                                 "FROM unnest(?::uuid[], ?::numeric[], ?::int[], ?::text[]) AS t(id, paid, last, next) WHERE p.id = t.id"),
                  {pId, pPaid, pLast, pNext});
