@@ -695,7 +695,18 @@ private Q_SLOTS:
                          {QStringLiteral("tether"), {{QStringLiteral("usd"), QStringLiteral("1.0000000000000000025")}}}}));
         QCOMPARE(m_usd.value(QStringLiteral("USDT")), QStringLiteral("1.000000000000000002"));
         QVERIFY(!m_prices.value(QStringLiteral("bitcoin")).contains(QStringLiteral("gbp")));
+        const qint64 historyBefore = m_cluster.sql(QStringLiteral("SELECT count(*) FROM integrations_rate_history")).toLongLong();
+        const qint64 lastEvent = m_cluster.sql(QStringLiteral("SELECT coalesce(max(id), 0) FROM host_outbox")).toLongLong();
         CHECK(runJob(QStringLiteral("integrations.update_rates")));
+        // The run is kept in the history (one row per currency it priced, with its source), and
+        // announced once as rates.updated with what it stored.
+        const QString stored = m_cluster.sql(QStringLiteral("SELECT string_agg(currency, ',' ORDER BY currency) FROM integrations_rate_history "
+                                                             "WHERE as_of = (SELECT max(as_of) FROM integrations_rate_history) AND source = 'coingecko'"));
+        for (const char *code : {"BTC", "ETH", "EUR", "GBP", "SOL", "USDT"})
+            QVERIFY2(stored.split(u',').contains(QLatin1String(code)), qPrintable(stored));
+        QCOMPARE(m_cluster.sql(QStringLiteral("SELECT count(*) FROM integrations_rate_history")).toLongLong() - historyBefore, qint64(stored.split(u',').size()));
+        const QString event = m_cluster.sql(QStringLiteral("SELECT count(*) || '|' || min(data->>'currencies') FROM host_outbox WHERE topic = 'rates.updated' AND id > %1").arg(lastEvent));
+        QVERIFY2(event.startsWith(QLatin1String("1|")) && event.contains(QLatin1String("SOL")), qPrintable(event));
         const QJsonObject after = conversionNow(QStringLiteral("100"), QStringLiteral("USD"), QStringLiteral("BTC"));
         QVERIFY(after.value(QLatin1String("result")) != before.value(QLatin1String("result")));
         CHECK(storedUsdValuesFollowTheRule());
@@ -791,8 +802,28 @@ private Q_SLOTS:
     {
         // settlement_confirm_seconds is 2: every row is old enough once 2 s of host time passed.
         QVERIFY(waitUntil([&] { return settlementCount(QStringLiteral("submitted_at <= host_now() - interval '2.5 seconds'")) == QLatin1String("1000"); }, 15000));
+        // One younger than the limit (submitted "now", an hour ahead, so no load makes it old):
+        // it stays submitted.
+        const QString young = QStringLiteral("0x") + QString(64, u'c');
+        m_cluster.sql(QStringLiteral("INSERT INTO integrations_settlement (tx_hash, reference, user_id, currency, amount, submitted_at) "
+                                     "VALUES ('%1', 'young', '%2', 'USDT', 1, host_now() + interval '1 hour')").arg(young, m_userId));
+        const qint64 lastEvent = m_cluster.sql(QStringLiteral("SELECT coalesce(max(id), 0) FROM host_outbox")).toLongLong();
         CHECK(runJob(QStringLiteral("integrations.confirm_settlements")));
         QCOMPARE(settlementCount(QStringLiteral("status = 'confirmed' AND confirmed_at IS NOT NULL AND confirmed_at >= submitted_at")), QStringLiteral("1000"));
+        QCOMPARE(settlementCount(QStringLiteral("status = 'submitted'")), QStringLiteral("1"));
+        // settlement.confirmed once per confirmed payment, to its user.
+        QCOMPARE(m_cluster.sql(QStringLiteral("SELECT count(*) || '|' || count(DISTINCT data->>'tx_hash') || '|' || bool_and(user_id = '%1') FROM host_outbox "
+                                              "WHERE topic = 'settlement.confirmed' AND id > %2").arg(m_userId).arg(lastEvent)),
+                 QStringLiteral("1000|1000|true"));
+        // The status query by tx hash: confirmed, still submitted, unknown.
+        const auto confirmed = call("GET", QStringLiteral("/test/settlements/%1").arg(m_firstHashes.value(0)).toUtf8());
+        QVERIFY2(confirmed && confirmed->status == 200, qPrintable(describe(confirmed)));
+        QCOMPARE(confirmed->json().value(QLatin1String("status")).toString(), QStringLiteral("confirmed"));
+        QCOMPARE(confirmed->json().value(QLatin1String("reference")).toString(), QStringLiteral("r0"));
+        const auto pending = call("GET", QStringLiteral("/test/settlements/%1").arg(young).toUtf8());
+        QVERIFY2(pending && pending->status == 200 && pending->json().value(QLatin1String("status")).toString() == QLatin1String("submitted"), qPrintable(describe(pending)));
+        const auto unknown = call("GET", QStringLiteral("/test/settlements/0x%1").arg(QString(64, u'0')).toUtf8());
+        QVERIFY2(unknown && unknown->status == 404, qPrintable(describe(unknown)));
         // Submitting a confirmed payment again returns its receipt, confirmed.
         const QStringList again = hashesOf(settle({{QStringLiteral("count"), 1000}, {QStringLiteral("prefix"), QStringLiteral("r")}}), 1000, QStringLiteral("r"),
                                            QStringLiteral("confirmed"));

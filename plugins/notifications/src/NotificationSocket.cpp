@@ -3,6 +3,7 @@
 #include "yieldhost/services/Authenticator.h"
 #include "yieldhost/services/Portfolio.h"
 
+#include <QtCore/QDateTime>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QPointer>
 #include <QtCore/QUrlQuery>
@@ -10,6 +11,12 @@
 namespace yieldhost::notifications {
 
 namespace {
+
+// API.md's timestamps: RFC 3339 in UTC, "2026-11-24T10:15:00Z".
+QString rfc3339(qint64 secondsSinceEpoch)
+{
+    return QDateTime::fromSecsSinceEpoch(secondsSinceEpoch, Qt::UTC).toString(Qt::ISODate);
+}
 
 // Messages a client may send while its header token is still being checked; more is abuse.
 constexpr qsizetype MaxEarlyMessages = 32;
@@ -170,12 +177,18 @@ QCoro::Task<> NotificationSocket::authenticate(QByteArray credentials, Credentia
     if (via == Credentials::Message)
         m_session->sendJson(QJsonObject{{QStringLiteral("type"), QStringLiteral("authenticated")},
                                         {QStringLiteral("data"), QJsonObject{{QStringLiteral("user_id"), user.id},
-                                                                             {QStringLiteral("expires_at"), expiresAt > 0 ? QJsonValue(expiresAt) : QJsonValue()}}}});
+                                                                             {QStringLiteral("expires_at"), expiresAt > 0 ? QJsonValue(rfc3339(expiresAt)) : QJsonValue()}}}});
+    // What came while this check ran, in order. An auth among it starts another check: the rest
+    // waits for that one, ahead of anything arriving meanwhile.
     const QStringList early = std::exchange(m_early, {});
-    for (const QString &message : early) {
-        if (!self || m_authenticating)
-            break;
-        handle(message);
+    for (qsizetype i = 0; i < early.size(); ++i) {
+        if (!self)
+            co_return;
+        if (m_authenticating) {
+            m_early = early.mid(i) + m_early;
+            co_return;
+        }
+        handle(early[i]);
     }
 }
 

@@ -407,7 +407,9 @@ private Q_SLOTS:
         QVERIFY2(authenticated, qPrintable(message.describe()));
         const QJsonObject data = authenticated->json.value(QLatin1String("data")).toObject();
         QCOMPARE(str(data, "user_id"), m_alice.id);
-        QCOMPARE(qint64(data.value(QLatin1String("expires_at")).toDouble()), expiryOf(m_alice.token));
+        // RFC 3339 in UTC, as every timestamp of the API.
+        QCOMPARE(str(data, "expires_at"), QDateTime::fromSecsSinceEpoch(expiryOf(m_alice.token), Qt::UTC).toString(Qt::ISODate));
+        QVERIFY2(str(data, "expires_at").endsWith(u'Z'), qPrintable(str(data, "expires_at")));
         QVERIFY2(message.pingPong(), qPrintable(message.describe()));
         // Past B's auth timeout all three are still open.
         QTest::qWait(700);
@@ -471,6 +473,28 @@ private Q_SLOTS:
         }
     }
 
+    void messagesSentDuringAuthenticationAreAllAnswered()
+    {
+        // Sent at once: an auth, a second auth with another fresh token (neither seen by A yet, so
+        // each check waits for the database), then commands. The second auth is among the
+        // messages held while the first is checked; what follows it waits for it, in order.
+        const QByteArray first = login(*m_a, m_alice.email);
+        const QByteArray second = login(*m_a, m_alice.email);
+        QVERIFY(!first.isEmpty() && !second.isEmpty() && first != second);
+        WsClient s;
+        QVERIFY2(s.open(m_a->port()), qPrintable(s.describe()));
+        s.send({{QStringLiteral("command"), QStringLiteral("auth")}, {QStringLiteral("token"), QString::fromLatin1(first)}});
+        s.send({{QStringLiteral("command"), QStringLiteral("auth")}, {QStringLiteral("token"), QString::fromLatin1(second)}});
+        s.send({{QStringLiteral("command"), QStringLiteral("ping")}});
+        s.send({{QStringLiteral("command"), QStringLiteral("nope")}});
+        QVERIFY2(s.take(QStringLiteral("authenticated")), qPrintable(s.describe()));
+        QVERIFY2(s.take(QStringLiteral("authenticated")), qPrintable(s.describe()));
+        QVERIFY2(s.take(QStringLiteral("pong")), qPrintable(s.describe()));
+        const auto unknown = s.take(QStringLiteral("error"));
+        QVERIFY2(unknown && unknown->json.value(QLatin1String("code")).toString() == QLatin1String("unknown_command"), qPrintable(s.describe()));
+        QVERIFY2(!s.isClosed(), qPrintable(s.describe()));
+    }
+
     void theSocketLivesAsLongAsItsToken()
     {
         // 2-second tokens from B: one socket keeps its first token, the other re-authenticates
@@ -489,7 +513,8 @@ private Q_SLOTS:
         renews.send({{QStringLiteral("command"), QStringLiteral("auth")}, {QStringLiteral("token"), QString::fromLatin1(fresh)}});
         const auto again = renews.take(QStringLiteral("authenticated"));
         QVERIFY2(again, qPrintable(renews.describe()));
-        QCOMPARE(qint64(again->json.value(QLatin1String("data")).toObject().value(QLatin1String("expires_at")).toDouble()), freshExp);
+        QCOMPARE(again->json.value(QLatin1String("data")).toObject().value(QLatin1String("expires_at")).toString(),
+                 QDateTime::fromSecsSinceEpoch(freshExp, Qt::UTC).toString(Qt::ISODate));
 
         // The first closes with 4401 when its token expires (a coarse timer may fire a little early).
         QCOMPARE(keeps.waitClosed(5000), CloseUnauthenticated);
