@@ -960,6 +960,39 @@ private Q_SLOTS:
         QCOMPARE(c5.waitClosed(5000), ClosePolicyViolation);
         QVERIFY2(!c2->isClosed() && !c4->isClosed(), qPrintable(c2->describe()));
     }
+
+    // --- last: it moves the clock on ---
+
+    void aConfirmedSettlementIsStoredOnceAndPushed()
+    {
+        // The two yield payouts' settlements, confirmed by integrations' job once they are older
+        // than settlement_confirm_seconds (30) of host time: one settlement_confirmed each.
+        QCOMPARE(m_yieldTxHashes.size(), 2);
+        std::unique_ptr<WsClient> live = socketOf(*m_a, m_alice.token);
+        QVERIFY(live);
+        QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM integrations_settlement WHERE status = 'submitted'")), QStringLiteral("2"));
+        const auto moved = call("POST", "/api/v1/admin/clock", compact({{QStringLiteral("advance_seconds"), 60}}), m_staff);
+        QVERIFY2(moved && moved->status == 200, qPrintable(describe(moved)));
+        const QString job = runJob(QStringLiteral("integrations.confirm_settlements"), {});
+        QVERIFY(!job.isEmpty());
+        WsClient &s = *live;
+        QSet<QString> hashes;
+        for (int i = 0; i < 2; ++i) {
+            const auto pushed = s.take(QStringLiteral("notification"), 15000, [](const QJsonObject &m) {
+                return str(m.value(QLatin1String("data")).toObject(), "kind") == QLatin1String("settlement_confirmed");
+            });
+            QVERIFY2(pushed, qPrintable(QString(s.describe() + u'\n' + jobState(job) + u'\n' + logs())));
+            const QJsonObject n = pushed->json.value(QLatin1String("data")).toObject();
+            hashes.insert(str(n.value(QLatin1String("data")).toObject(), "tx_hash"));
+            QVERIFY2(str(n, "body").contains(str(n.value(QLatin1String("data")).toObject(), "tx_hash")), qPrintable(str(n, "body")));
+        }
+        QCOMPARE(hashes, (QSet<QString>{m_yieldTxHashes[0], m_yieldTxHashes[1]}));
+        QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM integrations_settlement WHERE status = 'confirmed'")), QStringLiteral("2"));
+        // Once: no further push, two stored.
+        QTest::qWait(500);
+        QVERIFY2(s.count(QStringLiteral("notification")) == 0, qPrintable(s.describe()));
+        QCOMPARE(ofKind(notifications(m_alice), QStringLiteral("settlement_confirmed")).size(), 2);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestNotifications)
