@@ -4,7 +4,7 @@
 -- has the figures). Currencies are never deleted nor renamed, which the trigger below keeps.
 ALTER TABLE integrations_settlement DROP CONSTRAINT integrations_settlement_currency_fkey;
 
-CREATE FUNCTION integrations_settlement_check_currency() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION integrations_settlement_check_currency() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
     missing record;
 BEGIN
@@ -19,6 +19,19 @@ END
 $$;
 CREATE TRIGGER integrations_settlement_currency AFTER INSERT ON integrations_settlement
     REFERENCING NEW TABLE AS integrations_settlement_inserted FOR EACH STATEMENT EXECUTE FUNCTION integrations_settlement_check_currency();
+
+-- A settlement keeps its currency (per row: an UPDATE OF a column has no transition table).
+CREATE FUNCTION integrations_settlement_currency_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.currency IS DISTINCT FROM OLD.currency THEN
+        RAISE EXCEPTION 'a settlement keeps its currency'
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'integrations_settlement_currency_fkey';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER integrations_settlement_currency_kept BEFORE UPDATE OF currency ON integrations_settlement
+    FOR EACH ROW EXECUTE FUNCTION integrations_settlement_currency_kept();
 
 CREATE FUNCTION integrations_currency_kept() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

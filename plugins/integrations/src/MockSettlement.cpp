@@ -4,7 +4,7 @@
 
 #include <QtCore/QCryptographicHash>
 #include <QtCore/QJsonObject>
-#include <QtCore/QSet>
+#include <QtCore/QHash>
 #include <QtCore/QUuid>
 
 namespace yieldhost::integrations {
@@ -67,16 +67,17 @@ SettlementSubmission MockSettlement::submitIn(SqlTransaction &tx, const QList<Se
     // host_now() once for the statement (an InitPlan), not once per row: it reads the host clock's offset.
     const SqlResult inserted = tx.exec(QStringLiteral("INSERT INTO integrations_settlement (tx_hash, reference, user_id, currency, amount, submitted_at) "
                                                       "SELECT h, r, u::uuid, c, a::numeric, (SELECT host_now()) FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS t(h, r, u, c, a) "
-                                                      "ON CONFLICT DO NOTHING RETURNING reference"),
+                                                      "ON CONFLICT DO NOTHING RETURNING reference, tx_hash"),
                                        {hashes, references, users, currencies, amounts});
     if (inserted.error()) {
         out.error = inserted.error();
         return out;
     }
-    // Only the payments submitted before (not inserted now) are read back, to compare their hash.
-    QSet<QString> fresh;
+    // Only the payments submitted before (not inserted now) are read back, to compare their hash;
+    // a reference given twice in this batch is compared with the row its first payment made.
+    QHash<QString, QString> fresh; // reference -> the tx hash inserted now
     for (qsizetype i = 0; i < inserted.size(); ++i)
-        fresh.insert(inserted.string(i, QStringLiteral("reference")));
+        fresh.insert(inserted.string(i, QStringLiteral("reference")), inserted.string(i, QStringLiteral("tx_hash")));
     QStringList earlier;
     for (const QString &reference : std::as_const(references)) {
         if (!fresh.contains(reference))
@@ -93,7 +94,8 @@ SettlementSubmission MockSettlement::submitIn(SqlTransaction &tx, const QList<Se
             byReference.insert(stored.string(i, QStringLiteral("reference")), {stored.string(i, QStringLiteral("tx_hash")), stored.string(i, QStringLiteral("status"))});
     }
     for (qsizetype i = 0; i < payments.size(); ++i) {
-        const auto row = fresh.contains(references[i]) ? std::pair{hashes[i], QStringLiteral("submitted")} : byReference.value(references[i]);
+        const auto now = fresh.constFind(references[i]);
+        const auto row = now != fresh.cend() ? std::pair{*now, QStringLiteral("submitted")} : byReference.value(references[i]);
         if (row.first != hashes[i]) {
             out.failure = QStringLiteral("payment %1: reference %2 was already used for a different payment").arg(i).arg(references[i].left(60));
             out.receipts.clear();

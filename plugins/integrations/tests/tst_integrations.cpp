@@ -779,6 +779,20 @@ private Q_SLOTS:
         QVERIFY2(conflict && conflict->status == 422, qPrintable(describe(conflict)));
         QCOMPARE(m_cluster.sql(QStringLiteral("SELECT amount = 1.5 FROM integrations_settlement WHERE reference = 'r7'")), QStringLiteral("t"));
         QCOMPARE(settlementCount(), QStringLiteral("1000"));
+        // So is one reference given twice in one batch for two different payments: nothing is kept.
+        QJsonObject dup = one;
+        dup.insert(QStringLiteral("reference"), QStringLiteral("dup"));
+        QJsonObject dup2 = dup;
+        dup2.insert(QStringLiteral("amount"), QStringLiteral("2"));
+        const auto twice = call("POST", "/test/settlements", compact({{QStringLiteral("payments"), QJsonArray{dup, dup2}}}));
+        QVERIFY2(twice && twice->status == 422, qPrintable(describe(twice)));
+        QCOMPARE(settlementCount(QStringLiteral("reference = 'dup'")), QStringLiteral("0"));
+        // The same payment twice in one batch is one payment: one row, the same receipt twice.
+        const auto same = call("POST", "/test/settlements", compact({{QStringLiteral("payments"), QJsonArray{dup, dup}}, {QStringLiteral("rollback"), true}}));
+        QVERIFY2(same && same->status == 200, qPrintable(describe(same)));
+        const QJsonArray receipts = same->json().value(QLatin1String("receipts")).toArray();
+        QVERIFY2(receipts.size() == 2 && receipts[0] == receipts[1], qPrintable(describe(same)));
+        QCOMPARE(settlementCount(), QStringLiteral("1000"));
     }
 
     void settlementsSurviveARestart()
@@ -841,6 +855,8 @@ private Q_SLOTS:
                                                .arg(QString(64, u'a'), QString(64, u'b')));
         QVERIFY2(error.contains(QLatin1String("23503")) && error.contains(QLatin1String("integrations_settlement_currency_fkey")), qPrintable(error));
         QCOMPARE(settlementCount(), before);
+        error = m_cluster.sqlError(QStringLiteral("UPDATE integrations_settlement SET currency = 'EUR' WHERE reference = 'r1'"));
+        QVERIFY2(error.contains(QLatin1String("23503")) && error.contains(QLatin1String("integrations_settlement_currency_fkey")), qPrintable(error));
         error = m_cluster.sqlError(QStringLiteral("DELETE FROM integrations_currency WHERE code = 'GBP'"));
         QVERIFY2(error.contains(QLatin1String("23503")), qPrintable(error));
         error = m_cluster.sqlError(QStringLiteral("UPDATE integrations_currency SET code = 'GBX' WHERE code = 'GBP'"));

@@ -5,7 +5,7 @@
 ALTER TABLE investments_yield DROP CONSTRAINT investments_yield_position_id_fkey;
 
 CREATE FUNCTION investments_yield_check_position() RETURNS trigger LANGUAGE plpgsql
-    SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
+    SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off SET search_path FROM CURRENT AS $$
 DECLARE
     missing record;
 BEGIN
@@ -20,6 +20,20 @@ END
 $$;
 CREATE TRIGGER investments_yield_position AFTER INSERT ON investments_yield
     REFERENCING NEW TABLE AS investments_yield_inserted FOR EACH STATEMENT EXECUTE FUNCTION investments_yield_check_position();
+
+-- A yield row keeps its position (nothing moves a payout to another position; a transition table
+-- cannot be had for an UPDATE OF a column, so this one is per row, and only for that column).
+CREATE FUNCTION investments_yield_position_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.position_id IS DISTINCT FROM OLD.position_id THEN
+        RAISE EXCEPTION 'a yield row keeps its position'
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'investments_yield_position_id_fkey';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER investments_yield_position_kept BEFORE UPDATE OF position_id ON investments_yield
+    FOR EACH ROW EXECUTE FUNCTION investments_yield_position_kept();
 
 CREATE FUNCTION investments_position_kept() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

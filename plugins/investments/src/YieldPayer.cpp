@@ -42,10 +42,12 @@ QCoro::Task<Status> YieldPayer::run(JobContext &job)
     {
         QString error;
         const Batch first = co_await payBatch(asOf, &error);
-        lanes.add(first);
-        if (!error.isEmpty())
+        if (!error.isEmpty()) {
             lanes.error = error;
-        else if (first.more) {
+        } else {
+            lanes.add(first);
+        }
+        if (lanes.error.isEmpty() && first.more) {
             std::vector<QCoro::Task<>> running;
             for (int i = 0; i < m_lanes; ++i)
                 running.push_back(lane(asOf, lanes));

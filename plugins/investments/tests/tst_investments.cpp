@@ -1117,6 +1117,8 @@ private Q_SLOTS:
             "('%1', 10000, '2026-01-01', '2026-01-02', 0, 'EUR'), (gen_random_uuid(), 1, '2026-01-01', '2026-01-02', 0, 'EUR')").arg(position));
         QVERIFY2(error.contains(QLatin1String("23503")) && error.contains(QLatin1String("investments_yield_position_id_fkey")), qPrintable(error));
         QCOMPARE(sql(QStringLiteral("SELECT count(*) FROM investments_yield WHERE period_index = 10000")), QStringLiteral("0"));
+        error = m_cluster.sqlError(QStringLiteral("UPDATE investments_yield SET position_id = gen_random_uuid() WHERE id = (SELECT min(id::text)::uuid FROM investments_yield)"));
+        QVERIFY2(error.contains(QLatin1String("23503")) && error.contains(QLatin1String("investments_yield_position_id_fkey")), qPrintable(error));
         error = m_cluster.sqlError(QStringLiteral("DELETE FROM investments_position WHERE id = '%1'").arg(position));
         QVERIFY2(error.contains(QLatin1String("23503")) && error.contains(QLatin1String("investments_yield_position_id_fkey")), qPrintable(error));
         error = m_cluster.sqlError(QStringLiteral("UPDATE investments_position SET id = gen_random_uuid() WHERE id = '%1'").arg(position));

@@ -12,10 +12,10 @@ namespace yieldhost::notifications {
 
 namespace {
 
-// API.md's timestamps: RFC 3339 in UTC, "2026-11-24T10:15:00Z".
+// API.md's timestamps: RFC 3339 in UTC, with milliseconds like the others the API writes.
 QString rfc3339(qint64 secondsSinceEpoch)
 {
-    return QDateTime::fromSecsSinceEpoch(secondsSinceEpoch, Qt::UTC).toString(Qt::ISODate);
+    return QDateTime::fromSecsSinceEpoch(secondsSinceEpoch, Qt::UTC).toString(Qt::ISODateWithMs);
 }
 
 // Messages a client may send while its header token is still being checked; more is abuse.

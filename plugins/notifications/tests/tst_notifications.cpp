@@ -408,7 +408,7 @@ private Q_SLOTS:
         const QJsonObject data = authenticated->json.value(QLatin1String("data")).toObject();
         QCOMPARE(str(data, "user_id"), m_alice.id);
         // RFC 3339 in UTC, as every timestamp of the API.
-        QCOMPARE(str(data, "expires_at"), QDateTime::fromSecsSinceEpoch(expiryOf(m_alice.token), Qt::UTC).toString(Qt::ISODate));
+        QCOMPARE(str(data, "expires_at"), QDateTime::fromSecsSinceEpoch(expiryOf(m_alice.token), Qt::UTC).toString(Qt::ISODateWithMs));
         QVERIFY2(str(data, "expires_at").endsWith(u'Z'), qPrintable(str(data, "expires_at")));
         QVERIFY2(message.pingPong(), qPrintable(message.describe()));
         // Past B's auth timeout all three are still open.
@@ -514,7 +514,7 @@ private Q_SLOTS:
         const auto again = renews.take(QStringLiteral("authenticated"));
         QVERIFY2(again, qPrintable(renews.describe()));
         QCOMPARE(again->json.value(QLatin1String("data")).toObject().value(QLatin1String("expires_at")).toString(),
-                 QDateTime::fromSecsSinceEpoch(freshExp, Qt::UTC).toString(Qt::ISODate));
+                 QDateTime::fromSecsSinceEpoch(freshExp, Qt::UTC).toString(Qt::ISODateWithMs));
 
         // The first closes with 4401 when its token expires (a coarse timer may fire a little early).
         QCOMPARE(keeps.waitClosed(5000), CloseUnauthenticated);

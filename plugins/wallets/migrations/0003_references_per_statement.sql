@@ -9,9 +9,10 @@ ALTER TABLE wallets_entry DROP CONSTRAINT wallets_entry_transaction_id_fkey,
                           DROP CONSTRAINT wallets_entry_account_id_currency_fkey;
 
 -- Index lookups, whatever the planner guesses of the statement's row count: a hash join would
--- read the whole ledger once per statement.
+-- read the whole ledger once per statement. The tables are found on the search_path the
+-- migration ran with, as a foreign key is bound to its table.
 CREATE FUNCTION wallets_entry_check_references() RETURNS trigger LANGUAGE plpgsql
-    SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
+    SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off SET search_path FROM CURRENT AS $$
 DECLARE
     missing record;
 BEGIN
