@@ -758,6 +758,24 @@ private Q_SLOTS:
         QCOMPARE(cleanup.value(QLatin1String("max_attempts")).toInt(), 3);
         QCOMPARE(cleanup.value(QLatin1String("timeout")).toInt(), 3600);
         QCOMPARE(cleanup.value(QLatin1String("schedule")).toString(), QStringLiteral("0 3 * * *"));
+        // The money plugins' tasks on the queues and schedules their issues give.
+        QHash<QString, QJsonObject> byName;
+        for (const QJsonValue &t : tasks->json().value(QLatin1String("results")).toArray())
+            byName.insert(t.toObject().value(QLatin1String("name")).toString(), t.toObject());
+        const struct { const char *task, *queue, *schedule; } money[] = {
+            {"integrations.update_rates", "rates", "*/5 * * * *"},
+            {"integrations.confirm_settlements", nullptr, "* * * * *"},
+            {"investments.process_yield_payments", "yields", "5 0 * * *"},
+            {"investments.generate_statements", "statements", nullptr},
+        };
+        for (const auto &m : money) {
+            const QJsonObject t = byName.value(QLatin1String(m.task));
+            QVERIFY2(!t.isEmpty(), m.task);
+            if (m.queue)
+                QCOMPARE(t.value(QLatin1String("queue")).toString(), QLatin1String(m.queue));
+            if (m.schedule)
+                QCOMPARE(t.value(QLatin1String("schedule")).toString(), QLatin1String(m.schedule));
+        }
 
         const auto schedules = admin("GET", "/api/v1/admin/schedules");
         QVERIFY(schedules && schedules->status == 200);
