@@ -120,6 +120,12 @@ private Q_SLOTS:
         // The beat has recorded the daily schedule before anything moves the clock.
         QVERIFY2(waitUntil([&] { return m_cluster.sql(QStringLiteral("SELECT count(*) FROM host_schedule WHERE task = 'testkit.daily'")) == QLatin1String("1"); }, 30000),
                  qPrintable(m_beat->output().right(2000)));
+        // Its next run is the coming 00:05 UTC: a run crossing it would fire the schedule by real
+        // time, before any jump. A day later instead, only the 31-day jump makes it due (the beat
+        // keeps a recorded next_run_at while the cron stays the same).
+        QCOMPARE(m_cluster.sql(QStringLiteral("WITH pushed AS (UPDATE host_schedule SET next_run_at = host_now() + interval '1 day' "
+                                              "WHERE task = 'testkit.daily' RETURNING 1) SELECT count(*) FROM pushed")),
+                 QStringLiteral("1"));
     }
 
     void cleanupTestCase()
@@ -203,18 +209,23 @@ private Q_SLOTS:
 
     void aDelayedJobRunsSecondsLaterAfterTheJump()
     {
+        // Long enough that the job enqueued after it is done well before it is due, even on a
+        // slow sanitized build.
+        constexpr int delaySeconds = 10;
         const QDateTime now = hostNow();
         QVERIFY(now > QDateTime::currentDateTimeUtc().addDays(30));
         QElapsedTimer real;
         real.start();
         const QString delayed = enqueue({{QStringLiteral("task"), QStringLiteral("testkit.record")},
-                                         {QStringLiteral("run_at"), now.addSecs(3).toString(Qt::ISODateWithMs)}});
+                                         {QStringLiteral("run_at"), now.addSecs(delaySeconds).toString(Qt::ISODateWithMs)}});
         const QString immediate = enqueue({{QStringLiteral("task"), QStringLiteral("testkit.record")}});
         QVERIFY(!delayed.isEmpty() && !immediate.isEmpty());
         QVERIFY(waitUntil([&] { return jobState(immediate) == QLatin1String("done"); }, 10000));
-        QVERIFY2(jobState(delayed) == QLatin1String("pending"), "a job due in 3 s must wait");
-        QVERIFY2(waitUntil([&] { return jobState(delayed) == QLatin1String("done"); }, 15000), qPrintable(m_worker->output().right(2000)));
-        QVERIFY2(real.elapsed() >= 2500, qPrintable(QString::number(real.elapsed())));
+        QVERIFY2(jobState(delayed) == QLatin1String("pending"),
+                 qPrintable(QStringLiteral("a job due in %1 s must wait (%2 ms after it was enqueued)").arg(delaySeconds).arg(real.elapsed())));
+        QVERIFY2(waitUntil([&] { return jobState(delayed) == QLatin1String("done"); }, delaySeconds * 1000 + 15000),
+                 qPrintable(m_worker->output().right(2000)));
+        QVERIFY2(real.elapsed() >= delaySeconds * 1000 - 500, qPrintable(QString::number(real.elapsed())));
         // created_at and run_at are host times too.
         QCOMPARE(m_cluster.sql(QStringLiteral("SELECT created_at > now() + interval '30 days' FROM host_job WHERE id = %1").arg(immediate.toLongLong())), QStringLiteral("t"));
     }

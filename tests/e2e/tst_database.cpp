@@ -39,7 +39,7 @@ private Q_SLOTS:
             HostProcess host; // no database URL: the embedded cluster in a temporary data dir
             QString error;
             QVERIFY2(host.start(&error, 60000), qPrintable(error));
-            QVERIFY2(host.waitReady(), qPrintable(host.output().right(1500)));
+            QVERIFY2(host.waitReady(60000), qPrintable(host.output().right(1500)));
             const auto r = HttpClient::request(host.host(), host.port(), "GET", "/test/db/7");
             QVERIFY(r);
             QCOMPARE(r->status, 200);
@@ -59,7 +59,7 @@ private Q_SLOTS:
         HostProcess host(withDatabase(&url));
         QString error;
         QVERIFY2(host.start(&error), qPrintable(error));
-        QVERIFY2(host.waitReady(), qPrintable(host.output().right(1500)));
+        QVERIFY2(host.waitReady(60000), qPrintable(host.output().right(1500)));
         const auto ready = HttpClient::request(host.host(), host.port(), "GET", "/readyz");
         QCOMPARE(ready->json().value(QLatin1String("status")).toString(), QStringLiteral("ready"));
         const auto metrics = HttpClient::request(host.host(), host.port(), "GET", "/metrics");
@@ -133,7 +133,7 @@ private Q_SLOTS:
         HostProcess host(withDatabase(&url));
         QString error;
         QVERIFY2(host.start(&error), qPrintable(error));
-        QVERIFY2(host.waitReady(), qPrintable(host.output().right(1500)));
+        QVERIFY2(host.waitReady(60000), qPrintable(host.output().right(1500)));
         QCOMPARE(HttpClient::request(host.host(), host.port(), "GET", "/test/db/1")->status, 200);
 
         m_pg.stopServer();

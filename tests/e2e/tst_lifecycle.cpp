@@ -79,21 +79,24 @@ private Q_SLOTS:
         HostProcess host;
         QString error;
         QVERIFY2(host.start(&error), qPrintable(error));
+        // Started up first (a stop during start-up is the next test's): the stop must land while
+        // the slow request, and only it, is being handled.
+        QVERIFY2(host.waitReady(60000), qPrintable(host.output().right(2000)));
         HttpClient slow(host.host(), host.port());
         QVERIFY(slow.open());
-        slow.send("GET /test/slow/inflight?ms=1200 HTTP/1.1\r\nHost: x\r\n\r\n");
+        slow.send("GET /test/slow/inflight?ms=3000 HTTP/1.1\r\nHost: x\r\n\r\n");
         HttpClient idle(host.host(), host.port());
         QVERIFY(idle.open());
-        QTest::qWait(300);
+        QTest::qWait(1000); // the request is being handled, far from its end
 
         host.signalTerminate();
         QVERIFY(idle.waitForClose(3000)); // idle connections go at once
-        const auto r = slow.read(5000);   // the request in flight still gets its answer
+        const auto r = slow.read(15000);  // the request in flight still gets its answer
         QVERIFY(r);
         QCOMPARE(r->status, 200);
         QCOMPARE(r->json().value(QLatin1String("tag")).toString(), QStringLiteral("inflight"));
         QCOMPARE(r->header("connection"), QByteArray("close"));
-        QVERIFY(host.waitForExit(5000));
+        QVERIFY2(host.waitForExit(30000), qPrintable(host.output().right(2000)));
         QCOMPARE(host.exitCode(), 0);
         QVERIFY(host.output().contains(QLatin1String("plugin users stopped")));
 

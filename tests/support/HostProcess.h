@@ -20,7 +20,9 @@ public:
     explicit HostProcess(QProcessEnvironment extra = {}, QStringList arguments = {QStringLiteral("serve")});
     ~HostProcess();
 
-    bool start(QString *error, int timeoutMs = 20000);
+    // Waits for the "listening on" line; without YIELDHOST_DATABASE_URL an initdb comes first,
+    // which a sanitized build on a busy machine can take tens of seconds over.
+    bool start(QString *error, int timeoutMs = 60000);
     // A one-shot command (createuser, run-task, migrate) run to completion with `input` on its
     // stdin: its exit code (-1 when it did not finish in time) and, in *output, what it printed.
     static int runCommand(const QProcessEnvironment &extra, const QStringList &arguments, QString *output,
