@@ -40,6 +40,7 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 work=$(mktemp -d)
 chmod 755 "$work"
 cleanup() {
+  [[ -n ${YIELD_BENCH_KEEPLOG:-} ]] && cp "$work/pg.log" "$YIELD_BENCH_KEEPLOG"
   [[ -d $work/pg ]] && as_pg "$pgbin/pg_ctl" -D "$work/pg" -m fast stop >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -125,6 +126,11 @@ FROM p;
 SET session_replication_role = origin;
 ANALYZE;
 SQL
+# Like pgbench before its runs: vacuum what seeding wrote (hint bits and the visibility map, or the
+# run's first reads set them and autovacuum joins in) and start a checkpoint cycle, so a checkpoint
+# the seeding's WAL triggers does not land in the middle of the run (every page it touches after
+# a checkpoint starts is written to the WAL whole; that alone swung the rate by a quarter).
+sql -c "VACUUM (ANALYZE)" && sql -c "CHECKPOINT"
 seed_end=$(date +%s.%N)
 
 # What the skipped triggers would have enforced, checked set-based: every transaction balances,
@@ -152,17 +158,35 @@ if [[ $profile == 1 ]]; then
           ORDER BY p.next_due_on, p.id LIMIT $batch FOR UPDATE SKIP LOCKED; ROLLBACK" | sed 's/^/  /'
   sql -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()" >/dev/null
 fi
+# CPU seconds used by the cluster's processes, the exited backends included (the postmaster
+# collects their times): on this shared VM the wall-clock rate swings by a quarter from run to run,
+# CPU per payout far less, so compare variants by it.
+pgcpu() {
+  local pm; pm=$(head -1 "$work/pg/postmaster.pid")
+  { awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
+    for child in $(cat "/proc/$pm/task/$pm/children"); do awk '{print $14 + $15}' "/proc/$child/stat" 2>/dev/null; done
+  } | awk -v hz="$(getconf CLK_TCK)" '{s += $1} END {printf "%.2f", s / hz}'
+}
+steal() { awk '/^cpu / {print $9}' /proc/stat; }
 echo "paying (yield_batch_size $batch) ..."
+pg_cpu_start=$(pgcpu)
+steal_start=$(steal)
 run_start=$(date +%s.%N)
 /usr/bin/time -v "$build/bin/yieldhost" run-task investments.process_yield_payments --arg "as_of=$as_of" >"$work/run.log" 2>&1 ||
   { tail -40 "$work/run.log"; exit 1; }
 run_end=$(date +%s.%N)
+pg_cpu_end=$(pgcpu)
+steal_end=$(steal)
 line=$(grep -o 'as of .*payouts/s)' "$work/run.log" | tail -1)
 rss_kb=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$work/run.log")
 cpu=$(awk -F: '/User time|System time/ {s += $2} END {print s}' "$work/run.log")
 echo "job: $line"
 printf 'run-task wall time %.2f s (start-up and plugin load included), of which %.2f s CPU in the yieldhost process; peak RSS %d MiB\n' \
   "$(awk "BEGIN {print $run_end - $run_start}")" "$cpu" "$((rss_kb / 1024))"
+printf 'PostgreSQL CPU %.2f s; CPU per payout %.1f µs (yieldhost + PostgreSQL); CPU time stolen by the hypervisor %.2f s\n' \
+  "$(awk "BEGIN {print $pg_cpu_end - $pg_cpu_start}")" \
+  "$(awk "BEGIN {print ($pg_cpu_end - $pg_cpu_start + $cpu) * 1e6 / $positions}")" \
+  "$(awk -v hz="$(getconf CLK_TCK)" "BEGIN {print ($steal_end - $steal_start) / hz}")"
 
 # The outcome: every position paid its one period, once, through the ledger, the settlements and
 # the outbox; the ledger still reconciles (with the yield pool at minus what was paid).

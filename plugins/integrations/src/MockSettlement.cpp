@@ -63,39 +63,55 @@ SettlementSubmission MockSettlement::submitIn(SqlTransaction &tx, const QList<Se
     }
     if (payments.isEmpty())
         return out;
-    // One statement for the whole batch; a payment submitted before (either key) is left as it is.
+    // A reference given twice in this batch must be the same payment: its hash is derived from the
+    // payment, so a differing hash means a different one. Each reference is inserted once.
+    QHash<QString, qsizetype> first; // reference -> its first payment's index
+    QStringList rowHashes, rowReferences, rowUsers, rowCurrencies, rowAmounts;
+    for (qsizetype i = 0; i < payments.size(); ++i) {
+        const auto seen = first.constFind(references[i]);
+        if (seen != first.cend()) {
+            if (hashes[*seen] != hashes[i]) {
+                out.failure = QStringLiteral("payment %1: reference %2 was already used for a different payment").arg(i).arg(references[i].left(60));
+                return out;
+            }
+            continue;
+        }
+        first.insert(references[i], i);
+        rowHashes.append(hashes[i]);
+        rowReferences.append(references[i]);
+        rowUsers.append(users[i]);
+        rowCurrencies.append(currencies[i]);
+        rowAmounts.append(amounts[i]);
+    }
+    // One statement for the whole batch; a payment submitted before is left as it is. The hash is
+    // derived from the reference (and the rest of the payment), so the reference alone arbitrates
+    // a conflict: one speculative index probe per row instead of one per unique index. A new hash
+    // under an old reference is a different payment, found below; an old hash under a new
+    // reference would be a Keccak collision, and fails the statement on the primary key.
     // host_now() once for the statement (an InitPlan), not once per row: it reads the host clock's offset.
     const SqlResult inserted = tx.exec(QStringLiteral("INSERT INTO integrations_settlement (tx_hash, reference, user_id, currency, amount, submitted_at) "
                                                       "SELECT h, r, u::uuid, c, a::numeric, (SELECT host_now()) FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS t(h, r, u, c, a) "
-                                                      "ON CONFLICT DO NOTHING RETURNING reference, tx_hash"),
-                                       {hashes, references, users, currencies, amounts});
+                                                      "ON CONFLICT (reference) DO NOTHING"),
+                                       {rowHashes, rowReferences, rowUsers, rowCurrencies, rowAmounts});
     if (inserted.error()) {
         out.error = inserted.error();
         return out;
     }
-    // Only the payments submitted before (not inserted now) are read back, to compare their hash;
-    // a reference given twice in this batch is compared with the row its first payment made.
-    QHash<QString, QString> fresh; // reference -> the tx hash inserted now
-    for (qsizetype i = 0; i < inserted.size(); ++i)
-        fresh.insert(inserted.string(i, QStringLiteral("reference")), inserted.string(i, QStringLiteral("tx_hash")));
-    QStringList earlier;
-    for (const QString &reference : std::as_const(references)) {
-        if (!fresh.contains(reference))
-            earlier.append(reference);
-    }
-    QHash<QString, std::pair<QString, QString>> byReference;
-    if (!earlier.isEmpty()) {
-        const SqlResult stored = tx.exec(QStringLiteral("SELECT reference, tx_hash, status FROM integrations_settlement WHERE reference = ANY(?::text[])"), {earlier});
-        if (stored.error()) {
-            out.error = stored.error();
+    // Every reference new (the daily payout's case): nothing to read back. Otherwise the stored
+    // rows of this batch's references say which were submitted before, and with which hash.
+    QHash<QString, std::pair<QString, QString>> stored; // reference -> (tx hash, status)
+    const bool allNew = inserted.rowsAffected() == rowReferences.size();
+    if (!allNew) {
+        const SqlResult rows = tx.exec(QStringLiteral("SELECT reference, tx_hash, status FROM integrations_settlement WHERE reference = ANY(?::text[])"), {rowReferences});
+        if (rows.error()) {
+            out.error = rows.error();
             return out;
         }
-        for (qsizetype i = 0; i < stored.size(); ++i)
-            byReference.insert(stored.string(i, QStringLiteral("reference")), {stored.string(i, QStringLiteral("tx_hash")), stored.string(i, QStringLiteral("status"))});
+        for (qsizetype i = 0; i < rows.size(); ++i)
+            stored.insert(rows.string(i, QStringLiteral("reference")), {rows.string(i, QStringLiteral("tx_hash")), rows.string(i, QStringLiteral("status"))});
     }
     for (qsizetype i = 0; i < payments.size(); ++i) {
-        const auto now = fresh.constFind(references[i]);
-        const auto row = now != fresh.cend() ? std::pair{*now, QStringLiteral("submitted")} : byReference.value(references[i]);
+        const auto row = allNew ? std::pair{hashes[i], QStringLiteral("submitted")} : stored.value(references[i]);
         if (row.first != hashes[i]) {
             out.failure = QStringLiteral("payment %1: reference %2 was already used for a different payment").arg(i).arg(references[i].left(60));
             out.receipts.clear();
