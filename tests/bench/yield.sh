@@ -40,7 +40,7 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 work=$(mktemp -d)
 chmod 755 "$work"
 cleanup() {
-  [[ -n ${YIELD_BENCH_KEEPLOG:-} ]] && cp "$work/pg.log" "$YIELD_BENCH_KEEPLOG"
+  [[ -n ${YIELD_BENCH_KEEPLOG:-} ]] && cp "$work/pg.log" "$YIELD_BENCH_KEEPLOG" || true
   [[ -d $work/pg ]] && as_pg "$pgbin/pg_ctl" -D "$work/pg" -m fast stop >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -126,8 +126,8 @@ FROM p;
 SET session_replication_role = origin;
 ANALYZE;
 SQL
-# Like pgbench before its runs: vacuum what seeding wrote (hint bits and the visibility map, or the
-# run's first reads set them and autovacuum joins in) and start a checkpoint cycle, so a checkpoint
+# Vacuum what seeding wrote, as pgbench does before its runs (hint bits and the visibility map, or
+# the run's first reads set them and autovacuum joins in), and start a checkpoint cycle, so a checkpoint
 # the seeding's WAL triggers does not land in the middle of the run (every page it touches after
 # a checkpoint starts is written to the WAL whole; that alone swung the rate by a quarter).
 sql -c "VACUUM (ANALYZE)" && sql -c "CHECKPOINT"

@@ -362,6 +362,9 @@ private Q_SLOTS:
         c->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
         QVERIFY(c->read());
         QVERIFY(switchedBefore >= 0);
+        // Switched by now, so what follows is read directly: polled for at most 1 s, inside the
+        // 1.5 s idle timeout (the count is bumped on the HTTP thread just after the reply).
+        QTRY_VERIFY_WITH_TIMEOUT(directReadConnections() >= switchedBefore + 1, 1000);
         // A body at the limit (more than one 16 KiB recv() chunk) in one piece.
         c->send("POST /test/upload HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: "
                 + QByteArray::number(maxBodyBytes) + "\r\n\r\n" + QByteArray(maxBodyBytes, 'u'));

@@ -283,6 +283,23 @@ private Q_SLOTS:
         QCOMPARE(int(ws.closeCode()), 1009);
     }
 
+    void aBinaryMessageNobodyListensForClosesWith1003()
+    {
+        // The echo route connects textReceived only: without a plugin listening for binary
+        // messages (SDK 1.1's binaryReceived), the host answers one itself, as SDK 1.0 did.
+        QWebSocket ws;
+        QSignalSpy connected(&ws, &QWebSocket::connected);
+        QSignalSpy disconnected(&ws, &QWebSocket::disconnected);
+        QSignalSpy received(&ws, &QWebSocket::binaryMessageReceived);
+        ws.open(url(QStringLiteral("/ws/test/echo")));
+        QVERIFY(connected.wait(5000));
+        ws.sendBinaryMessage(QByteArrayLiteral("\x01\x02\x03"));
+        QVERIFY(disconnected.wait(5000));
+        QCOMPARE(int(ws.closeCode()), 1003);
+        QCOMPARE(ws.closeReason(), QStringLiteral("only text messages are accepted"));
+        QCOMPARE(received.size(), 0);
+    }
+
     void messageJustUnderTheLimitIsEchoed()
     {
         QWebSocket ws;

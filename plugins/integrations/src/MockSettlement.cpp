@@ -83,15 +83,13 @@ SettlementSubmission MockSettlement::submitIn(SqlTransaction &tx, const QList<Se
         rowCurrencies.append(currencies[i]);
         rowAmounts.append(amounts[i]);
     }
-    // One statement for the whole batch; a payment submitted before is left as it is. The hash is
-    // derived from the reference (and the rest of the payment), so the reference alone arbitrates
-    // a conflict: one speculative index probe per row instead of one per unique index. A new hash
-    // under an old reference is a different payment, found below; an old hash under a new
-    // reference would be a Keccak collision, and fails the statement on the primary key.
+    // One statement for the whole batch; a payment submitted before (either key) is left as it
+    // is. Both unique indexes arbitrate: with the reference alone, a transaction inserting the same
+    // payment at the same moment would fail on the primary key instead of getting the receipt.
     // host_now() once for the statement (an InitPlan), not once per row: it reads the host clock's offset.
     const SqlResult inserted = tx.exec(QStringLiteral("INSERT INTO integrations_settlement (tx_hash, reference, user_id, currency, amount, submitted_at) "
                                                       "SELECT h, r, u::uuid, c, a::numeric, (SELECT host_now()) FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) AS t(h, r, u, c, a) "
-                                                      "ON CONFLICT (reference) DO NOTHING"),
+                                                      "ON CONFLICT DO NOTHING"),
                                        {rowHashes, rowReferences, rowUsers, rowCurrencies, rowAmounts});
     if (inserted.error()) {
         out.error = inserted.error();
