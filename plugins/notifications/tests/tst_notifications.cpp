@@ -7,7 +7,7 @@
 // token, a first message that is not auth, a token of another user, a binary first frame); a
 // token's expiry closes the socket and a fresh `auth` before it keeps the socket; a socket
 // authenticated after the test clock jumped stays open (tokens live on real time); ping,
-// portfolio (equal to the REST summary), every malformed message and binary frames answered with
+// portfolio (equal to the REST summary; "unavailable" on a serve without investments), every malformed message and binary frames answered with
 // the socket kept open, 64 KiB accepted and one byte more closed with 1009; a REST deposit pushed
 // within 1 s to all three sockets of its user (on both serve processes), once each, and to none
 // of another user's; the same push seen by the Python client; a yield payout made by the worker
@@ -22,6 +22,9 @@
 #include "ProblemCheck.h"
 
 #include <QtCore/QDateTime>
+#include <QtCore/QDir>
+#include <QtCore/QFileInfo>
+#include <QtCore/QTemporaryDir>
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QEventLoop>
 #include <QtCore/QJsonArray>
@@ -763,6 +766,39 @@ private Q_SLOTS:
         QVERIFY2(unknown && str(unknown->json, "code") == QLatin1String("bad_message"), qPrintable(s.describe()));
         CHECK(verifyProblem(call("GET", "/api/v1/portfolio/summary?currency=QQQ", {}, m_alice.token), 422));
         QVERIFY2(s.pingPong(), qPrintable(s.describe()));
+    }
+
+    void thePortfolioCommandSaysUnavailableWithoutInvestments()
+    {
+        // A serve process whose plugin set lacks investments (so no Portfolio service): a copy of
+        // the host binary in its own tree, whose lib/yieldhost/plugins holds users and
+        // notifications only (the host always searches ../lib/yieldhost/plugins of its binary).
+        QTemporaryDir tree;
+        QVERIFY(tree.isValid());
+        const QString binary = qEnvironmentVariable("YIELDHOST_BINARY");
+        const QString plugins = QFileInfo(binary).absoluteDir().absoluteFilePath(QStringLiteral("../lib/yieldhost/plugins"));
+        QVERIFY(QDir(tree.path()).mkpath(QStringLiteral("bin")) && QDir(tree.path()).mkpath(QStringLiteral("lib/yieldhost/plugins")));
+        const QString copy = tree.filePath(QStringLiteral("bin/yieldhost"));
+        QVERIFY(QFile::copy(binary, copy));
+        QVERIFY(QFile::setPermissions(copy, QFile::permissions(binary)));
+        for (const char *id : {"users", "notifications"}) {
+            const QString file = QStringLiteral("yieldhost-%1.so").arg(QLatin1String(id));
+            QVERIFY2(QFile::link(QDir(plugins).absoluteFilePath(file), tree.filePath(QStringLiteral("lib/yieldhost/plugins/") + file)), id);
+        }
+        qputenv("YIELDHOST_BINARY", copy.toLocal8Bit());
+        auto lone = m_cluster.start({QStringLiteral("serve")});
+        qputenv("YIELDHOST_BINARY", binary.toLocal8Bit());
+        QVERIFY(lone);
+        QVERIFY2(lone->waitReady(60000), qPrintable(lone->output().right(2000)));
+        QVERIFY2(lone->output().contains(QLatin1String("no Portfolio service")), qPrintable(lone->output().right(2000)));
+        const auto s = socketOf(*lone, m_alice.token);
+        QVERIFY(s);
+        s->send({{QStringLiteral("command"), QStringLiteral("portfolio")}});
+        const auto unavailable = s->take(QStringLiteral("error"));
+        QVERIFY2(unavailable && str(unavailable->json, "code") == QLatin1String("unavailable"), qPrintable(s->describe()));
+        QVERIFY2(str(unavailable->json, "detail").contains(QLatin1String("investments")), qPrintable(s->describe()));
+        QVERIFY2(s->pingPong(), qPrintable(s->describe())); // the socket stays open
+        QCOMPARE(lone->terminate(), 0);
     }
 
     // --- stored notifications ---
